@@ -1,0 +1,39 @@
+from rest_framework.permissions import BasePermission
+
+from portal.permissions import has_action
+
+# DRF actions and the permission verbs they need.
+ACTION_VERBS = {
+    "list": "view",
+    "retrieve": "view",
+    "create": "add",
+    "update": "change",
+    "partial_update": "change",
+    "destroy": "delete",
+    "metadata": "view",
+}
+
+
+def verb_for(view) -> str | None:
+    """The verb a request needs: an @action's `permission_action`, else the standard mapping."""
+    explicit = getattr(view, "permission_action", None)
+    if explicit:
+        return explicit
+    return ACTION_VERBS.get(getattr(view, "action", None) or "")
+
+
+class RolePermission(BasePermission):
+    """Default deny: authenticated, and the user's roles grant the verb on the view's model.
+
+    Scope (which rows) is applied by `restrict` in the viewset's queryset, so an object outside the
+    user's scope answers 404, and a verb the user's roles lack answers 403.
+    """
+
+    def has_permission(self, request, view):
+        if not (request.user and request.user.is_authenticated):
+            return False
+        model = getattr(view, "permission_model", None) or getattr(getattr(view, "queryset", None), "model", None)
+        verb = verb_for(view)
+        if model is None or verb is None:
+            return False
+        return has_action(request.user, model, verb)

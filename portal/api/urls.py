@@ -1,0 +1,9 @@
+from rest_framework.routers import DefaultRouter
+
+from portal.api import views
+
+router = DefaultRouter()
+router.register("stores", views.StoreViewSet)
+router.register("teams", views.TeamViewSet)
+router.register("notifications", views.NotificationViewSet)
+urlpatterns = router.urls

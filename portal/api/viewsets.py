@@ -1,0 +1,38 @@
+"""Base viewsets: every queryset goes through `restrict`, every write re-checks scope."""
+
+from django.db import transaction
+from rest_framework import viewsets
+from rest_framework.exceptions import PermissionDenied
+
+from portal.api.permissions import verb_for
+from portal.permissions import restrict
+
+
+class RestrictedQuerysetMixin:
+    """`get_queryset()` is the model's queryset narrowed by `restrict(user, verb of the action)`."""
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        return restrict(queryset, self.request.user, verb_for(self) or "view")
+
+    def check_still_in_scope(self, instance):
+        """After a write, inside its transaction: the saved row must be one the user may see."""
+        model = type(instance)
+        if not restrict(model._default_manager.filter(pk=instance.pk), self.request.user, "view").exists():
+            raise PermissionDenied("The result would be outside your scope.")
+
+
+class RestrictedReadOnlyViewSet(RestrictedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
+    pass
+
+
+class RestrictedModelViewSet(RestrictedQuerysetMixin, viewsets.ModelViewSet):
+    def perform_create(self, serializer):
+        with transaction.atomic():
+            instance = serializer.save()
+            self.check_still_in_scope(instance)
+
+    def perform_update(self, serializer):
+        with transaction.atomic():
+            instance = serializer.save()
+            self.check_still_in_scope(instance)

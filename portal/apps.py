@@ -1,0 +1,25 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+def _after_migrate(sender, **kwargs):
+    """Bring role groups and django-q2 schedules up to date after every migrate."""
+    from portal.roles import ensure_roles
+    from portal.schedules import sync_schedules
+
+    ensure_roles()
+    sync_schedules()
+
+
+class PortalConfig(AppConfig):
+    name = "portal"
+    verbose_name = _("Portal")
+
+    def ready(self):
+        # Registering rules, checks and signal handlers only; nothing here touches the database.
+        from portal import checks  # noqa: F401
+        from portal.permissions import _register_core_rules
+
+        _register_core_rules()
+        post_migrate.connect(_after_migrate, sender=self, dispatch_uid="portal_after_migrate")

@@ -1,0 +1,183 @@
+"""Core model: stores, teams (the org chart), memberships with roles, user profiles, notifications."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from portal.roles import Role
+
+
+class Store(models.Model):
+    """A shop of a brand on a marketplace (e.g. a Tmall flagship store)."""
+
+    class Marketplace(models.TextChoices):
+        TMALL = "tmall", _("Tmall")
+        TAOBAO = "taobao", _("Taobao")
+        JD = "jd", _("JD.com")
+        DOUYIN = "douyin", _("Douyin")
+        OTHER = "other", _("Other")
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    marketplace = models.CharField(_("marketplace"), max_length=20, choices=Marketplace.choices)
+    brand = models.CharField(_("brand"), max_length=200)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("store")
+        verbose_name_plural = _("stores")
+
+    def __str__(self):
+        return self.name
+
+
+class Team(models.Model):
+    """A team of the org chart; `parent` makes the chart (lead -> manager -> director above)."""
+
+    class Kind(models.TextChoices):
+        CUSTOMER_SERVICE = "customer_service", _("Customer service")
+        REFUND_DESK = "refund_desk", _("Refund desk")
+        LOGISTICS = "logistics", _("Logistics")
+        INSTALLATION = "installation", _("Installation")
+        TRAINING = "training", _("Training")
+        MANAGEMENT = "management", _("Management")
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent team"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="children",
+    )
+    stores = models.ManyToManyField(Store, verbose_name=_("stores"), blank=True, related_name="teams")
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Membership", related_name="teams", verbose_name=_("members")
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+
+    def __str__(self):
+        return self.name
+
+    def ancestors(self):
+        """Teams above this one, nearest first (the escalation path up the org chart)."""
+        chain, seen, team = [], {self.pk}, self.parent
+        while team is not None and team.pk not in seen:
+            chain.append(team)
+            seen.add(team.pk)
+            team = team.parent
+        return chain
+
+
+class MembershipQuerySet(models.QuerySet):
+    def with_role(self, *roles):
+        return self.filter(role__in=roles)
+
+
+class Membership(models.Model):
+    """A user's place in a team, with the role they hold there."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=40, choices=Role.choices)
+    is_available = models.BooleanField(
+        _("available for assignment"), default=True,
+        help_text=_("Round-robin assignment skips members who are away."),
+    )
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "team"], name="unique_membership")]
+        ordering = ["team__name", "user__username"]
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+
+    def __str__(self):
+        return f"{self.user} @ {self.team} ({self.get_role_display()})"
+
+
+class Profile(models.Model):
+    """Contact details the notification channels need."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    phone = models.CharField(_("mobile phone"), max_length=30, blank=True)
+
+    class Meta:
+        verbose_name = _("profile")
+        verbose_name_plural = _("profiles")
+
+    def __str__(self):
+        return str(self.user)
+
+
+class NotificationQuerySet(models.QuerySet):
+    def unread_inbox(self, user):
+        return self.filter(recipient=user, channel=Notification.Channel.IN_APP, read_at__isnull=True)
+
+    def claimable(self, now, stale_before):
+        """Pending rows whose time has come, and rows a crashed dispatcher left in `sending`."""
+        return self.filter(
+            Q(status=Notification.Status.PENDING, next_attempt_at__lte=now)
+            | Q(status=Notification.Status.SENDING, claimed_at__lt=stale_before)
+        )
+
+
+class Notification(models.Model):
+    """One message to one recipient over one channel: the outbox row.
+
+    Written in the same transaction as the event that causes it; the dispatcher delivers it.
+    `idempotency_key` is sent to the gateway with every attempt so a retry after a crash between
+    sending and marking is recognised as the same message.
+    """
+
+    class Channel(models.TextChoices):
+        IN_APP = "in_app", _("In-app")
+        EMAIL = "email", _("E-mail")
+        SMS = "sms", _("SMS / phone push")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        UNKNOWN = "unknown", _("Unknown (check by hand)")
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications",
+        verbose_name=_("recipient"),
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("message"), blank=True)
+    link = models.CharField(_("link"), max_length=300, blank=True)
+    # What caused it, e.g. "escalation:42"; lets a domain show delivery status next to its event.
+    source = models.CharField(_("source"), max_length=100, blank=True, db_index=True)
+    idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), db_index=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claim_token = models.UUIDField(null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"))
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "channel", "read_at"])]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+
+    def __str__(self):
+        return f"{self.get_channel_display()} → {self.recipient}: {self.subject}"

@@ -1,0 +1,162 @@
+"""The notification outbox and its dispatcher.
+
+`queue_notification()` writes an outbox row inside the caller's transaction, so the message exists
+exactly when the event that caused it does. `dispatch_notifications(now=...)` claims due rows,
+sends each with its stable idempotency key, and marks it sent, retries it with back-off, or marks
+it failed. A dispatcher that dies between sending and marking leaves the row in `sending`; once
+the claim is stale the next dispatcher resends it to a gateway that honours the key (which drops
+the duplicate) or, for a channel that cannot recognise a repeat (e-mail), marks it `unknown` for a
+person to check rather than risk sending twice.
+"""
+
+import logging
+import uuid
+from datetime import timedelta
+
+import requests
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from portal.models import Notification
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+CLAIM_TIMEOUT = timedelta(minutes=10)
+BACKOFF = [timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1)]
+# Channels whose delivery endpoint recognises a repeated idempotency key and drops the repeat.
+IDEMPOTENT_CHANNELS = {Notification.Channel.SMS}
+
+
+class DeliveryError(Exception):
+    """The channel could not deliver this time (retried with back-off)."""
+
+
+def queue_notification(*, recipient, channel, subject, body="", link="", source="", now) -> Notification:
+    """Write one outbox row. Call inside the transaction of the event that causes it.
+
+    In-app messages are delivered by being stored: the row is the inbox entry, so it is `sent` at once.
+    """
+    in_app = channel == Notification.Channel.IN_APP
+    return Notification.objects.create(
+        recipient=recipient,
+        channel=channel,
+        subject=subject[:200],
+        body=body,
+        link=link,
+        source=source,
+        status=Notification.Status.SENT if in_app else Notification.Status.PENDING,
+        sent_at=now if in_app else None,
+        next_attempt_at=now,
+        created_at=now,
+    )
+
+
+def backoff(attempts: int) -> timedelta:
+    return BACKOFF[min(attempts, len(BACKOFF)) - 1]
+
+
+# --- Channels ---------------------------------------------------------------------------------
+
+
+def send_email(notification: Notification):
+    address = notification.recipient.email
+    if not address:
+        raise DeliveryError(_("The recipient has no e-mail address."))
+    body = notification.body
+    if notification.link:
+        body = f"{body}\n\n{notification.link}"
+    send_mail(notification.subject, body, settings.DEFAULT_FROM_EMAIL, [address])
+
+
+def send_sms(notification: Notification):
+    profile = getattr(notification.recipient, "profile", None)
+    phone = profile.phone if profile else ""
+    if not phone:
+        raise DeliveryError(_("The recipient has no mobile phone number."))
+    text = notification.subject if not notification.body else f"{notification.subject}\n{notification.body}"
+    if not settings.SMS_GATEWAY_URL:
+        log.info("SMS (no gateway configured) to %s [%s]: %s", phone, notification.idempotency_key, text)
+        return
+    headers = {"Idempotency-Key": str(notification.idempotency_key)}
+    if settings.SMS_GATEWAY_TOKEN:
+        headers["Authorization"] = f"Bearer {settings.SMS_GATEWAY_TOKEN}"
+    try:
+        response = requests.post(
+            settings.SMS_GATEWAY_URL, json={"to": phone, "text": text}, headers=headers,
+            timeout=settings.SMS_GATEWAY_TIMEOUT,
+        )
+    except requests.RequestException as exc:
+        raise DeliveryError(str(exc)) from exc
+    if response.status_code >= 300:
+        raise DeliveryError(f"SMS gateway answered HTTP {response.status_code}: {response.text[:200]}")
+
+
+SENDERS = {Notification.Channel.EMAIL: send_email, Notification.Channel.SMS: send_sms}
+
+
+# --- Dispatcher -------------------------------------------------------------------------------
+
+
+def _mark_sent(notification: Notification, token, now):
+    Notification.objects.filter(pk=notification.pk, claim_token=token).update(
+        status=Notification.Status.SENT, sent_at=now, last_error="", claimed_at=None
+    )
+
+
+def claim_due(*, now, batch: int = 200) -> tuple[uuid.UUID, list[Notification]]:
+    """Claim up to `batch` due rows for this dispatcher; stale e-mails become `unknown`."""
+    stale_before = now - CLAIM_TIMEOUT
+    # A stale claim on a channel that cannot recognise a repeat: it may have gone out. Do not resend.
+    Notification.objects.filter(status=Notification.Status.SENDING, claimed_at__lt=stale_before).exclude(
+        channel__in=IDEMPOTENT_CHANNELS
+    ).update(
+        status=Notification.Status.UNKNOWN,
+        last_error=_("The dispatcher stopped after sending began; delivery is unknown."),
+    )
+    token = uuid.uuid4()
+    due = Notification.objects.claimable(now, stale_before).order_by("next_attempt_at", "id")
+    ids = list(due.values_list("id", flat=True)[:batch])
+    if ids:
+        # The same condition again: a concurrent dispatcher that claimed a row first wins it.
+        Notification.objects.claimable(now, stale_before).filter(id__in=ids).update(
+            status=Notification.Status.SENDING, claimed_at=now, claim_token=token
+        )
+    claimed = list(
+        Notification.objects.filter(claim_token=token, status=Notification.Status.SENDING)
+        .select_related("recipient", "recipient__profile")
+        .order_by("id")
+    )
+    return token, claimed
+
+
+def dispatch_notifications(*, now, batch: int = 200, mark_sent=_mark_sent) -> dict[str, int]:
+    """Deliver due outbox rows. Returns counts by outcome."""
+    token, claimed = claim_due(now=now, batch=batch)
+    counts = {"sent": 0, "retry": 0, "failed": 0}
+    for notification in claimed:
+        attempts = notification.attempts + 1
+        Notification.objects.filter(pk=notification.pk, claim_token=token).update(attempts=attempts)
+        try:
+            SENDERS[notification.channel](notification)
+        except Exception as exc:  # any channel failure is retried, then recorded on the row
+            log.warning("Notification %s failed (attempt %s): %s", notification.pk, attempts, exc)
+            if attempts >= MAX_ATTEMPTS:
+                status, counts_key, next_at = Notification.Status.FAILED, "failed", notification.next_attempt_at
+            else:
+                status, counts_key, next_at = Notification.Status.PENDING, "retry", now + backoff(attempts)
+            Notification.objects.filter(pk=notification.pk, claim_token=token).update(
+                status=status, next_attempt_at=next_at, last_error=str(exc)[:2000], claimed_at=None
+            )
+            counts[counts_key] += 1
+            continue
+        mark_sent(notification, token, now)
+        counts["sent"] += 1
+    return counts
+
+
+def mark_read(user, notification_ids, *, now) -> int:
+    with transaction.atomic():
+        return Notification.objects.unread_inbox(user).filter(pk__in=notification_ids).update(read_at=now)

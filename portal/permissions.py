@@ -1,0 +1,149 @@
+"""The one permission path: `restrict(queryset, user, action)`.
+
+An action is a verb: "view", "add", "change", "delete" or a domain verb such as "assign". The
+user must hold the model permission `<app>.<action>_<model>` (given by their roles' groups), and
+the queryset is then narrowed to the rows in the user's scope by the rule the model's app
+registered with `@scope_rule(Model)`. UI views, API viewsets, exports and admin all call this, so
+they cannot disagree about who sees what.
+"""
+
+from collections.abc import Callable
+
+from django.db.models import Q, QuerySet
+
+from portal.roles import ORG_WIDE_ROLES, Role
+
+ScopeRule = Callable[[QuerySet, object, str], QuerySet]
+_RULES: dict[type, ScopeRule] = {}
+
+
+def scope_rule(model):
+    """Register the function that narrows `model` querysets to a user's scope."""
+
+    def register(func: ScopeRule) -> ScopeRule:
+        _RULES[model] = func
+        return func
+
+    return register
+
+
+def permission_name(model, action: str) -> str:
+    return f"{model._meta.app_label}.{action}_{model._meta.model_name}"
+
+
+def has_action(user, model, action: str) -> bool:
+    """Whether the user's roles allow `action` on `model` at all (scope aside)."""
+    return bool(user and user.is_authenticated and user.is_active and user.has_perm(permission_name(model, action)))
+
+
+def restrict(queryset: QuerySet, user, action: str = "view") -> QuerySet:
+    """The rows of `queryset` the user may perform `action` on."""
+    model = queryset.model
+    if not has_action(user, model, action):
+        return queryset.none()
+    if user.is_superuser:
+        return queryset
+    rule = _RULES.get(model)
+    return rule(queryset, user, action) if rule else queryset
+
+
+def can(user, obj, action: str = "view") -> bool:
+    """Whether the user may perform `action` on this one object (same rule as `restrict`)."""
+    return restrict(type(obj)._default_manager.filter(pk=obj.pk), user, action).exists()
+
+
+# --- Role and scope helpers shared by every app's rules ---------------------------------------
+
+
+def user_roles(user) -> set[str]:
+    """The roles a user holds (the names of their role groups), cached on the user object."""
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    cached = getattr(user, "_portal_roles", None)
+    if cached is None:
+        cached = set(user.groups.values_list("name", flat=True))
+        user._portal_roles = cached
+    return cached
+
+
+def is_org_wide(user) -> bool:
+    return user.is_superuser or bool(user_roles(user) & {str(r) for r in ORG_WIDE_ROLES})
+
+
+def visible_team_ids(user) -> set[int]:
+    """Teams in the user's scope: their own teams, every team below a team they lead or manage,
+    and all customer-service teams for a manager. Cached on the user object for the request."""
+    cached = getattr(user, "_portal_team_ids", None)
+    if cached is not None:
+        return cached
+    from portal.models import Membership, Team
+
+    parents = dict(Team.objects.values_list("id", "parent_id"))
+    memberships = list(Membership.objects.filter(user=user).values_list("team_id", "role"))
+    ids = {team_id for team_id, _ in memberships}
+    heads = {team_id for team_id, role in memberships if role in {Role.TEAM_LEAD, Role.MANAGER, Role.DIRECTOR}}
+    for team_id in parents:
+        node, seen = team_id, set()
+        while node is not None and node not in seen:
+            if node in heads:
+                ids.add(team_id)
+                break
+            seen.add(node)
+            node = parents.get(node)
+    if Role.MANAGER in user_roles(user):
+        ids |= set(Team.objects.filter(kind=Team.Kind.CUSTOMER_SERVICE).values_list("id", flat=True))
+    user._portal_team_ids = ids
+    return ids
+
+
+def visible_store_ids(user) -> set[int]:
+    """Stores served by the teams in the user's scope."""
+    from portal.models import Team
+
+    cached = getattr(user, "_portal_store_ids", None)
+    if cached is None:
+        cached = set(
+            Team.stores.through.objects.filter(team_id__in=visible_team_ids(user)).values_list("store_id", flat=True)
+        )
+        user._portal_store_ids = cached
+    return cached
+
+
+def forget_scope(user):
+    """Drop the per-request caches (after memberships change)."""
+    for attr in ("_portal_roles", "_portal_team_ids", "_portal_store_ids", "_perm_cache", "_group_perm_cache",
+                 "_user_perm_cache"):
+        if hasattr(user, attr):
+            delattr(user, attr)
+
+
+# --- Rules of the portal's own models ---------------------------------------------------------
+
+
+def _register_core_rules():
+    from portal.models import Membership, Notification, Store, Team
+
+    @scope_rule(Store)
+    def store_scope(queryset, user, action):
+        if is_org_wide(user) or Role.INTEGRATION in user_roles(user):
+            return queryset
+        return queryset.filter(pk__in=visible_store_ids(user))
+
+    @scope_rule(Team)
+    def team_scope(queryset, user, action):
+        if is_org_wide(user):
+            return queryset
+        return queryset.filter(pk__in=visible_team_ids(user))
+
+    @scope_rule(Membership)
+    def membership_scope(queryset, user, action):
+        if is_org_wide(user):
+            return queryset
+        return queryset.filter(team_id__in=visible_team_ids(user))
+
+    @scope_rule(Notification)
+    def notification_scope(queryset, user, action):
+        # An inbox is personal; administrators see the outbox to follow up failed deliveries.
+        if user.is_superuser or Role.ADMIN in user_roles(user):
+            return queryset
+        return queryset.filter(Q(recipient=user))

@@ -1,0 +1,15 @@
+"""django-q2 entry points of the portal app, and its schedules."""
+
+from django.utils import timezone
+
+from portal.schedules import ScheduleSpec
+
+SCHEDULES = [
+    ScheduleSpec(name="portal.dispatch_notifications", func="portal.tasks.dispatch_notifications", minutes=1),
+]
+
+
+def dispatch_notifications():
+    from portal.notifications import dispatch_notifications as dispatch
+
+    return dispatch(now=timezone.now())

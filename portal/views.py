@@ -1,0 +1,104 @@
+"""Base classes for UI views (the same `restrict` as the API and admin) and the shell pages."""
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import TemplateView
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin
+
+from portal.filtersets import NotificationFilterSet
+from portal.models import Membership, Notification, Store, Team
+from portal.notifications import mark_read
+from portal.permissions import has_action, restrict
+from portal.tables import NotificationTable
+
+
+class RestrictedViewMixin(LoginRequiredMixin):
+    """A view over `model` rows narrowed by `restrict(user, permission_action)`.
+
+    A user whose roles lack the verb gets 403; a row outside their scope is simply not found (404).
+    """
+
+    permission_action = "view"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not has_action(request.user, self.model, self.permission_action):
+            raise PermissionDenied(_("Your role does not allow this."))
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return restrict(super().get_queryset(), self.request.user, self.permission_action)
+
+
+class RestrictedListView(RestrictedViewMixin, SingleTableMixin, FilterView):
+    """A django-tables2 list with a django-filter form; subclasses set model, table_class, filterset_class."""
+
+    paginate_by = 50
+    template_name = "portal/object_list.html"
+    title = ""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["title"] = self.title or self.model._meta.verbose_name_plural.capitalize()
+        return context
+
+
+class HomeView(LoginRequiredMixin, TemplateView):
+    template_name = "portal/home.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        context["memberships"] = (
+            restrict(Membership.objects.filter(user=user), user, "view").select_related("team", "team__parent")
+        )
+        context["teams"] = restrict(Team.objects.all(), user, "view").select_related("parent")
+        context["stores"] = restrict(Store.objects.all(), user, "view")
+        return context
+
+
+class InboxView(RestrictedListView):
+    model = Notification
+    table_class = NotificationTable
+    filterset_class = NotificationFilterSet
+    template_name = "portal/inbox.html"
+
+    def get_queryset(self):
+        return (
+            super().get_queryset()
+            .filter(recipient=self.request.user, channel=Notification.Channel.IN_APP)
+            .order_by("-created_at", "-id")
+        )
+
+
+class InboxReadView(LoginRequiredMixin, View):
+    """Mark one message (`id`) or all of the user's messages read; then follow its link if asked."""
+
+    def post(self, request):
+        inbox = Notification.objects.unread_inbox(request.user)
+        ids = request.POST.getlist("id") or list(inbox.values_list("id", flat=True))
+        mark_read(request.user, ids, now=timezone.now())
+        follow = request.POST.get("next", "")
+        if follow.startswith("/") and not follow.startswith("//"):
+            return redirect(follow)
+        return redirect("inbox")
+
+
+def error_403(request, exception=None):
+    return render(request, "403.html", status=403)
+
+
+def error_404(request, exception=None):
+    return render(request, "404.html", status=404)
+
+
+def error_500(request):
+    # No request context: the page must render even when the database is what failed.
+    from django.http import HttpResponseServerError
+    from django.template import loader
+
+    return HttpResponseServerError(loader.get_template("500.html").render())

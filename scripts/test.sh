@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Install the project with its dev dependencies and run the whole suite. Extra arguments go to pytest.
+# The browser tests need Debian's chromium at /usr/bin/chromium (`.ci/run` installs it).
+source "$(dirname "$0")/env.sh"
+pip install --quiet -e ".[dev]"
+exec python -m pytest "$@"

@@ -1,0 +1,20 @@
+"""Suite-wide fixtures: roles exist, time is pinned by tests, no network for notifications."""
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+
+
+@pytest.fixture
+def demo(db):
+    """The demo org chart and users (portal part), returned as {username: user}."""
+    from django.contrib.auth import get_user_model
+
+    from portal.demo import load_portal_demo
+
+    load_portal_demo()
+    return {user.username: user for user in get_user_model().objects.all()}
