@@ -18,7 +18,13 @@ urlpatterns = [
     path("inbox/", views.InboxView.as_view(), name="inbox"),
     path("inbox/read/", views.InboxReadView.as_view(), name="inbox_read"),
     path("admin/", admin.site.urls),
+    path("tickets/", include("tickets.urls")),
+    path("logistics/", include("logistics.urls")),
+    path("training/", include("training.urls")),
     path("api/v1/", include("portal.api.urls")),
+    path("api/v1/", include("tickets.api.urls")),
+    path("api/v1/", include("logistics.api.urls")),
+    path("api/v1/", include("training.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
 ]
