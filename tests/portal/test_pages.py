@@ -60,10 +60,9 @@ def test_friendly_403(demo, client):
 
 def test_friendly_500_renders_without_a_database():
     from django.test import RequestFactory
+    from django.utils import translation
 
     from portal.views import error_500
-
-    from django.utils import translation
 
     with translation.override("en"):
         response = error_500(RequestFactory().get("/"))

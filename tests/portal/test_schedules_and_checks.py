@@ -4,11 +4,11 @@ import os
 import secrets
 import subprocess
 import sys
+from pydoc import locate
 
 import pytest
 from django.core.management import call_command
 from django_q.models import Schedule
-from pydoc import locate
 
 from portal.checks import check_q_cluster
 from portal.schedules import declared_schedules, sync_schedules
