@@ -1,0 +1,100 @@
+"""Shared tools for `manage.py bench <app>`: a fresh database of its own, and timing with query counts.
+
+Each app's `bench.py` defines `add_arguments(parser)` and `run(options, stdout)`; the `bench`
+command picks the app from its first argument and runs inside `fresh_database()`.
+"""
+
+import statistics
+import tempfile
+import time
+import tracemalloc
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.core.management import call_command
+from django.db import connection, connections, reset_queries
+from django.test.utils import CaptureQueriesContext
+
+
+@contextmanager
+def fresh_database(keep: str | None = None):
+    """Point the default connection at a new, migrated, empty database for the duration.
+
+    SQLite: a new file in a temporary folder (or `keep`, a path kept afterwards). PostgreSQL
+    (DATABASE_URL): a new database `<name>_bench_<random>` on the same server, dropped afterwards.
+    The real database is never touched.
+    """
+    conn = connections["default"]
+    original = dict(conn.settings_dict)
+    conn.close()
+    vendor = conn.vendor
+    scratch_dir = None
+    if vendor == "sqlite":
+        if keep:
+            name = str(Path(keep).resolve())
+        else:
+            scratch_dir = tempfile.TemporaryDirectory(prefix="portal-bench-")
+            name = str(Path(scratch_dir.name) / "bench.sqlite3")
+    else:
+        name = f"{original['NAME']}_bench_{uuid.uuid4().hex[:8]}"
+        with conn.cursor() as cursor:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+        conn.close()
+    conn.settings_dict["NAME"] = name
+    try:
+        call_command("migrate", verbosity=0, interactive=False)
+        yield name
+    finally:
+        conn.close()
+        conn.settings_dict.clear()
+        conn.settings_dict.update(original)
+        if vendor != "sqlite":
+            with conn.cursor() as cursor:
+                cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.close()
+        if scratch_dir is not None:
+            scratch_dir.cleanup()
+
+
+class Measurement:
+    def __init__(self, label):
+        self.label = label
+        self.times_ms: list[float] = []
+        self.queries: list[int] = []
+
+    @property
+    def median_ms(self) -> float:
+        return statistics.median(self.times_ms)
+
+    @property
+    def max_queries(self) -> int:
+        return max(self.queries)
+
+    def row(self) -> str:
+        return f"{self.label:<40} median {self.median_ms:9.1f} ms   queries {self.max_queries:4d}   (n={len(self.times_ms)})"
+
+
+def measure(label, func, repeat: int = 1) -> Measurement:
+    """Run `func` `repeat` times; record wall time and SQL query count of each run."""
+    result = Measurement(label)
+    for _ in range(repeat):
+        reset_queries()
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            func()
+            result.times_ms.append((time.perf_counter() - started) * 1000)
+        result.queries.append(len(captured.captured_queries))
+    return result
+
+
+@contextmanager
+def peak_memory():
+    """Yields a dict whose "peak_mb" is filled with the Python heap peak (tracemalloc) on exit."""
+    figures = {}
+    tracemalloc.start()
+    try:
+        yield figures
+    finally:
+        figures["peak_mb"] = tracemalloc.get_traced_memory()[1] / 1024 / 1024
+        tracemalloc.stop()
