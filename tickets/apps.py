@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class TicketsConfig(AppConfig):
     name = "tickets"
     verbose_name = _("Tickets")
+
+    def ready(self):
+        # Registers scope rules only; never touches the database.
+        from tickets.permissions import register
+
+        register()

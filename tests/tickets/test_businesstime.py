@@ -156,3 +156,48 @@ def test_naive_datetimes_and_empty_calendars_are_refused():
         add_business_minutes(OFFICE, datetime(2026, 1, 5, 9, 0), 10)
     with pytest.raises(ValueError):
         add_business_minutes(CalendarSpec(tz="UTC", weekly={0: []}), sh(2026, 1, 5, 9, 0), 10)
+
+
+# --- The SLA clock's pause/resume bookkeeping against the same oracle -------------------------
+
+
+PAUSE_HORIZON_DAYS = 4
+
+
+class _Specs:
+    def __init__(self, spec):
+        self.spec = spec
+
+    def for_ticket(self, ticket):
+        return self.spec
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(), st.lists(st.integers(0, PAUSE_HORIZON_DAYS * 1440), max_size=8, unique=True), st.data())
+def test_due_time_with_pauses_matches_oracle(scenario, points, data):
+    from tickets import sla
+    from tickets.models import Ticket
+
+    spec, raw, start = scenario
+    points = sorted(points)
+    pauses = [(points[i], points[i + 1]) for i in range(0, len(points) - 1, 2)]
+    span = PAUSE_HORIZON_DAYS * 1440
+    flags = oracle_flags(raw, start, span)
+    for pause_start, pause_end in pauses:
+        for n in range(pause_start, pause_end):
+            flags[n] = False
+    if not sum(flags):
+        return
+    target = data.draw(st.integers(1, sum(flags)))
+    expected = oracle_add(start, flags, target)
+
+    specs = _Specs(spec)
+    ticket = Ticket(status="open", resolution_target=target, resolution_used=0, sla_clock_started_at=start,
+                    created_at=start, sla_policy_id=1)
+    sla.recompute_dues(ticket, spec, start)
+    for pause_start, pause_end in pauses:
+        if ticket.resolution_due <= start + timedelta(minutes=pause_start):
+            break
+        sla.pause(ticket, now=start + timedelta(minutes=pause_start), specs=specs)
+        sla.resume(ticket, now=start + timedelta(minutes=pause_end), specs=specs)
+    assert ticket.resolution_due == expected

@@ -1,0 +1,633 @@
+"""Tickets: queues, business calendars, SLA policies, tickets, their timeline, chat, routing, macros."""
+
+import re
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from portal.models import Store, Team
+
+WEEKDAYS = [
+    (0, _("Monday")), (1, _("Tuesday")), (2, _("Wednesday")), (3, _("Thursday")),
+    (4, _("Friday")), (5, _("Saturday")), (6, _("Sunday")),
+]
+
+
+def time_zone_validator(value):
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError(_("Unknown time zone “%(tz)s”."), params={"tz": value}) from exc
+
+
+class Queue(models.Model):
+    """A line of work owned by one team; every ticket sits in one queue."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    team = models.ForeignKey(Team, verbose_name=_("team"), on_delete=models.PROTECT, related_name="queues")
+    is_default = models.BooleanField(
+        _("default queue of its team"), default=False,
+        help_text=_("Routing puts tickets here when no rule names a queue; transfers to the team land here."),
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("queue")
+        verbose_name_plural = _("queues")
+
+    def __str__(self):
+        return self.name
+
+
+# --- Business calendars and SLA policies ------------------------------------------------------
+
+
+class BusinessCalendar(models.Model):
+    """Working hours per weekday, holidays and make-up working days in one time zone, or 24x7."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="Asia/Shanghai", validators=[time_zone_validator]
+    )
+    always_open = models.BooleanField(_("24x7"), default=False, help_text=_("Every minute counts; hours are ignored."))
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("business calendar")
+        verbose_name_plural = _("business calendars")
+
+    def __str__(self):
+        return self.name
+
+
+def _minute_of(value, *, end=False) -> int:
+    minutes = value.hour * 60 + value.minute
+    return 24 * 60 if end and minutes == 0 else minutes
+
+
+class CalendarInterval(models.Model):
+    """One working interval of a weekday (a day may have several, e.g. around a lunch break)."""
+
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="intervals")
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=WEEKDAYS)
+    start = models.TimeField(_("from"))
+    end = models.TimeField(_("until"), help_text=_("00:00 means midnight at the end of the day."))
+
+    class Meta:
+        ordering = ["calendar", "weekday", "start"]
+        verbose_name = _("working interval")
+        verbose_name_plural = _("working intervals")
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.start:%H:%M}-{self.end:%H:%M}"
+
+    def clean(self):
+        if self.start is not None and self.end is not None and _minute_of(self.end, end=True) <= _minute_of(self.start):
+            raise ValidationError({"end": _("The interval must end after it starts.")})
+
+    def as_minutes(self) -> tuple[int, int]:
+        return _minute_of(self.start), _minute_of(self.end, end=True)
+
+
+class Holiday(models.Model):
+    """A day off (a public holiday) in the calendar's time zone."""
+
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="holidays")
+    date = models.DateField(_("date"))
+    name = models.CharField(_("name"), max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["calendar", "date"]
+        constraints = [models.UniqueConstraint(fields=["calendar", "date"], name="unique_holiday")]
+        verbose_name = _("holiday")
+        verbose_name_plural = _("holidays")
+
+    def __str__(self):
+        return f"{self.date} {self.name}"
+
+
+class MakeupDay(models.Model):
+    """A weekend date worked as a normal day (调休), with the hours of the weekday it works like."""
+
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="makeup_days")
+    date = models.DateField(_("date"))
+    works_like = models.PositiveSmallIntegerField(
+        _("works like"), choices=WEEKDAYS, null=True, blank=True,
+        help_text=_("Whose working hours apply; empty: the first weekday with working hours."),
+    )
+    name = models.CharField(_("name"), max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["calendar", "date"]
+        constraints = [models.UniqueConstraint(fields=["calendar", "date"], name="unique_makeup_day")]
+        verbose_name = _("make-up working day")
+        verbose_name_plural = _("make-up working days")
+
+    def __str__(self):
+        return f"{self.date} {self.name}"
+
+
+class Priority(models.TextChoices):
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+    URGENT = "urgent", _("Urgent")
+
+
+# Priorities in order, for "at least high" comparisons (escalation limits, raising priority).
+PRIORITY_RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
+
+
+def priorities_at_least(priority) -> list[str]:
+    """The priority values at or above `priority`."""
+    return [p for p, rank in PRIORITY_RANK.items() if rank >= PRIORITY_RANK[priority]]
+
+
+class Category(models.TextChoices):
+    LOGISTICS = "logistics", _("Logistics")
+    INSTALLATION = "installation", _("Installation")
+    PRODUCT = "product", _("Product")
+    REFUND = "refund", _("Refund")
+    RETURN = "return", _("Return")
+    DISPUTE = "dispute", _("Dispute")
+    OTHER = "other", _("Other")
+
+
+def default_pause_statuses():
+    return ["pending_customer"]
+
+
+class SLAPolicy(models.Model):
+    """First-response and resolution targets, matched to tickets by queue, category and priority.
+
+    The most specific active policy wins (queue outweighs category outweighs priority); a policy
+    marked default catches the rest.
+    """
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    queue = models.ForeignKey(
+        Queue, verbose_name=_("queue"), null=True, blank=True, on_delete=models.CASCADE, related_name="sla_policies"
+    )
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices, blank=True)
+    priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices, blank=True)
+    calendar = models.ForeignKey(
+        BusinessCalendar, verbose_name=_("business calendar"), on_delete=models.PROTECT, related_name="policies"
+    )
+    pause_statuses = models.JSONField(
+        _("statuses that pause the clock"), default=default_pause_statuses, blank=True,
+        help_text=_("Ticket statuses during which the SLA clocks stop, e.g. [\"pending_customer\"]."),
+    )
+    is_default = models.BooleanField(_("default policy"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True, is_active=True), name="one_default_sla_policy"
+            )
+        ]
+        verbose_name = _("SLA policy")
+        verbose_name_plural = _("SLA policies")
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        statuses = self.pause_statuses or []
+        allowed = {Ticket.Status.NEW, Ticket.Status.OPEN, Ticket.Status.PENDING_CUSTOMER, Ticket.Status.PENDING_INTERNAL}
+        if not isinstance(statuses, list) or any(s not in allowed for s in statuses):
+            raise ValidationError(
+                {"pause_statuses": _("A list of open statuses: new, open, pending_customer, pending_internal.")}
+            )
+
+    @property
+    def specificity(self) -> int:
+        return (4 if self.queue_id else 0) + (2 if self.category else 0) + (1 if self.priority else 0)
+
+
+class SLATarget(models.Model):
+    """The targets of one policy for one priority, in business minutes."""
+
+    policy = models.ForeignKey(SLAPolicy, on_delete=models.CASCADE, related_name="targets")
+    priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices)
+    first_response_minutes = models.PositiveIntegerField(_("first response within (business minutes)"))
+    resolution_minutes = models.PositiveIntegerField(_("resolution within (business minutes)"))
+
+    class Meta:
+        ordering = ["policy", "priority"]
+        constraints = [models.UniqueConstraint(fields=["policy", "priority"], name="unique_sla_target")]
+        verbose_name = _("SLA target")
+        verbose_name_plural = _("SLA targets")
+
+    def __str__(self):
+        return f"{self.policy}: {self.get_priority_display()}"
+
+
+# --- Tickets ----------------------------------------------------------------------------------
+
+
+class TicketQuerySet(models.QuerySet):
+    """Chainable domain filters: `Ticket.objects.open().breached(now).for_team(team)`."""
+
+    def open(self):
+        """Tickets still being worked (not resolved or closed)."""
+        return self.filter(status__in=Ticket.OPEN_STATUSES)
+
+    def clock_running(self):
+        """Open tickets whose SLA clocks run (not paused)."""
+        return self.open().filter(clock_paused_at__isnull=True)
+
+    def _due_q(self, moment, lookup):
+        return Q(first_response_at__isnull=True, **{f"first_response_due__{lookup}": moment}) | Q(
+            **{f"resolution_due__{lookup}": moment}
+        )
+
+    def breached(self, now):
+        """Open, running tickets past a due time that has not been met."""
+        return self.clock_running().filter(self._due_q(now, "lt"))
+
+    def at_risk(self, now, within: timedelta):
+        """Open, running tickets not yet breached that will be within `within`."""
+        return self.clock_running().filter(self._due_q(now + within, "lte")).exclude(self._due_q(now, "lt"))
+
+    def due_before(self, moment):
+        """Open, running tickets with an unmet due time before `moment`."""
+        return self.clock_running().filter(self._due_q(moment, "lt"))
+
+    def ever_breached(self, now):
+        """Tickets that missed a target in any cycle, or are past due right now."""
+        return self.filter(Q(sla_breached=True) | Q(pk__in=self.model.objects.breached(now).values("pk")))
+
+    def for_team(self, team):
+        team_id = getattr(team, "pk", team)
+        return self.filter(queue__team_id=team_id)
+
+    def for_store(self, store):
+        return self.filter(store_id=getattr(store, "pk", store))
+
+    def with_related(self):
+        return self.select_related("store", "queue", "queue__team", "assignee", "sla_policy")
+
+
+class Ticket(models.Model):
+    """A work order: one customer issue owned by a person in a queue, with SLA clocks.
+
+    SLA bookkeeping: while a clock runs, its due time is `add_business_minutes(calendar,
+    sla_clock_started_at, target - used)` where `used` is the business time spent before
+    `sla_clock_started_at` (the start of the current running stretch). Pausing adds the stretch to
+    `used`; resuming starts a new stretch and moves the due time. See tickets/sla.py.
+    """
+
+    class Status(models.TextChoices):
+        NEW = "new", _("New")
+        OPEN = "open", _("Open")
+        PENDING_CUSTOMER = "pending_customer", _("Pending customer")
+        PENDING_INTERNAL = "pending_internal", _("Pending internal")
+        RESOLVED = "resolved", _("Resolved")
+        CLOSED = "closed", _("Closed")
+
+    Category = Category
+    Priority = Priority
+
+    class Channel(models.TextChoices):
+        CHAT = "chat", _("Chat")
+        PHONE = "phone", _("Phone")
+        REVIEW = "review", _("Review")
+        PROACTIVE = "proactive", _("Proactive")
+
+    OPEN_STATUSES = [Status.NEW, Status.OPEN, Status.PENDING_CUSTOMER, Status.PENDING_INTERNAL]
+    DONE_STATUSES = [Status.RESOLVED, Status.CLOSED]
+
+    store = models.ForeignKey(Store, verbose_name=_("store"), on_delete=models.PROTECT, related_name="tickets")
+    order_no = models.CharField(_("order number"), max_length=64, blank=True, db_index=True)
+    buyer_nick = models.CharField(_("buyer nick"), max_length=100, blank=True, db_index=True)
+    customer_phone = models.CharField(_("customer phone"), max_length=30, blank=True)
+    customer_address = models.CharField(_("customer address"), max_length=300, blank=True)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.CHAT)
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices, default=Category.OTHER)
+    priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    is_major = models.BooleanField(_("major complaint"), default=False, db_index=True)
+    queue = models.ForeignKey(Queue, verbose_name=_("queue"), on_delete=models.PROTECT, related_name="tickets")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("assignee"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="assigned_tickets",
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.NEW, db_index=True)
+    previous_ticket = models.ForeignKey(
+        "self", verbose_name=_("previous ticket"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="follow_ups",
+    )
+    merged_into = models.ForeignKey(
+        "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="merged_tickets",
+    )
+
+    # SLA
+    sla_policy = models.ForeignKey(
+        SLAPolicy, verbose_name=_("SLA policy"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="tickets",
+    )
+    sla_cycle = models.PositiveIntegerField(_("SLA cycle"), default=1)
+    first_response_target = models.PositiveIntegerField(_("first-response target (business minutes)"), null=True, blank=True)
+    resolution_target = models.PositiveIntegerField(_("resolution target (business minutes)"), null=True, blank=True)
+    first_response_due = models.DateTimeField(_("first response due"), null=True, blank=True, db_index=True)
+    resolution_due = models.DateTimeField(_("resolution due"), null=True, blank=True, db_index=True)
+    sla_clock_started_at = models.DateTimeField(_("clock running since"), null=True, blank=True)
+    clock_paused_at = models.DateTimeField(_("clock paused at"), null=True, blank=True)
+    first_response_used = models.PositiveIntegerField(_("first-response business minutes used"), default=0)
+    resolution_used = models.PositiveIntegerField(_("resolution business minutes used"), default=0)
+    first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
+    first_response_minutes = models.PositiveIntegerField(_("first response time (business minutes)"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    first_resolved_at = models.DateTimeField(_("first resolved at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    first_response_breached = models.BooleanField(_("first response late"), default=False)
+    resolution_breached = models.BooleanField(_("resolution late (this cycle)"), default=False)
+    sla_breached = models.BooleanField(_("missed a target"), default=False, db_index=True)
+
+    rating = models.PositiveSmallIntegerField(
+        _("satisfaction rating"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    rating_comment = models.TextField(_("rating comment"), blank=True)
+    rated_at = models.DateTimeField(_("rated at"), null=True, blank=True)
+
+    created_at = models.DateTimeField(_("created at"), db_index=True)
+    updated_at = models.DateTimeField(_("updated at"))
+
+    objects = TicketQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "first_response_due"]),
+            models.Index(fields=["status", "resolution_due"]),
+            models.Index(fields=["queue", "status"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5), name="ticket_rating_1_5"
+            ),
+        ]
+        permissions = [
+            ("reply_ticket", "Can reply to and note tickets"),
+            ("assign_ticket", "Can assign tickets"),
+            ("transfer_ticket", "Can transfer tickets to another queue or team"),
+            ("resolve_ticket", "Can resolve, reopen and close tickets"),
+            ("merge_ticket", "Can merge duplicate tickets"),
+            ("rate_ticket", "Can record a satisfaction rating"),
+            ("view_pii_ticket", "Can see customer phone and address unmasked"),
+            ("export_ticket", "Can export tickets"),
+            ("ingest_ticket", "Can post chat conversations"),
+        ]
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+
+    def __str__(self):
+        return f"#{self.pk} {self.subject or self.buyer_nick}"
+
+    @property
+    def team(self):
+        return self.queue.team if self.queue_id else None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    @property
+    def is_paused(self) -> bool:
+        return self.clock_paused_at is not None
+
+    def is_breached(self, now) -> bool:
+        """Past an unmet due time right now (open, running clocks only)."""
+        if not self.is_open or self.is_paused:
+            return False
+        if self.first_response_at is None and self.first_response_due and self.first_response_due < now:
+            return True
+        return bool(self.resolution_due and self.resolution_due < now)
+
+    @property
+    def priority_rank(self) -> int:
+        return PRIORITY_RANK[self.priority]
+
+
+class TimelineEntry(models.Model):
+    """One event in a ticket's life: the audit trail. Append-only: never edited once written."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Created")
+        CUSTOMER_MESSAGE = "customer_message", _("Customer message")
+        REPLY = "reply", _("Reply")
+        BOT_MESSAGE = "bot_message", _("Bot message")
+        NOTE = "note", _("Internal note")
+        STATUS = "status", _("Status changed")
+        ASSIGN = "assign", _("Assigned")
+        TRANSFER = "transfer", _("Transferred")
+        FIELD = "field", _("Field changed")
+        MERGE = "merge", _("Merged")
+        RATING = "rating", _("Rated")
+        SLA = "sla", _("SLA changed")
+        LINK = "link", _("Linked")
+        ESCALATION = "escalation", _("Escalated")
+
+    class Visibility(models.TextChoices):
+        PUBLIC = "public", _("Public")
+        INTERNAL = "internal", _("Internal")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="timeline")
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("at"), db_index=True)
+    visibility = models.CharField(
+        _("visibility"), max_length=10, choices=Visibility.choices, default=Visibility.INTERNAL
+    )
+    body = models.TextField(_("text"), blank=True)
+    data = models.JSONField(_("details"), default=dict, blank=True)
+    handling_seconds = models.PositiveIntegerField(_("handling time (seconds)"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["ticket", "at"])]
+        verbose_name = _("timeline entry")
+        verbose_name_plural = _("timeline entries")
+
+    def __str__(self):
+        return f"{self.get_kind_display()} @ {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValidationError(_("Timeline entries are never edited."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("Timeline entries are never deleted."))
+
+
+class ChatConversation(models.Model):
+    """A marketplace chat conversation; points at the ticket its new messages go to."""
+
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="chat_conversations")
+    conversation_id = models.CharField(_("conversation id"), max_length=100)
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="conversations")
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["store", "conversation_id"], name="unique_chat_conversation")
+        ]
+        verbose_name = _("chat conversation")
+        verbose_name_plural = _("chat conversations")
+
+    def __str__(self):
+        return f"{self.store.code}/{self.conversation_id}"
+
+
+class ChatMessage(models.Model):
+    """One message of a chat conversation, kept as received (deduplicated by its external id)."""
+
+    class Sender(models.TextChoices):
+        BUYER = "buyer", _("Buyer")
+        AGENT = "agent", _("Agent")
+        BOT = "bot", _("Bot")
+
+    conversation = models.ForeignKey(ChatConversation, on_delete=models.CASCADE, related_name="messages")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="chat_messages")
+    external_id = models.CharField(_("message id"), max_length=100)
+    sender = models.CharField(_("sender"), max_length=10, choices=Sender.choices)
+    sent_at = models.DateTimeField(_("sent at"))
+    text = models.TextField(_("text"))
+    received_at = models.DateTimeField(_("received at"))
+
+    class Meta:
+        ordering = ["sent_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "external_id"], name="unique_chat_message")
+        ]
+        verbose_name = _("chat message")
+        verbose_name_plural = _("chat messages")
+
+    def __str__(self):
+        return f"{self.sender}: {self.text[:40]}"
+
+
+class QueueRotation(models.Model):
+    """When a member last got a ticket in a queue: the round-robin order."""
+
+    queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="rotation")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    last_assigned_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["queue", "user"], name="unique_queue_rotation")]
+
+    def __str__(self):
+        return f"{self.queue_id}/{self.user_id}: {self.last_assigned_at}"
+
+
+# --- Routing and macros -----------------------------------------------------------------------
+
+KEYWORD_SPLIT = re.compile(r"[,，;；|\s]+")
+
+
+class RoutingRule(models.Model):
+    """Ordered rule: when the buyer's text (and store, order presence) match, set queue, category,
+    priority and the major-complaint flag. The first matching active rule wins."""
+
+    order = models.PositiveIntegerField(_("order"), default=100)
+    name = models.CharField(_("name"), max_length=100)
+    is_active = models.BooleanField(_("active"), default=True)
+    store = models.ForeignKey(
+        Store, verbose_name=_("only for store"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    pattern = models.CharField(
+        _("keywords or pattern"), max_length=500, blank=True,
+        help_text=_("Keywords separated by commas or spaces (any one matches), or a regular expression."),
+    )
+    is_regex = models.BooleanField(_("regular expression"), default=False)
+    requires_order = models.BooleanField(
+        _("order number"), null=True, blank=True,
+        help_text=_("Yes: only with an order number; No: only without; empty: either."),
+    )
+    queue = models.ForeignKey(
+        Queue, verbose_name=_("set queue"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    category = models.CharField(_("set category"), max_length=20, choices=Category.choices, blank=True)
+    priority = models.CharField(_("set priority"), max_length=10, choices=Priority.choices, blank=True)
+    is_major = models.BooleanField(_("mark as major complaint"), default=False)
+
+    class Meta:
+        ordering = ["order", "id"]
+        verbose_name = _("routing rule")
+        verbose_name_plural = _("routing rules")
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.is_regex:
+            try:
+                re.compile(self.pattern)
+            except re.error as exc:
+                raise ValidationError({"pattern": _("Not a valid regular expression: %(e)s") % {"e": exc}}) from exc
+
+    def keywords(self) -> list[str]:
+        return [word.lower() for word in KEYWORD_SPLIT.split(self.pattern) if word]
+
+    def matches(self, *, store_id, text: str, has_order: bool) -> bool:
+        if self.store_id and self.store_id != store_id:
+            return False
+        if self.requires_order is not None and self.requires_order != has_order:
+            return False
+        if not self.pattern:
+            return True
+        if self.is_regex:
+            return re.search(self.pattern, text, re.IGNORECASE) is not None
+        lowered = text.lower()
+        return any(word in lowered for word in self.keywords())
+
+
+class Macro(models.Model):
+    """A canned reply; {buyer_nick}, {order_no}, {store} and {agent} are filled in from the ticket."""
+
+    PLACEHOLDERS = ("buyer_nick", "order_no", "store", "agent")
+
+    name = models.CharField(_("name"), max_length=100)
+    body = models.TextField(_("text"))
+    queue = models.ForeignKey(
+        Queue, verbose_name=_("only for queue"), null=True, blank=True, on_delete=models.CASCADE, related_name="macros"
+    )
+    team = models.ForeignKey(
+        Team, verbose_name=_("only for team"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("macro")
+        verbose_name_plural = _("macros")
+
+    def __str__(self):
+        return self.name
+
+    def render(self, ticket, actor=None) -> str:
+        values = {
+            "buyer_nick": ticket.buyer_nick,
+            "order_no": ticket.order_no,
+            "store": ticket.store.name,
+            "agent": (actor.get_full_name() or actor.get_username()) if actor else "",
+        }
+        text = self.body
+        for key, value in values.items():
+            text = text.replace("{" + key + "}", value or "")
+        return text

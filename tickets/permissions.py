@@ -1,0 +1,107 @@
+"""Who sees and works which tickets: the tickets app's scope rules and PII predicates.
+
+- director, executive, admin (org-wide roles): every ticket;
+- everyone else with a ticket verb: tickets in queues of the teams in `visible_team_ids(user)`
+  (their own teams and the teams below those they lead; managers every customer-service team),
+  plus tickets assigned to them;
+- integration clients: no ticket through lists, but `rate` reaches any ticket (the marketplace
+  reports ratings by ticket id) and chat ingestion is its own endpoint (`ingest`).
+
+Customer phone and address are masked unless the user is the ticket's assignee or holds
+`tickets.view_pii_ticket` (team lead, manager, director, admin) for a ticket in their scope.
+"""
+
+from django.db.models import Q
+
+from portal.permissions import (
+    has_action,
+    is_org_wide,
+    restrict,
+    scope_rule,
+    user_roles,
+    visible_team_ids,
+)
+from portal.roles import Role
+
+# Verbs an integration client uses on any ticket without seeing the list.
+INTEGRATION_VERBS = {"rate", "ingest"}
+
+
+def register():
+    from tickets.models import ChatMessage, Ticket, TimelineEntry
+
+    @scope_rule(Ticket)
+    def ticket_scope(queryset, user, action):
+        if is_org_wide(user):
+            return queryset
+        if action in INTEGRATION_VERBS and Role.INTEGRATION in user_roles(user):
+            return queryset
+        return queryset.filter(Q(queue__team_id__in=visible_team_ids(user)) | Q(assignee=user))
+
+    @scope_rule(TimelineEntry)
+    def timeline_scope(queryset, user, action):
+        return queryset.filter(ticket__in=restrict(Ticket.objects.all(), user, "view"))
+
+    @scope_rule(ChatMessage)
+    def chat_scope(queryset, user, action):
+        return queryset.filter(ticket__in=restrict(Ticket.objects.all(), user, "view"))
+
+
+def can_view_pii(user, ticket) -> bool:
+    """Unmasked customer phone/address: the assignee, or a role with view_pii on a ticket in scope.
+
+    Uses only the ticket's own columns and the user's cached roles, so a list can call it per row.
+    """
+    from tickets.models import Ticket
+
+    if not (user and user.is_authenticated):
+        return False
+    if ticket.assignee_id is not None and ticket.assignee_id == user.pk:
+        return True
+    if not has_action(user, Ticket, "view_pii"):
+        return False
+    return is_org_wide(user) or ticket.queue.team_id in visible_team_ids(user)
+
+
+def mask_phone(phone: str) -> str:
+    """138****5678: keep the first 3 and last 4 digits of a mobile number."""
+    if not phone:
+        return ""
+    if len(phone) <= 7:
+        return phone[:1] + "*" * (len(phone) - 1)
+    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+
+
+def mask_address(address: str) -> str:
+    """Keep the start (province and city), hide the rest: 浙江省杭州市****."""
+    if not address:
+        return ""
+    keep = min(6, max(1, len(address) // 3))
+    return address[:keep] + "****"
+
+
+def can(user, ticket, action: str) -> bool:
+    """`portal.permissions.can` for tickets, named for readability in callers."""
+    from portal.permissions import can as portal_can
+
+    return portal_can(user, ticket, action)
+
+
+def can_assign(user, ticket) -> bool:
+    return can(user, ticket, "assign")
+
+
+def can_reply(user, ticket) -> bool:
+    return can(user, ticket, "reply")
+
+
+def can_transfer(user, ticket) -> bool:
+    return can(user, ticket, "transfer")
+
+
+def can_resolve(user, ticket) -> bool:
+    return can(user, ticket, "resolve")
+
+
+def can_merge(user, ticket) -> bool:
+    return can(user, ticket, "merge")

@@ -1,0 +1,34 @@
+"""The tickets app's part of the role matrix (DESIGN §3)."""
+
+from portal.roles import Role
+
+T = "tickets."
+_CONFIG_MODELS = ["queue", "businesscalendar", "calendarinterval", "holiday", "makeupday", "slapolicy", "slatarget",
+                  "routingrule", "macro"]
+_READ_CONFIG = [f"{T}view_{m}" for m in _CONFIG_MODELS]
+_READ = [f"{T}view_ticket", f"{T}view_timelineentry", f"{T}view_chatmessage", f"{T}view_chatconversation"] + _READ_CONFIG
+# Working tickets: reply and note, transfer, resolve/reopen, edit fields and status, open tickets by hand.
+_WORK = _READ + [f"{T}add_ticket", f"{T}change_ticket", f"{T}reply_ticket", f"{T}transfer_ticket",
+                 f"{T}resolve_ticket"]
+_ALL_CONFIG = [f"{T}{verb}_{m}" for m in _CONFIG_MODELS for verb in ("add", "change", "delete", "view")]
+
+ROLE_PERMISSIONS = {
+    Role.AGENT: _WORK,
+    Role.TEAM_LEAD: _WORK + [f"{T}assign_ticket", f"{T}view_pii_ticket"],
+    Role.MANAGER: _WORK + [
+        f"{T}assign_ticket", f"{T}merge_ticket", f"{T}export_ticket", f"{T}view_pii_ticket",
+        f"{T}add_macro", f"{T}change_macro",
+    ],
+    Role.DIRECTOR: _READ + [f"{T}export_ticket", f"{T}view_pii_ticket"],
+    Role.EXECUTIVE: [f"{T}view_ticket"],
+    # The refund desk and installation queues are their teams' queues; scope does the rest.
+    Role.REFUND_SPECIALIST: _WORK + [f"{T}assign_ticket"],
+    Role.INSTALLATION_COORDINATOR: _WORK + [f"{T}assign_ticket"],
+    Role.LOGISTICS_COORDINATOR: [],
+    Role.TRAINER: [],
+    Role.INTEGRATION: [f"{T}ingest_ticket", f"{T}rate_ticket"],
+    Role.ADMIN: _WORK + _ALL_CONFIG + [
+        f"{T}assign_ticket", f"{T}merge_ticket", f"{T}export_ticket", f"{T}view_pii_ticket",
+        f"{T}ingest_ticket", f"{T}rate_ticket",
+    ],
+}
