@@ -1,0 +1,241 @@
+"""Carrier report files: detect format and encoding, map the columns, ingest in batches.
+
+CSV in UTF-8, UTF-8 with BOM or GBK (detected; GB18030, GBK's superset, is used to decode) and
+XLSX. Row numbers are those a spreadsheet shows: the header is row 1, the first data row row 2;
+blank rows are skipped but keep their number. Small files are read during the upload request,
+large ones by a django-q2 task; either way `run_import` does the work and records progress after
+every batch, so the upload page can show a progress bar.
+"""
+
+import codecs
+import csv
+import logging
+from collections.abc import Iterator
+from itertools import islice
+from pathlib import Path
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from logistics.ingest import BatchResult, Ingestor
+from logistics.models import ReportColumns, TrackingImport
+from logistics.permissions import ingest_store_ids
+
+log = logging.getLogger(__name__)
+
+BATCH_ROWS = 2000
+# Files up to this size are imported while the upload request waits; larger ones by a task.
+INLINE_MAX_BYTES = 256 * 1024
+MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+CHUNK = 1 << 20
+XLSX_MAGIC = b"PK\x03\x04"
+
+
+class ImportFailed(Exception):
+    """The file as a whole cannot be read (no row was imported because of it)."""
+
+
+def inspect_file(path) -> tuple[str, str, int]:
+    """(format, encoding, data rows) of a report file. Reads the file once for a CSV."""
+    with open(path, "rb") as handle:
+        head = handle.read(4)
+    if head.startswith(XLSX_MAGIC):
+        return "xlsx", "", _xlsx_rows(path)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ImportFailed(_("This is an old binary Excel file (.xls); save it as XLSX or CSV."))
+    encoding, lines = _detect_encoding(path)
+    return "csv", encoding, max(lines - 1, 0)
+
+
+def _decodes(path, encoding) -> tuple[bool, int]:
+    decoder = codecs.getincrementaldecoder(encoding)()
+    lines = 0
+    last = b""
+    try:
+        with open(path, "rb") as handle:
+            while chunk := handle.read(CHUNK):
+                decoder.decode(chunk)
+                lines += chunk.count(b"\n")
+                last = chunk
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False, 0
+    if last and not last.endswith(b"\n"):
+        lines += 1
+    return True, lines
+
+
+def _detect_encoding(path) -> tuple[str, int]:
+    with open(path, "rb") as handle:
+        head = handle.read(3)
+    if head.startswith(codecs.BOM_UTF8):
+        ok, lines = _decodes(path, "utf-8-sig")
+        if ok:
+            return "utf-8-sig", lines
+    for encoding in ("utf-8", "gb18030"):
+        ok, lines = _decodes(path, encoding)
+        if ok:
+            return encoding, lines
+    from charset_normalizer import from_path
+
+    best = from_path(path).best()
+    if best is None:
+        raise ImportFailed(_("The file's text encoding was not recognised; save it as UTF-8 or GBK CSV."))
+    ok, lines = _decodes(path, best.encoding)
+    return best.encoding, lines
+
+
+def _xlsx_rows(path) -> int:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise ImportFailed(_("The XLSX file cannot be opened: %(error)s") % {"error": exc}) from exc
+    try:
+        return max((workbook.worksheets[0].max_row or 1) - 1, 0)
+    finally:
+        workbook.close()
+
+
+def _header_map(header, columns: ReportColumns) -> dict[str, int]:
+    """{pipeline key: column index} from the header row and the carrier's column mapping."""
+    names = [str(cell or "").strip().lstrip("\ufeff").lower() for cell in header]
+    found = {}
+    for field_name in ReportColumns.FIELDS:
+        wanted = getattr(columns, field_name)
+        if not wanted:
+            continue
+        aliases = [alias.strip().lower() for alias in wanted.split("|") if alias.strip()]
+        index = next((names.index(alias) for alias in aliases if alias in names), None)
+        if index is None:
+            if field_name in ReportColumns.REQUIRED:
+                raise ImportFailed(_("The header has no column “%(column)s” (%(field)s).") % {
+                    "column": wanted, "field": ReportColumns._meta.get_field(field_name).verbose_name})
+            continue
+        found["time" if field_name == "event_time" else field_name] = index
+    if "code" not in found and "description" not in found:
+        raise ImportFailed(_("The header has neither the operation code nor the description column."))
+    return found
+
+
+def _rows(records, columns) -> Iterator[tuple[int, dict]]:
+    """(row number, raw event) for each non-blank record after the header (row 1)."""
+    try:
+        header = next(records)
+    except StopIteration:
+        raise ImportFailed(_("The file is empty.")) from None
+    mapping = list(_header_map(header, columns).items())
+    for number, record in enumerate(records, start=2):
+        if not any(cell not in (None, "") and str(cell).strip() for cell in record):
+            continue
+        width = len(record)
+        yield number, {key: record[index] if index < width else None for key, index in mapping}
+
+
+def read_rows(path, file_format, encoding, columns: ReportColumns) -> Iterator[tuple[int, dict]]:
+    if file_format == "xlsx":
+        from openpyxl import load_workbook
+
+        workbook = load_workbook(path, read_only=True, data_only=True)
+        try:
+            yield from _rows(workbook.worksheets[0].iter_rows(values_only=True), columns)
+        finally:
+            workbook.close()
+        return
+    with open(path, encoding=encoding, newline="") as handle:
+        yield from _rows(csv.reader(handle), columns)
+
+
+def batched(iterable, size):
+    iterator = iter(iterable)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def create_import(*, carrier, uploaded_file, actor, now, store=None) -> TrackingImport:
+    """Store an uploaded report file as a queued import."""
+    if uploaded_file.size == 0:
+        raise ImportFailed(_("The file is empty."))
+    if uploaded_file.size > MAX_UPLOAD_BYTES:
+        raise ImportFailed(_("The file is larger than %(mb)s MB.") % {"mb": MAX_UPLOAD_BYTES >> 20})
+    suffix = Path(uploaded_file.name).suffix.lower()
+    if suffix not in {".csv", ".txt", ".xlsx"}:
+        raise ImportFailed(_("Upload a CSV or XLSX file."))
+    return TrackingImport.objects.create(
+        carrier=carrier, store=store, file=uploaded_file, original_name=Path(uploaded_file.name).name[:255],
+        size=uploaded_file.size, uploaded_by=actor, created_at=now,
+    )
+
+
+def start_import(tracking_import, *, now) -> bool:
+    """Run a small import now, or hand a large one to a django-q2 task. Returns True if it ran now."""
+    if tracking_import.size <= INLINE_MAX_BYTES:
+        run_import(tracking_import.pk, now=now)
+        return True
+    from django_q.tasks import async_task
+
+    pk = tracking_import.pk
+    transaction.on_commit(
+        lambda: async_task("logistics.tasks.run_import", pk, task_name=f"logistics-import-{pk}")
+    )
+    return False
+
+
+def run_import(import_id, *, now, clock=None) -> TrackingImport:
+    """Read one uploaded report: ingest its rows in batches, recording progress after each batch.
+
+    A crash part-way leaves the batches already done in place; running the import again adds
+    only what is missing (ingest is idempotent). `clock` (default: always `now`) stamps progress.
+    """
+    clock = clock or (lambda: now)
+    tracking_import = TrackingImport.objects.select_related("carrier", "store", "uploaded_by").get(pk=import_id)
+    if tracking_import.is_finished:
+        return tracking_import
+    TrackingImport.objects.filter(pk=import_id).update(status=TrackingImport.Status.RUNNING, started_at=clock())
+    progress = {}
+    try:
+        columns = ReportColumns.objects.filter(carrier=tracking_import.carrier).first()
+        if columns is None:
+            raise ImportFailed(_("Carrier %(carrier)s has no report column mapping; an administrator adds it.")
+                               % {"carrier": tracking_import.carrier.code})
+        path = tracking_import.file.path
+        file_format, encoding, total = inspect_file(path)
+        TrackingImport.objects.filter(pk=import_id).update(
+            file_format=f"{file_format}:{encoding}" if encoding else file_format, rows_total=total
+        )
+        user = tracking_import.uploaded_by
+        ingestor = Ingestor(
+            tracking_import.carrier, now=now, actor=user, store=tracking_import.store,
+            allowed_store_ids=ingest_store_ids(user) if user is not None else None,
+            tracking_import=tracking_import, time_format=columns.time_format,
+        )
+        result = BatchResult()
+        rejected_count = 0
+        for batch in batched(read_rows(path, file_format, encoding, columns), BATCH_ROWS):
+            one = ingestor.ingest(batch)
+            rejected_count += len(one.rejected)
+            room = TrackingImport.MAX_REJECTED_LISTED - len(result.rejected)
+            one.rejected = [{"row": r["row"], "reason": r["reason"]} for r in one.rejected[:max(room, 0)]]
+            result.merge(one)
+            progress = {
+                "rows_read": result.read, "events_added": result.added, "duplicates": result.duplicates,
+                "shipments_created": result.shipments_created, "rejected_count": rejected_count,
+            }
+            TrackingImport.objects.filter(pk=import_id).update(**progress)
+        TrackingImport.objects.filter(pk=import_id).update(
+            status=TrackingImport.Status.DONE, finished_at=clock(), rejected_rows=result.rejected, **progress
+        )
+    except (ImportFailed, UnicodeDecodeError, csv.Error) as exc:
+        TrackingImport.objects.filter(pk=import_id).update(
+            status=TrackingImport.Status.FAILED, finished_at=clock(), message=str(exc)
+        )
+    except Exception as exc:
+        log.exception("Import %s failed", import_id)
+        TrackingImport.objects.filter(pk=import_id).update(
+            status=TrackingImport.Status.FAILED, finished_at=clock(),
+            message=_("Unexpected error: %(error)s. Rows already imported are kept; upload the file again to "
+                      "finish (nothing is added twice).") % {"error": exc},
+        )
+    tracking_import.refresh_from_db()
+    return tracking_import

@@ -1,0 +1,207 @@
+"""Alert work: acknowledge, contact the carrier outlet, call the customer, compensate, resolve.
+
+Every function is one transaction that checks the alert is still open, writes its record and the
+alert's timeline entry, and queues the notifications it causes. Views and the API call these; the
+caller has already checked the user may work the alert (restrict(..., "work")).
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from logistics.compensation import APPROVAL_LIMITS, approval_limit, within_limit
+from logistics.models import Alert, AlertEntry, CarrierContact, Compensation, CustomerContact
+from portal.models import Membership, Notification
+from portal.notifications import queue_notification
+from portal.permissions import restrict
+
+# Clock skew allowed for "when did you call" times typed by people.
+FUTURE_SLACK = timedelta(minutes=5)
+MAX_COMPENSATION = Decimal("100000")
+
+
+def _open_alert(alert) -> Alert:
+    locked = Alert.objects.select_for_update().select_related("shipment").get(pk=alert.pk)
+    if not locked.is_open:
+        raise ValidationError(_("This alert is %(status)s; it can no longer be worked.")
+                              % {"status": locked.get_status_display().lower()})
+    return locked
+
+
+def _entry(alert, kind, *, actor, now, note="", **data) -> AlertEntry:
+    return AlertEntry.objects.create(alert=alert, kind=kind, at=now, actor=actor, note=note, data=data)
+
+
+def _touch(alert, *, actor, now):
+    """Working an alert acknowledges it."""
+    if alert.acknowledged_at is None:
+        alert.acknowledged_at = now
+        alert.acknowledged_by = actor
+
+
+def _not_in_future(value, name, now):
+    if value > now + FUTURE_SLACK:
+        raise ValidationError({name: _("This time is in the future.")})
+
+
+def acknowledge_alert(alert, *, actor, now, note="") -> Alert:
+    """Someone has taken the alert in hand."""
+    with transaction.atomic():
+        alert = _open_alert(alert)
+        if alert.acknowledged_at is not None:
+            raise ValidationError(_("This alert was already acknowledged."))
+        _touch(alert, actor=actor, now=now)
+        alert.save(update_fields=["acknowledged_at", "acknowledged_by"])
+        _entry(alert, AlertEntry.Kind.ACKNOWLEDGED, actor=actor, now=now, note=note)
+    return alert
+
+
+def record_carrier_contact(alert, *, actor, now, contact_name, contacted_at, promise, outlet="",
+                           follow_up_at=None) -> CarrierContact:
+    """The carrier outlet was contacted: who, when, what they promised; a follow-up time re-checks the parcel."""
+    _not_in_future(contacted_at, "contacted_at", now)
+    if follow_up_at is not None and follow_up_at <= now:
+        raise ValidationError({"follow_up_at": _("The follow-up time must be in the future.")})
+    with transaction.atomic():
+        alert = _open_alert(alert)
+        contact = CarrierContact.objects.create(
+            alert=alert, outlet=outlet, contact_name=contact_name, contacted_at=contacted_at, promise=promise,
+            follow_up_at=follow_up_at, recorded_by=actor, recorded_at=now,
+        )
+        _touch(alert, actor=actor, now=now)
+        if follow_up_at is not None:
+            alert.follow_up_at = follow_up_at
+            alert.follow_up_due_notified = False
+        alert.save(update_fields=["acknowledged_at", "acknowledged_by", "follow_up_at", "follow_up_due_notified"])
+        _entry(alert, AlertEntry.Kind.CARRIER_CONTACTED, actor=actor, now=now, note=promise,
+               outlet=outlet, contact_name=contact_name, contacted_at=contacted_at.isoformat(),
+               follow_up_at=follow_up_at.isoformat() if follow_up_at else None)
+    return contact
+
+
+def record_customer_contact(alert, *, actor, now, called_at, outcome, note="") -> CustomerContact:
+    """The customer was called; the outcome is recorded."""
+    _not_in_future(called_at, "called_at", now)
+    if outcome not in CustomerContact.Outcome.values:
+        raise ValidationError({"outcome": _("Unknown outcome.")})
+    with transaction.atomic():
+        alert = _open_alert(alert)
+        contact = CustomerContact.objects.create(
+            alert=alert, called_at=called_at, outcome=outcome, note=note, recorded_by=actor, recorded_at=now,
+        )
+        _touch(alert, actor=actor, now=now)
+        alert.save(update_fields=["acknowledged_at", "acknowledged_by"])
+        _entry(alert, AlertEntry.Kind.CUSTOMER_CONTACTED, actor=actor, now=now, note=note, outcome=outcome,
+               called_at=called_at.isoformat())
+    return contact
+
+
+def _approvers(alert, amount):
+    """Users who may approve `amount` on this alert (their role's limit covers it, the store is in scope)."""
+    roles = [role for role, limit in APPROVAL_LIMITS.items() if limit is None or amount <= limit]
+    user_ids = set(Membership.objects.filter(role__in=roles).values_list("user_id", flat=True))
+    users = get_user_model().objects.filter(pk__in=user_ids, is_active=True).order_by("pk")
+    return [
+        user for user in users
+        if within_limit(user, amount) and restrict(Alert.objects.filter(pk=alert.pk), user, "approve").exists()
+    ]
+
+
+def offer_compensation(alert, *, actor, now, kind, amount, note="") -> Compensation:
+    """Offer compensation. Within the offerer's limit it is approved at once; above it waits for an
+    approver (manager, then director), who is notified."""
+    amount = Decimal(amount)
+    if kind not in Compensation.Kind.values:
+        raise ValidationError({"kind": _("Choose coupon, cash or gift.")})
+    if amount <= 0 or amount >= MAX_COMPENSATION or amount != amount.quantize(Decimal("0.01")):
+        raise ValidationError({"amount": _("Give a positive amount in CNY with at most two decimals.")})
+    with transaction.atomic():
+        alert = _open_alert(alert)
+        approved = within_limit(actor, amount)
+        compensation = Compensation.objects.create(
+            alert=alert, kind=kind, amount=amount, note=note, offered_by=actor, offered_at=now,
+            status=Compensation.Status.APPROVED if approved else Compensation.Status.PENDING_APPROVAL,
+            decided_by=actor if approved else None, decided_at=now if approved else None,
+        )
+        _touch(alert, actor=actor, now=now)
+        alert.save(update_fields=["acknowledged_at", "acknowledged_by"])
+        data = {"compensation": compensation.pk, "type": kind, "amount": str(amount)}
+        _entry(alert, AlertEntry.Kind.COMPENSATION_OFFERED, actor=actor, now=now, note=note, **data)
+        if approved:
+            _entry(alert, AlertEntry.Kind.COMPENSATION_APPROVED, actor=actor, now=now,
+                   note=_("Within the offerer's approval limit."), **data)
+        else:
+            link = reverse("logistics:alert", args=[alert.pk])
+            for user in _approvers(alert, amount):
+                if user.pk == getattr(actor, "pk", None):
+                    continue
+                queue_notification(
+                    recipient=user, channel=Notification.Channel.IN_APP,
+                    subject=_("Compensation of %(amount)s CNY waits for your approval (%(waybill)s)")
+                    % {"amount": amount, "waybill": alert.shipment.waybill_number},
+                    body=note, link=link, source=f"logistics-compensation:{compensation.pk}", now=now,
+                )
+    return compensation
+
+
+def decide_compensation(compensation, *, actor, now, approve: bool, note="") -> Compensation:
+    """Approve or reject a compensation waiting for approval; the approver's limit must cover it."""
+    with transaction.atomic():
+        compensation = Compensation.objects.select_for_update().get(pk=compensation.pk)
+        alert = _open_alert(compensation.alert)
+        if compensation.status != Compensation.Status.PENDING_APPROVAL:
+            raise ValidationError({"compensation": _("This compensation is not waiting for approval.")})
+        if approve and not within_limit(actor, compensation.amount):
+            limit = approval_limit(actor)
+            raise ValidationError({"compensation": _(
+                "%(amount)s CNY is above your approval limit of %(limit)s CNY; a director must approve it."
+            ) % {"amount": compensation.amount, "limit": limit}})
+        compensation.status = Compensation.Status.APPROVED if approve else Compensation.Status.REJECTED
+        compensation.decided_by = actor
+        compensation.decided_at = now
+        compensation.save(update_fields=["status", "decided_by", "decided_at"])
+        kind = AlertEntry.Kind.COMPENSATION_APPROVED if approve else AlertEntry.Kind.COMPENSATION_REJECTED
+        _entry(alert, kind, actor=actor, now=now, note=note, compensation=compensation.pk,
+               type=compensation.kind, amount=str(compensation.amount))
+        if compensation.offered_by_id and compensation.offered_by_id != getattr(actor, "pk", None):
+            queue_notification(
+                recipient=compensation.offered_by, channel=Notification.Channel.IN_APP,
+                subject=(_("Compensation approved (%(waybill)s)") if approve else
+                         _("Compensation rejected (%(waybill)s)")) % {"waybill": alert.shipment.waybill_number},
+                body=note, link=reverse("logistics:alert", args=[alert.pk]),
+                source=f"logistics-compensation:{compensation.pk}", now=now,
+            )
+    return compensation
+
+
+def resolve_alert(alert, *, actor, now, resolution) -> Alert:
+    """Done: the parcel is moving again or the customer is taken care of."""
+    if not resolution.strip():
+        raise ValidationError({"resolution": _("Say how the alert was resolved.")})
+    with transaction.atomic():
+        alert = _open_alert(alert)
+        if alert.compensations.filter(status=Compensation.Status.PENDING_APPROVAL).exists():
+            raise ValidationError(_("A compensation is still waiting for approval."))
+        _touch(alert, actor=actor, now=now)
+        alert.status = Alert.Status.RESOLVED
+        alert.resolved_at = now
+        alert.resolved_by = actor
+        alert.resolution = resolution
+        alert.save(update_fields=["status", "resolved_at", "resolved_by", "resolution", "acknowledged_at",
+                                  "acknowledged_by"])
+        _entry(alert, AlertEntry.Kind.RESOLVED, actor=actor, now=now, note=resolution)
+    return alert
+
+
+def open_linked_ticket(alert, *, actor, now, note=""):
+    """Open a proactive ticket about the alert's parcel, linked both ways, in one click."""
+    from importlib.util import find_spec
+
+    if find_spec("tickets.services") is None:
+        raise ValidationError(_("Tickets are not available yet."))
+    raise ValidationError(_("Tickets are not available yet."))

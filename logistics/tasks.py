@@ -1,0 +1,21 @@
+"""django-q2 entry points of the logistics app, and its schedule."""
+
+from django.utils import timezone
+
+from portal.schedules import ScheduleSpec
+
+SCHEDULES = [
+    ScheduleSpec(name="logistics.scan_logistics", func="logistics.tasks.scan_logistics", minutes=10),
+]
+
+
+def scan_logistics():
+    from logistics.alerts import scan_logistics as scan
+
+    return scan(now=timezone.now())
+
+
+def run_import(import_id):
+    from logistics.imports import run_import as run
+
+    return run(import_id, now=timezone.now(), clock=timezone.now).status
