@@ -245,14 +245,20 @@ class TicketQuerySet(models.QuerySet):
         """Open tickets whose SLA clocks run (not paused)."""
         return self.open().filter(clock_paused_at__isnull=True)
 
-    def _due_q(self, moment, lookup):
+    @staticmethod
+    def _due_q(moment, lookup):
         return Q(first_response_at__isnull=True, **{f"first_response_due__{lookup}": moment}) | Q(
             **{f"resolution_due__{lookup}": moment}
         )
 
+    @classmethod
+    def breached_q(cls, now) -> Q:
+        """The `breached(now)` condition as a Q, for conditional aggregates."""
+        return Q(status__in=Ticket.OPEN_STATUSES, clock_paused_at__isnull=True) & cls._due_q(now, "lt")
+
     def breached(self, now):
         """Open, running tickets past a due time that has not been met."""
-        return self.clock_running().filter(self._due_q(now, "lt"))
+        return self.filter(self.breached_q(now))
 
     def at_risk(self, now, within: timedelta):
         """Open, running tickets not yet breached that will be within `within`."""
@@ -264,7 +270,16 @@ class TicketQuerySet(models.QuerySet):
 
     def ever_breached(self, now):
         """Tickets that missed a target in any cycle, or are past due right now."""
-        return self.filter(Q(sla_breached=True) | Q(pk__in=self.model.objects.breached(now).values("pk")))
+        return self.filter(Q(sla_breached=True) | self.breached_q(now))
+
+    def with_priority_rank(self):
+        """Annotate `priority_rank` (low 0 ... urgent 3) for ordering by priority."""
+        return self.annotate(
+            priority_rank=models.Case(
+                *[models.When(priority=p, then=models.Value(rank)) for p, rank in PRIORITY_RANK.items()],
+                default=models.Value(1), output_field=models.IntegerField(),
+            )
+        )
 
     def for_team(self, team):
         team_id = getattr(team, "pk", team)

@@ -1,0 +1,159 @@
+"""Admin: configuration (queues, calendars, SLA policies, routing rules, macros) and tickets read-only.
+
+Saving a calendar or an SLA policy applies the change to open tickets the way
+`sla.apply_configuration_change` does: running clocks are folded into the used minutes under the
+old settings before the save, and due times are recomputed under the new ones after it.
+"""
+
+from django.contrib import admin
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from portal.admin import RestrictedAdmin
+from tickets import services, sla
+from tickets.models import (
+    BusinessCalendar,
+    CalendarInterval,
+    Holiday,
+    Macro,
+    MakeupDay,
+    Queue,
+    RoutingRule,
+    SLAPolicy,
+    SLATarget,
+    Ticket,
+    TimelineEntry,
+)
+
+
+class SLAConfigurationAdmin(RestrictedAdmin):
+    """Applies saved changes to open tickets without giving back time already used."""
+
+    def _now(self, request):
+        if not hasattr(request, "_sla_change_now"):
+            request._sla_change_now = timezone.now()
+        return request._sla_change_now
+
+    def save_model(self, request, obj, form, change):
+        sla.freeze_open_clocks(now=self._now(request))
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        now = self._now(request)
+        services.log_sla_changes(sla.recompute_open_tickets(now=now), actor=request.user, now=now)
+
+    def delete_model(self, request, obj):
+        now = self._now(request)
+        sla.freeze_open_clocks(now=now)
+        super().delete_model(request, obj)
+        services.log_sla_changes(sla.recompute_open_tickets(now=now), actor=request.user, now=now)
+
+
+@admin.register(Queue)
+class QueueAdmin(RestrictedAdmin):
+    list_display = ["name", "team", "is_default"]
+    list_filter = ["team", "is_default"]
+    search_fields = ["name"]
+    list_select_related = ["team"]
+
+
+class CalendarIntervalInline(admin.TabularInline):
+    model = CalendarInterval
+    extra = 0
+
+
+class HolidayInline(admin.TabularInline):
+    model = Holiday
+    extra = 0
+
+
+class MakeupDayInline(admin.TabularInline):
+    model = MakeupDay
+    extra = 0
+
+
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(SLAConfigurationAdmin):
+    list_display = ["name", "time_zone", "always_open"]
+    search_fields = ["name"]
+    inlines = [CalendarIntervalInline, HolidayInline, MakeupDayInline]
+
+
+class SLATargetInline(admin.TabularInline):
+    model = SLATarget
+    extra = 0
+
+
+@admin.register(SLAPolicy)
+class SLAPolicyAdmin(SLAConfigurationAdmin):
+    list_display = ["name", "queue", "category", "priority", "calendar", "is_default", "is_active"]
+    list_filter = ["is_active", "is_default", "category", "priority"]
+    search_fields = ["name"]
+    list_select_related = ["queue", "calendar"]
+    inlines = [SLATargetInline]
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(RestrictedAdmin):
+    list_display = ["order", "name", "store", "pattern", "is_regex", "requires_order", "queue", "category",
+                    "priority", "is_major", "is_active"]
+    list_display_links = ["name"]
+    list_editable = ["order", "is_active"]
+    list_filter = ["is_active", "store", "category"]
+    search_fields = ["name", "pattern"]
+    list_select_related = ["store", "queue"]
+
+
+@admin.register(Macro)
+class MacroAdmin(RestrictedAdmin):
+    list_display = ["name", "queue", "team", "is_active"]
+    list_filter = ["is_active", "queue", "team"]
+    search_fields = ["name", "body"]
+
+
+class TimelineEntryInline(admin.TabularInline):
+    """The audit trail: shown, never added to, edited or deleted here."""
+
+    model = TimelineEntry
+    extra = 0
+    can_delete = False
+    fields = ["at", "kind", "actor", "visibility", "body", "data", "handling_seconds"]
+    readonly_fields = fields
+    ordering = ["at", "id"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Ticket)
+class TicketAdmin(RestrictedAdmin):
+    """Tickets are worked in the portal; admin shows them (and their timeline) read-only."""
+
+    list_display = ["id", "store", "buyer_nick", "category", "priority", "is_major", "queue", "assignee", "status",
+                    "resolution_due", "created_at"]
+    list_filter = ["status", "category", "priority", "is_major", "channel", "queue"]
+    search_fields = ["=id", "buyer_nick", "order_no", "subject"]
+    list_select_related = ["store", "queue", "assignee"]
+    date_hierarchy = "created_at"
+    inlines = [TimelineEntryInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in Ticket._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # The change page is only a read-only view of the ticket.
+        return False
+
+    @admin.display(description=_("team"))
+    def team(self, obj):
+        return obj.queue.team

@@ -1,0 +1,307 @@
+"""Ticket API serializers: output shapes (PII masked per user), inputs of create/update/actions,
+and the chat-ingestion payload."""
+
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from portal.models import Store, Team
+from tickets import chat
+from tickets.models import Category, Macro, Priority, Queue, Ticket, TimelineEntry
+from tickets.permissions import can_view_pii, mask_address, mask_phone
+from tickets.services import EDITABLE_FIELDS, MANUAL_STATUSES
+
+User = get_user_model()
+
+
+def _user_label(user):
+    return (user.get_full_name() or user.get_username()) if user else None
+
+
+class TimelineEntrySerializer(serializers.ModelSerializer):
+    actor_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TimelineEntry
+        fields = ["id", "kind", "actor", "actor_name", "at", "visibility", "body", "data", "handling_seconds"]
+        read_only_fields = fields
+
+    def get_actor_name(self, entry):
+        return _user_label(entry.actor)
+
+
+class TicketSerializer(serializers.ModelSerializer):
+    """A ticket as lists show it. Phone and address are masked unless `can_view_pii`."""
+
+    store = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    queue_name = serializers.CharField(source="queue.name", read_only=True)
+    team = serializers.IntegerField(source="queue.team_id", read_only=True)
+    assignee_name = serializers.SerializerMethodField()
+    customer_phone = serializers.SerializerMethodField()
+    customer_address = serializers.SerializerMethodField()
+    clock_paused = serializers.SerializerMethodField()
+    breached = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "id", "store", "order_no", "buyer_nick", "customer_phone", "customer_address", "subject", "channel",
+            "category", "priority", "is_major", "queue", "queue_name", "team", "assignee", "assignee_name", "status",
+            "sla_policy", "sla_cycle", "first_response_due", "resolution_due", "first_response_at",
+            "first_response_minutes", "resolved_at", "closed_at", "clock_paused", "breached", "sla_breached",
+            "rating", "rating_comment", "previous_ticket", "merged_into", "created_at", "updated_at",
+        ]
+        read_only_fields = fields
+
+    def _pii(self, ticket):
+        request = self.context.get("request")
+        return can_view_pii(getattr(request, "user", None), ticket)
+
+    def get_customer_phone(self, ticket):
+        return ticket.customer_phone if self._pii(ticket) else mask_phone(ticket.customer_phone)
+
+    def get_customer_address(self, ticket):
+        return ticket.customer_address if self._pii(ticket) else mask_address(ticket.customer_address)
+
+    def get_assignee_name(self, ticket):
+        return _user_label(ticket.assignee)
+
+    def get_clock_paused(self, ticket):
+        return ticket.is_paused
+
+    def get_breached(self, ticket):
+        return ticket.is_breached(self.context["now"])
+
+
+class TicketDetailSerializer(TicketSerializer):
+    timeline = TimelineEntrySerializer(many=True, read_only=True)
+
+    class Meta(TicketSerializer.Meta):
+        fields = TicketSerializer.Meta.fields + [
+            "first_response_target", "resolution_target", "first_response_breached", "resolution_breached",
+            "first_resolved_at", "rated_at", "timeline",
+        ]
+        read_only_fields = fields
+
+
+class TicketCreateSerializer(serializers.Serializer):
+    store = serializers.SlugRelatedField(slug_field="code", queryset=Store.objects.all())
+    channel = serializers.ChoiceField(choices=Ticket.Channel.choices, default=Ticket.Channel.PHONE)
+    queue = serializers.PrimaryKeyRelatedField(queryset=Queue.objects.all(), required=False, allow_null=True)
+    category = serializers.ChoiceField(choices=Category.choices, required=False)
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    is_major = serializers.BooleanField(required=False, allow_null=True, default=None)
+    order_no = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    buyer_nick = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    customer_phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
+    customer_address = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    subject = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    description = serializers.CharField(max_length=10000, required=False, allow_blank=True, default="")
+    assignee = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True), required=False,
+                                                  allow_null=True)
+
+    def validate(self, attrs):
+        if not (attrs.get("subject") or attrs.get("description")):
+            raise serializers.ValidationError({"description": [_("Describe the issue (subject or description).")]})
+        return attrs
+
+
+class TicketUpdateSerializer(serializers.Serializer):
+    category = serializers.ChoiceField(choices=Category.choices, required=False)
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    is_major = serializers.BooleanField(required=False)
+    order_no = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    buyer_nick = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    customer_phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    customer_address = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    subject = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    status = serializers.ChoiceField(choices=[(s, Ticket.Status(s).label) for s in MANUAL_STATUSES], required=False)
+
+    def validate(self, attrs):
+        unknown = set(self.initial_data) - set(self.fields)
+        if unknown:
+            raise serializers.ValidationError({f: [_("This field cannot be changed here.")] for f in sorted(unknown)})
+        if not attrs:
+            raise serializers.ValidationError({"non_field_errors": [_("Nothing to change.")]})
+        assert set(attrs) - {"status"} <= set(EDITABLE_FIELDS)
+        return attrs
+
+
+class HandlingMixin(serializers.Serializer):
+    handling_seconds = serializers.IntegerField(min_value=0, max_value=24 * 3600, required=False, allow_null=True)
+
+
+class ReplySerializer(HandlingMixin):
+    body = serializers.CharField(max_length=10000, required=False, allow_blank=True, default="")
+    macro = serializers.PrimaryKeyRelatedField(queryset=Macro.objects.filter(is_active=True), required=False,
+                                               allow_null=True)
+    status = serializers.ChoiceField(choices=[(s, Ticket.Status(s).label) for s in MANUAL_STATUSES], required=False)
+
+    def validate(self, attrs):
+        if not attrs.get("body", "").strip() and not attrs.get("macro"):
+            raise serializers.ValidationError({"body": [_("Write the reply or choose a macro.")]})
+        return attrs
+
+
+class NoteSerializer(HandlingMixin):
+    body = serializers.CharField(max_length=10000)
+
+
+class AssignSerializer(serializers.Serializer):
+    assignee = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
+    round_robin = serializers.BooleanField(required=False, default=False)
+
+    def validate(self, attrs):
+        if "assignee" not in attrs and not attrs["round_robin"]:
+            raise serializers.ValidationError({"assignee": [_("Choose the assignee, or round_robin.")]})
+        if attrs.get("assignee") is not None and attrs["round_robin"]:
+            raise serializers.ValidationError({"round_robin": [_("Either an assignee or round_robin, not both.")]})
+        return attrs
+
+
+class TransferSerializer(serializers.Serializer):
+    queue = serializers.PrimaryKeyRelatedField(queryset=Queue.objects.all(), required=False, allow_null=True)
+    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
+    assignee = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
+    round_robin = serializers.BooleanField(required=False, default=False)
+    note = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs):
+        if not attrs.get("queue") and not attrs.get("team"):
+            raise serializers.ValidationError({"queue": [_("Choose the queue or team to transfer to.")]})
+        if attrs.get("queue") and attrs.get("team") and attrs["queue"].team_id != attrs["team"].pk:
+            raise serializers.ValidationError({"team": [_("The queue belongs to another team.")]})
+        return attrs
+
+
+class ResolveSerializer(HandlingMixin):
+    note = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+
+class ReopenSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+
+class RateSerializer(serializers.Serializer):
+    rating = serializers.IntegerField(min_value=1, max_value=5)
+    comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class MergeSerializer(serializers.Serializer):
+    into = serializers.IntegerField()
+
+
+class RatingResultSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Ticket
+        fields = ["id", "status", "rating", "rating_comment", "rated_at"]
+        read_only_fields = fields
+
+
+class QueueSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Queue
+        fields = ["id", "name", "team", "is_default"]
+
+
+class MacroSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Macro
+        fields = ["id", "name", "body", "queue", "team"]
+
+
+# --- Chat ingestion ---------------------------------------------------------------------------
+
+
+class OffsetDateTimeField(serializers.Field):
+    """ISO 8601 with an explicit UTC offset; naive or unparsable values are refused."""
+
+    default_error_messages = {
+        "invalid": _("Give an ISO 8601 date and time with a UTC offset, e.g. 2026-03-02T10:00:00+08:00."),
+        "future": _("This time is in the future."),
+    }
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        try:
+            value = parse_datetime(data.strip())
+        except ValueError:
+            value = None
+        if value is None or value.tzinfo is None or value.utcoffset() is None:
+            self.fail("invalid")
+        now = self.context.get("now")
+        if now is not None and value > now + timedelta(minutes=5):
+            self.fail("future")
+        return value
+
+    def to_representation(self, value):
+        return value.isoformat()
+
+
+class ChatMessageInSerializer(serializers.Serializer):
+    id = serializers.CharField(max_length=100)
+    sent_at = OffsetDateTimeField()
+    sender = serializers.ChoiceField(choices=["buyer", "agent", "bot"])
+    text = serializers.CharField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["text"].max_length = chat.limits()["max_text"]
+        from django.core.validators import MaxLengthValidator
+
+        self.fields["text"].validators.append(MaxLengthValidator(chat.limits()["max_text"]))
+
+
+class StoreCodeField(serializers.SlugRelatedField):
+    default_error_messages = {
+        "does_not_exist": _("Unknown store “{value}”."),
+        "invalid": _("Give the store code."),
+    }
+
+
+class ChatConversationSerializer(serializers.Serializer):
+    store = StoreCodeField(slug_field="code", queryset=Store.objects.all())
+    conversation_id = serializers.CharField(max_length=100)
+    buyer_nick = serializers.CharField(max_length=100)
+    order_no = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    messages = ChatMessageInSerializer(many=True, allow_empty=False)
+
+    def to_internal_value(self, data):
+        # Refuse an oversize list before validating each of its messages.
+        limit = chat.limits()["max_messages"]
+        messages = data.get("messages") if isinstance(data, dict) else None
+        if isinstance(messages, list) and len(messages) > limit:
+            raise serializers.ValidationError(
+                {"messages": [_("At most %(n)d messages per post.") % {"n": limit}]}
+            )
+        return super().to_internal_value(data)
+
+    def validate_messages(self, messages):
+        seen = set()
+        for message in messages:
+            if message["id"] in seen:
+                raise serializers.ValidationError(_("Message id “%(id)s” appears twice.") % {"id": message["id"]})
+            seen.add(message["id"])
+        return messages
+
+    def incoming(self):
+        return [
+            chat.IncomingMessage(id=m["id"], sent_at=m["sent_at"], sender=m["sender"], text=m["text"])
+            for m in self.validated_data["messages"]
+        ]
+
+
+class ChatResultSerializer(serializers.ModelSerializer):
+    store = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "id", "status", "queue", "category", "priority", "is_major", "store", "first_response_due",
+            "resolution_due", "previous_ticket",
+        ]
+        read_only_fields = fields

@@ -1,0 +1,286 @@
+"""Ticket API: list/detail/create/update, the work actions, chat ingestion, metrics.
+
+Viewsets are thin: they validate input, fetch the ticket through `restrict` with the action's verb
+(outside scope: 404; verb not held: 403) and call the domain functions in tickets/services.py.
+"""
+
+from datetime import datetime, time, timedelta
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.db.models import Prefetch
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from portal.api.viewsets import RestrictedModelViewSet, RestrictedReadOnlyViewSet
+from portal.models import Store, Team
+from portal.permissions import restrict
+from tickets import chat, metrics, services
+from tickets.api import serializers as s
+from tickets.filtersets import TicketFilterSet
+from tickets.models import Macro, Queue, Ticket, TimelineEntry
+
+
+class TicketViewSet(RestrictedModelViewSet):
+    """Tickets in the caller's scope. Writes go through the domain functions."""
+
+    queryset = Ticket.objects.with_related().with_priority_rank()
+    filterset_class = TicketFilterSet
+    filter_backends = [DjangoFilterBackend]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    # Set per @action (DRF only accepts initkwargs the class already has).
+    permission_action = None
+
+    def get_serializer_class(self):
+        return s.TicketSerializer if self.action == "list" else s.TicketDetailSerializer
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context["now"] = self.now
+        return context
+
+    @property
+    def now(self):
+        if not hasattr(self, "_now"):
+            self._now = timezone.now()
+        return self._now
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.action == "retrieve":
+            queryset = queryset.prefetch_related(self._timeline())
+        return queryset
+
+    @staticmethod
+    def _timeline():
+        return Prefetch("timeline", queryset=TimelineEntry.objects.select_related("actor").order_by("at", "id"))
+
+    def _detail(self, ticket, status_code=status.HTTP_200_OK):
+        fresh = Ticket.objects.with_related().prefetch_related(self._timeline()).get(pk=ticket.pk)
+        return Response(s.TicketDetailSerializer(fresh, context=self.get_serializer_context()).data, status=status_code)
+
+    def _input(self, serializer_class):
+        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def _in_scope(self, ticket):
+        self.check_still_in_scope(ticket)
+
+    def create(self, request, *args, **kwargs):
+        data = self._input(s.TicketCreateSerializer)
+        with transaction.atomic():
+            ticket = services.create_ticket(actor=request.user, now=self.now, **data)
+            self._in_scope(ticket)
+        return self._detail(ticket, status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        if not kwargs.get("partial"):
+            return Response(status=status.HTTP_405_METHOD_NOT_ALLOWED)
+        ticket = self.get_object()
+        data = dict(self._input(s.TicketUpdateSerializer))
+        new_status = data.pop("status", None)
+        with transaction.atomic():
+            if data:
+                services.update_ticket(ticket, actor=request.user, now=self.now, **data)
+            if new_status:
+                services.change_status(ticket, actor=request.user, status=new_status, now=self.now)
+        return self._detail(ticket)
+
+    # --- Actions ----------------------------------------------------------------------------
+
+    @action(detail=True, methods=["post"], permission_action="reply")
+    def reply(self, request, pk=None):
+        ticket = self.get_object()
+        data = self._input(s.ReplySerializer)
+        services.reply(
+            ticket, actor=request.user, body=data.get("body", ""), macro=data.get("macro"), now=self.now,
+            handling_seconds=data.get("handling_seconds"), status=data.get("status"),
+        )
+        return self._detail(ticket)
+
+    @action(detail=True, methods=["post"], permission_action="reply")
+    def note(self, request, pk=None):
+        ticket = self.get_object()
+        data = self._input(s.NoteSerializer)
+        services.add_note(
+            ticket, actor=request.user, body=data["body"], now=self.now, handling_seconds=data.get("handling_seconds")
+        )
+        return self._detail(ticket)
+
+    @action(detail=True, methods=["post"], permission_action="assign")
+    def assign(self, request, pk=None):
+        ticket = self.get_object()
+        data = self._input(s.AssignSerializer)
+        if data["round_robin"]:
+            services.assign_round_robin(ticket, actor=request.user, now=self.now)
+        else:
+            services.assign(ticket, actor=request.user, assignee=data["assignee"], now=self.now)
+        return self._detail(ticket)
+
+    @action(detail=True, methods=["post"], permission_action="transfer")
+    def transfer(self, request, pk=None):
+        ticket = self.get_object()
+        data = self._input(s.TransferSerializer)
+        # Transferring out of one's own scope is the point of a transfer: no scope re-check after it.
+        services.transfer(
+            ticket, actor=request.user, now=self.now, queue=data.get("queue"), team=data.get("team"),
+            assignee=data.get("assignee"), note=data["note"], round_robin=data["round_robin"],
+        )
+        if not restrict(Ticket.objects.filter(pk=ticket.pk), request.user, "view").exists():
+            return Response({"id": ticket.pk, "queue": ticket.queue_id, "status": ticket.status})
+        return self._detail(ticket)
+
+    @action(detail=True, methods=["post"], permission_action="resolve")
+    def resolve(self, request, pk=None):
+        ticket = self.get_object()
+        data = self._input(s.ResolveSerializer)
+        services.resolve(
+            ticket, actor=request.user, now=self.now, note=data["note"], handling_seconds=data.get("handling_seconds")
+        )
+        return self._detail(ticket)
+
+    @action(detail=True, methods=["post"], permission_action="resolve")
+    def reopen(self, request, pk=None):
+        ticket = self.get_object()
+        data = self._input(s.ReopenSerializer)
+        services.reopen(ticket, actor=request.user, now=self.now, reason=data["reason"])
+        return self._detail(ticket)
+
+    @action(detail=True, methods=["post"], permission_action="rate")
+    def rate(self, request, pk=None):
+        ticket = self.get_object()
+        data = self._input(s.RateSerializer)
+        services.rate(ticket, rating=data["rating"], comment=data["comment"], actor=request.user, now=self.now)
+        return Response(s.RatingResultSerializer(ticket).data)
+
+    @action(detail=True, methods=["post"], permission_action="merge")
+    def merge(self, request, pk=None):
+        ticket = self.get_object()
+        data = self._input(s.MergeSerializer)
+        into = restrict(Ticket.objects.all(), request.user, "merge").filter(pk=data["into"]).first()
+        if into is None:
+            raise ValidationError({"into": [_("No ticket #%(id)s in your scope.") % {"id": data["into"]}]})
+        services.merge(ticket, into=into, actor=request.user, now=self.now)
+        return self._detail(ticket)
+
+
+class QueueViewSet(RestrictedReadOnlyViewSet):
+    queryset = Queue.objects.all()
+    serializer_class = s.QueueSerializer
+    filterset_fields = ["team", "is_default"]
+
+
+class MacroViewSet(RestrictedReadOnlyViewSet):
+    queryset = Macro.objects.filter(is_active=True)
+    serializer_class = s.MacroSerializer
+    filterset_fields = ["queue", "team"]
+
+
+class ChatConversationView(APIView):
+    """`POST /api/v1/chat/conversations/`: create or update the ticket of a chat conversation.
+
+    201 when a ticket was created (first post, or a new ticket linked to a resolved/closed one),
+    200 when an existing ticket was updated (or nothing new arrived).
+    """
+
+    permission_model = Ticket
+    permission_action = "ingest"
+
+    def post(self, request):
+        now = timezone.now()
+        max_bytes = chat.limits()["max_bytes"]
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > max_bytes:
+            raise ValidationError({"non_field_errors": [
+                _("The payload is larger than %(n)d bytes; send the conversation in parts.") % {"n": max_bytes}
+            ]})
+        if not isinstance(request.data, dict):
+            raise ValidationError({"non_field_errors": [_("Send a JSON object.")]})
+        serializer = s.ChatConversationSerializer(data=request.data, context={"now": now, "request": request})
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        result = chat.ingest_conversation(
+            store=data["store"], conversation_id=data["conversation_id"], buyer_nick=data["buyer_nick"],
+            order_no=data["order_no"], messages=serializer.incoming(), actor=request.user, now=now,
+        )
+        body = s.ChatResultSerializer(result.ticket).data
+        body.update({
+            "conversation_id": data["conversation_id"], "created": result.created, "reopened": result.reopened,
+            "messages_added": result.added,
+        })
+        return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
+
+
+class TicketMetricsView(APIView):
+    """`GET /api/v1/metrics/tickets/?store=&team=&from=&to=`: service metrics of the tickets in the
+    caller's scope created in the period. `from`/`to` are dates (both days included, local time)
+    or ISO datetimes with offset (`to` excluded); default: the last 30 days."""
+
+    permission_model = Ticket
+    permission_action = "view"
+
+    def _moment(self, raw, field, *, end):
+        value = parse_datetime(raw) if "T" in raw or " " in raw.strip() else None
+        if value is not None:
+            if timezone.is_naive(value):
+                value = timezone.make_aware(value)
+            return value
+        try:
+            day = parse_date(raw)
+        except ValueError:
+            day = None
+        if day is None:
+            raise ValidationError({field: [_("Give a date (YYYY-MM-DD) or an ISO 8601 date and time.")]})
+        if end:
+            day += timedelta(days=1)
+        return timezone.make_aware(datetime.combine(day, time.min))
+
+    def get(self, request):
+        now = timezone.now()
+        params = request.query_params
+        errors = {}
+        store = team = None
+        if params.get("store"):
+            raw = params["store"]
+            store = Store.objects.filter(pk=int(raw)).first() if raw.isdigit() else Store.objects.filter(code=raw).first()
+            if store is None:
+                errors["store"] = [_("Unknown store.")]
+        if params.get("team"):
+            team = Team.objects.filter(pk=params["team"]).first() if params["team"].isdigit() else None
+            if team is None:
+                errors["team"] = [_("Unknown team.")]
+        try:
+            today = timezone.localdate(now)
+            start = self._moment(params["from"], "from", end=False) if params.get("from") else \
+                timezone.make_aware(datetime.combine(today - timedelta(days=29), time.min))
+            end = self._moment(params["to"], "to", end=True) if params.get("to") else \
+                timezone.make_aware(datetime.combine(today + timedelta(days=1), time.min))
+        except ValidationError as exc:
+            errors.update(exc.detail)
+            start = end = None
+        if start and end and end <= start:
+            errors["to"] = [_("The period ends before it starts.")]
+        if errors:
+            raise ValidationError(errors)
+        scope = restrict(Ticket.objects.all(), request.user, "view")
+        try:
+            result = metrics.ticket_metrics(start=start, end=end, now=now, store=store, team=team, queryset=scope)
+        except DjangoValidationError as exc:  # pragma: no cover - defensive
+            raise ValidationError(exc.messages) from exc
+        result.update({
+            "from": start.isoformat(), "to": end.isoformat(), "store": store.code if store else None,
+            "team": team.pk if team else None,
+        })
+        return Response(result)
+

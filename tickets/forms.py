@@ -1,0 +1,283 @@
+"""Forms of the tickets staff UI. They validate input only; the views call the domain functions in
+tickets/services.py, whose ValidationErrors are put back on the form."""
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from portal.models import Store, Team
+from portal.permissions import restrict
+from tickets.models import Category, Macro, Priority, Queue, Ticket
+from tickets.services import MANUAL_STATUSES, WORKER_ROLES
+from tickets.tables import TicketTable
+
+MAX_HANDLING_MINUTES = 24 * 60
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        name = obj.get_full_name()
+        return f"{name} ({obj.get_username()})" if name else obj.get_username()
+
+
+class QueueChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.name} · {obj.team.name}"
+
+
+def team_workers(team_ids):
+    """Active users who work tickets (agent-like roles) in any of these teams."""
+    return (
+        get_user_model().objects.filter(
+            is_active=True, memberships__team_id__in=list(team_ids), memberships__role__in=WORKER_ROLES
+        )
+        .distinct()
+        .order_by("first_name", "username")
+    )
+
+
+def all_queues():
+    return Queue.objects.select_related("team").order_by("team__name", "name")
+
+
+def handling_minutes_field():
+    return forms.IntegerField(
+        label=_("handling time (minutes)"), required=False, min_value=0, max_value=MAX_HANDLING_MINUTES,
+        widget=forms.NumberInput(attrs={"class": "short"}),
+    )
+
+
+def handling_seconds(cleaned_data):
+    minutes = cleaned_data.get("handling_minutes")
+    return None if minutes is None else minutes * 60
+
+
+class TicketActionForm(forms.Form):
+    """A form acting on one ticket for one user (both given to every action form)."""
+
+    def __init__(self, *args, ticket, user, **kwargs):
+        self.ticket = ticket
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+
+class ReplyForm(TicketActionForm):
+    body = forms.CharField(label=_("reply"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    macro = forms.ModelChoiceField(
+        label=_("macro"), queryset=Macro.objects.none(), required=False, empty_label=_("— no macro —"),
+        help_text=_("The macro's text is added below your reply, with buyer, order, store and your name filled in."),
+    )
+    status = forms.ChoiceField(label=_("then set status"), required=False)
+    handling_minutes = handling_minutes_field()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["macro"].queryset = macros_for(self.ticket)
+        self.fields["status"].choices = [("", _("— keep —"))] + [
+            (s.value, s.label) for s in MANUAL_STATUSES
+        ]
+
+    def clean(self):
+        data = super().clean()
+        if not (data.get("body") or "").strip() and not data.get("macro"):
+            raise forms.ValidationError(_("Write the reply or pick a macro."), code="empty")
+        return data
+
+
+def macros_for(ticket):
+    """Active macros for the ticket's queue and team, and the general ones."""
+    return Macro.objects.filter(is_active=True).filter(
+        Q(queue__isnull=True) | Q(queue_id=ticket.queue_id)
+    ).filter(Q(team__isnull=True) | Q(team_id=ticket.queue.team_id))
+
+
+class NoteForm(TicketActionForm):
+    body = forms.CharField(label=_("internal note"), widget=forms.Textarea(attrs={"rows": 3}))
+    handling_minutes = handling_minutes_field()
+
+
+class AssignForm(TicketActionForm):
+    assignee = UserChoiceField(
+        label=_("assignee"), queryset=get_user_model().objects.none(), required=False,
+        empty_label=_("— unassigned —"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = team_workers([self.ticket.queue.team_id])
+        self.fields["assignee"].initial = self.ticket.assignee_id
+
+
+class TransferForm(TicketActionForm):
+    queue = QueueChoiceField(label=_("to queue"), queryset=Queue.objects.none())
+    note = forms.CharField(label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    round_robin = forms.BooleanField(label=_("assign round-robin in the new queue"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["queue"].queryset = all_queues().exclude(pk=self.ticket.queue_id)
+
+
+class StatusForm(TicketActionForm):
+    RESOLVE = Ticket.Status.RESOLVED
+
+    status = forms.ChoiceField(label=_("status"))
+    note = forms.CharField(label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    handling_minutes = handling_minutes_field()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        statuses = [*MANUAL_STATUSES, Ticket.Status.RESOLVED]
+        self.fields["status"].choices = [(s.value, s.label) for s in statuses]
+        self.fields["status"].initial = Ticket.Status.RESOLVED
+
+
+class ReopenForm(TicketActionForm):
+    reason = forms.CharField(label=_("reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CloseForm(TicketActionForm):
+    note = forms.CharField(label=_("note"), required=False)
+
+
+class MergeForm(TicketActionForm):
+    into = forms.IntegerField(
+        label=_("merge into ticket #"), min_value=1,
+        help_text=_("This ticket is closed and its conversation continues on the other one."),
+    )
+
+    def clean_into(self):
+        pk = self.cleaned_data["into"]
+        if pk == self.ticket.pk:
+            raise forms.ValidationError(_("A ticket cannot be merged into itself."), code="self")
+        target = restrict(Ticket.objects.select_related("queue"), self.user, "merge").filter(pk=pk).first()
+        if target is None:
+            raise forms.ValidationError(_("There is no ticket #%(id)s in your scope."), params={"id": pk},
+                                        code="not_found")
+        return target
+
+
+class RateForm(TicketActionForm):
+    rating = forms.TypedChoiceField(
+        label=_("rating"), coerce=int, choices=[(n, "★" * n) for n in range(5, 0, -1)],
+    )
+    comment = forms.CharField(label=_("comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class TicketEditForm(TicketActionForm):
+    """Descriptive fields (update_ticket). Customer phone and address only for who may see them."""
+
+    subject = forms.CharField(label=_("subject"), max_length=200, required=False)
+    category = forms.ChoiceField(label=_("category"), choices=Category.choices)
+    priority = forms.ChoiceField(label=_("priority"), choices=Priority.choices)
+    is_major = forms.BooleanField(label=_("major complaint"), required=False)
+    order_no = forms.CharField(label=_("order number"), max_length=64, required=False)
+    buyer_nick = forms.CharField(label=_("buyer nick"), max_length=100, required=False)
+    customer_phone = forms.CharField(label=_("customer phone"), max_length=30, required=False)
+    customer_address = forms.CharField(label=_("customer address"), max_length=300, required=False)
+
+    PII_FIELDS = ("customer_phone", "customer_address")
+
+    def __init__(self, *args, show_pii=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not show_pii:
+            for name in self.PII_FIELDS:
+                del self.fields[name]
+        for name in self.fields:
+            self.fields[name].initial = getattr(self.ticket, name)
+
+    def changes(self):
+        return {name: self.cleaned_data[name] for name in self.fields}
+
+
+# --- Creating, bulk actions, columns ----------------------------------------------------------
+
+
+class TicketForm(forms.Form):
+    """Open a ticket by hand (a phone call, a review). Empty queue, category or priority: routing rules decide."""
+
+    store = forms.ModelChoiceField(label=_("store"), queryset=Store.objects.none())
+    channel = forms.ChoiceField(label=_("channel"), choices=Ticket.Channel.choices, initial=Ticket.Channel.PHONE)
+    subject = forms.CharField(label=_("subject"), max_length=200, required=False)
+    description = forms.CharField(label=_("description"), widget=forms.Textarea(attrs={"rows": 4}))
+    order_no = forms.CharField(label=_("order number"), max_length=64, required=False)
+    buyer_nick = forms.CharField(label=_("buyer nick"), max_length=100, required=False)
+    customer_phone = forms.CharField(label=_("customer phone"), max_length=30, required=False)
+    customer_address = forms.CharField(label=_("customer address"), max_length=300, required=False)
+    queue = QueueChoiceField(
+        label=_("queue"), queryset=Queue.objects.none(), required=False, empty_label=_("— by routing rules —"),
+    )
+    category = forms.ChoiceField(label=_("category"), required=False)
+    priority = forms.ChoiceField(label=_("priority"), required=False)
+    is_major = forms.BooleanField(label=_("major complaint"), required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+        self.fields["store"].queryset = restrict(Store.objects.all(), user, "view")
+        teams = restrict(Team.objects.all(), user, "view")
+        self.fields["queue"].queryset = all_queues().filter(team__in=teams)
+        auto = [("", _("— by routing rules —"))]
+        self.fields["category"].choices = auto + list(Category.choices)
+        self.fields["priority"].choices = auto + list(Priority.choices)
+
+    def create_kwargs(self):
+        data = self.cleaned_data
+        return {
+            "store": data["store"], "channel": data["channel"], "subject": data["subject"],
+            "description": data["description"], "order_no": data["order_no"], "buyer_nick": data["buyer_nick"],
+            "customer_phone": data["customer_phone"], "customer_address": data["customer_address"],
+            "queue": data["queue"], "category": data["category"] or None, "priority": data["priority"] or None,
+            "is_major": True if data["is_major"] else None,
+        }
+
+
+class BulkForm(forms.Form):
+    """Assign or transfer the selected tickets (`select` ids). Each row is re-checked by the view."""
+
+    ASSIGN, TRANSFER = "assign", "transfer"
+
+    action = forms.ChoiceField(label=_("action"), choices=[(ASSIGN, _("Assign to")), (TRANSFER, _("Transfer to"))])
+    select = forms.TypedMultipleChoiceField(label=_("tickets"), coerce=int, choices=())
+    assignee = UserChoiceField(label=_("assignee"), queryset=get_user_model().objects.none(), required=False)
+    queue = QueueChoiceField(label=_("queue"), queryset=Queue.objects.none(), required=False)
+    next = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, user, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+        teams = restrict(Team.objects.all(), user, "view").values_list("pk", flat=True)
+        self.fields["assignee"].queryset = team_workers(teams)
+        self.fields["queue"].queryset = all_queues()
+        self.fields["select"].error_messages["required"] = _("Select at least one ticket.")
+
+    def clean_select(self):
+        return sorted(set(self.cleaned_data["select"]))
+
+    def _validate_select(self):
+        raw = self.data.getlist("select") if hasattr(self.data, "getlist") else self.data.get("select", [])
+        if not all(str(v).isdigit() for v in raw):
+            raise forms.ValidationError(_("Not a ticket id."))
+
+    def full_clean(self):
+        # The ids are free input (any ticket number); accept digits, the view checks each row's scope.
+        if self.is_bound and hasattr(self.data, "getlist"):
+            self.fields["select"].choices = [(v, v) for v in self.data.getlist("select") if str(v).isdigit()]
+        super().full_clean()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action") == self.ASSIGN and not data.get("assignee"):
+            self.add_error("assignee", _("Choose who gets the tickets."))
+        if data.get("action") == self.TRANSFER and not data.get("queue"):
+            self.add_error("queue", _("Choose the queue to transfer to."))
+        return data
+
+
+class ColumnsForm(forms.Form):
+    columns = forms.MultipleChoiceField(
+        label=_("columns"), required=False, widget=forms.CheckboxSelectMultiple,
+        choices=TicketTable.optional_columns,
+    )
+    next = forms.CharField(required=False, widget=forms.HiddenInput)
