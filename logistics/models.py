@@ -65,6 +65,10 @@ class Carrier(models.Model):
         help_text=_("Carriers recycle waybill numbers: an event without an order number joins a parcel with "
                     "the same waybill only if its first event is within this many days."),
     )
+    default_delivery_hours = models.PositiveIntegerField(
+        _("delivery time when none is promised (hours)"), default=72,
+        help_text=_("On-time delivery is measured against the promised time, or shipping time plus this."),
+    )
     detect_stalled = models.BooleanField(_("detect stalled parcels"), default=True)
     stall_hours = models.PositiveIntegerField(_("stalled after (hours without an event)"), default=48)
     detect_transit_anomaly = models.BooleanField(_("detect transit anomalies"), default=True)

@@ -23,3 +23,32 @@ def other_store(db):
 def _media_in_tmp(settings, tmp_path):
     """Uploaded report files go to a temporary directory."""
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def portal(demo, carrier):
+    """The portal demo (users by name, one per role) with the sample carrier; stores by code in .stores."""
+    from portal.models import Store
+
+    class Portal(dict):
+        stores = {store.code: store for store in Store.objects.all()}
+
+    return Portal(demo)
+
+
+@pytest.fixture
+def api(client):
+    """A test client speaking JSON as `user`: api.as_user(user).post(url, data, headers)."""
+
+    class Api:
+        def as_user(self, user):
+            client.force_login(user)
+            return self
+
+        def get(self, url, **params):
+            return client.get(url, params)
+
+        def post(self, url, data=None, **headers):
+            return client.post(url, data or {}, content_type="application/json", **headers)
+
+    return Api()

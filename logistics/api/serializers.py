@@ -1,0 +1,133 @@
+from rest_framework import serializers
+
+from logistics.models import (
+    Alert,
+    AlertEntry,
+    CarrierContact,
+    Compensation,
+    CustomerContact,
+    Shipment,
+    TrackingEvent,
+    TrackingImport,
+)
+from logistics.permissions import can_see_consignee, mask_name, mask_phone
+
+
+class TrackingEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TrackingEvent
+        fields = ["id", "occurred_at", "code", "description", "outlet", "city", "status", "is_anomaly", "received_at"]
+        read_only_fields = fields
+
+
+class ShipmentSerializer(serializers.ModelSerializer):
+    store = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    carrier = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    events = TrackingEventSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Shipment
+        fields = [
+            "id", "store", "carrier", "waybill_number", "order_number", "consignee_name", "consignee_phone",
+            "consignee_address", "product_skus", "shipped_at", "promised_by", "status", "last_event_at",
+            "last_description", "last_outlet", "delivered_at", "events",
+        ]
+        read_only_fields = fields
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is not None and not can_see_consignee(request.user):
+            data["consignee_name"] = mask_name(data["consignee_name"])
+            data["consignee_phone"] = mask_phone(data["consignee_phone"]) if data["consignee_phone"] else ""
+            data["consignee_address"] = data["consignee_address"][:6] + "…" if data["consignee_address"] else ""
+        return data
+
+
+class AlertEntrySerializer(serializers.ModelSerializer):
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = AlertEntry
+        fields = ["id", "kind", "at", "actor", "note", "data"]
+        read_only_fields = fields
+
+
+class CompensationSerializer(serializers.ModelSerializer):
+    offered_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Compensation
+        fields = ["id", "kind", "amount", "note", "status", "offered_by", "offered_at", "decided_by", "decided_at"]
+        read_only_fields = fields
+
+
+class CarrierContactSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CarrierContact
+        fields = ["id", "outlet", "contact_name", "contacted_at", "promise", "follow_up_at", "recorded_at"]
+        read_only_fields = fields
+
+
+class CustomerContactSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CustomerContact
+        fields = ["id", "called_at", "outcome", "note", "recorded_at"]
+        read_only_fields = fields
+
+
+class AlertShipmentSerializer(serializers.ModelSerializer):
+    store = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    carrier = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Shipment
+        fields = ["id", "store", "carrier", "waybill_number", "order_number", "status", "last_event_at",
+                  "last_description", "last_outlet"]
+        read_only_fields = fields
+
+
+class AlertSerializer(serializers.ModelSerializer):
+    shipment = AlertShipmentSerializer(read_only=True)
+    waybill = serializers.CharField(source="shipment.waybill_number", read_only=True)
+    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    resolved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    timeline = AlertEntrySerializer(source="entries", many=True, read_only=True)
+    compensations = CompensationSerializer(many=True, read_only=True)
+    carrier_contacts = CarrierContactSerializer(many=True, read_only=True)
+    customer_contacts = CustomerContactSerializer(many=True, read_only=True)
+    ticket = serializers.IntegerField(source="ticket_id", read_only=True)
+
+    class Meta:
+        model = Alert
+        fields = [
+            "id", "kind", "cause", "status", "waybill", "shipment", "trigger_at", "opened_at", "acknowledged_at",
+            "acknowledged_by", "follow_up_at", "resolved_at", "resolved_by", "resolution", "closed_at", "ticket",
+            "timeline", "compensations", "carrier_contacts", "customer_contacts",
+        ]
+        read_only_fields = fields
+
+
+class TrackingImportSerializer(serializers.ModelSerializer):
+    carrier = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    store = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    percent = serializers.IntegerField(read_only=True)
+    duplicates_skipped = serializers.IntegerField(source="duplicates", read_only=True)
+    rows_rejected = serializers.IntegerField(source="rejected_count", read_only=True)
+    status_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TrackingImport
+        fields = [
+            "id", "carrier", "store", "original_name", "size", "uploaded_by", "created_at", "status", "percent",
+            "file_format", "rows_total", "rows_read", "events_added", "duplicates_skipped", "shipments_created",
+            "rows_rejected", "rejected_rows", "message", "started_at", "finished_at", "status_url",
+        ]
+        read_only_fields = fields
+
+    def get_status_url(self, obj) -> str:
+        from django.urls import reverse
+
+        return reverse("logistics-import-detail", args=[obj.pk])

@@ -1,0 +1,288 @@
+"""Logistics API: event ingest (idempotent), report imports, shipments and alerts, alert actions, metrics."""
+
+import hashlib
+import json
+from datetime import date, timedelta
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Prefetch
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from logistics.alert_actions import ACTIONS
+from logistics.filtersets import AlertFilterSet, ShipmentFilterSet, TrackingImportFilterSet
+from logistics.forms import ImportForm
+from logistics.imports import ImportFailed, create_import, start_import
+from logistics.ingest import BatchRejected, Ingestor
+from logistics.metrics import PERIODS, logistics_metrics
+from logistics.models import (
+    Alert,
+    AlertEntry,
+    Carrier,
+    Compensation,
+    IngestRequest,
+    Shipment,
+    TrackingEvent,
+    TrackingImport,
+)
+from logistics.permissions import ingest_store_ids
+from portal.api.viewsets import RestrictedQuerysetMixin, RestrictedReadOnlyViewSet
+from portal.models import Store
+from portal.permissions import restrict
+
+from .serializers import AlertSerializer, ShipmentSerializer, TrackingImportSerializer
+
+MAX_EVENTS_PER_REQUEST = 1000
+
+
+class TrackingEventIngestView(APIView):
+    """POST up to 1,000 tracking events of one carrier. Requires an `Idempotency-Key` header.
+
+    Body: {"carrier": "SF", "store": "<store code, for parcels not known yet>", "events": [{"waybill",
+    "time" (ISO 8601; without offset: the carrier's time zone), "code" and/or "description",
+    optional "status" (normalised), "order_number", "outlet", "city", "consignee_name",
+    "consignee_phone", "consignee_address", "product_skus", "promised_by"}]}.
+    All or nothing: a bad event answers 400 with its errors keyed by its index in `events` (from 0).
+    A replay with the same key and body returns the first response; the same key with another body is 422.
+    """
+
+    permission_model = TrackingEvent
+    permission_action = "add"
+
+    def post(self, request):
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if not key:
+            raise ValidationError({"Idempotency-Key": [_("This header is required.")]})
+        if len(key) > 200:
+            raise ValidationError({"Idempotency-Key": [_("At most 200 characters.")]})
+        data = request.data
+        body_hash = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+        replay = self._replay(request.user, key, body_hash)
+        if replay is not None:
+            return replay
+        carrier, store, events = self._validate(request, data)
+        now = timezone.now()
+        ingestor = Ingestor(carrier, now=now, actor=request.user, store=store,
+                            allowed_store_ids=ingest_store_ids(request.user))
+        try:
+            with transaction.atomic():
+                try:
+                    result = ingestor.ingest(list(enumerate(events)), strict=True)
+                except BatchRejected as exc:
+                    raise ValidationError({"events": exc.by_row()}) from None
+                body = {
+                    "received": result.read, "events_added": result.added,
+                    "duplicates_skipped": result.duplicates, "shipments_created": result.shipments_created,
+                }
+                IngestRequest.objects.create(user=request.user, key=key, body_hash=body_hash,
+                                             status_code=status.HTTP_200_OK, response=body, created_at=now)
+        except IntegrityError:
+            # The same key was used by a concurrent request that committed first.
+            replay = self._replay(request.user, key, body_hash)
+            if replay is not None:
+                return replay
+            raise
+        return Response(body, status=status.HTTP_200_OK)
+
+    @staticmethod
+    def _replay(user, key, body_hash):
+        earlier = IngestRequest.objects.filter(user=user, key=key).first()
+        if earlier is None:
+            return None
+        if earlier.body_hash != body_hash:
+            return Response(
+                {"detail": _("This Idempotency-Key was already used with a different request body.")},
+                status=status.HTTP_422_UNPROCESSABLE_ENTITY,
+            )
+        return Response(earlier.response, status=earlier.status_code, headers={"Idempotent-Replayed": "true"})
+
+    @staticmethod
+    def _validate(request, data):
+        if not isinstance(data, dict):
+            raise ValidationError({"non_field_errors": [_("Send a JSON object.")]})
+        errors = {}
+        carrier = Carrier.objects.filter(code=str(data.get("carrier") or "")).first()
+        if carrier is None:
+            errors["carrier"] = [_("Unknown carrier code.") if data.get("carrier") else _("This field is required.")]
+        store = None
+        if data.get("store"):
+            store = restrict(Store.objects.all(), request.user, "view").filter(code=str(data["store"])).first()
+            allowed = ingest_store_ids(request.user)
+            if store is None and allowed is None:
+                store = Store.objects.filter(code=str(data["store"])).first()
+            if store is None:
+                errors["store"] = [_("Unknown store code, or a store outside your scope.")]
+        events = data.get("events")
+        if not isinstance(events, list) or not events:
+            errors["events"] = [_("Give a non-empty list of events.")]
+        elif len(events) > MAX_EVENTS_PER_REQUEST:
+            errors["events"] = [_("At most %(n)s events per request; this one has %(count)s.")
+                                % {"n": MAX_EVENTS_PER_REQUEST, "count": len(events)}]
+        else:
+            bad = {str(i): {"non_field_errors": [_("Each event must be a JSON object.")]}
+                   for i, item in enumerate(events) if not isinstance(item, dict)}
+            if bad:
+                errors["events"] = bad
+        if errors:
+            raise ValidationError(errors)
+        return carrier, store, events
+
+
+class ShipmentViewSet(RestrictedReadOnlyViewSet):
+    """Shipments with their tracking events. Filters: waybill, order_number, carrier, store, status,
+    alert_kind (has an open alert of that kind), stuck_hours."""
+
+    queryset = Shipment.objects.select_related("carrier", "store").prefetch_related(
+        Prefetch("events", queryset=TrackingEvent.objects.order_by("occurred_at", "id"))
+    ).order_by("-shipped_at", "-id")
+    serializer_class = ShipmentSerializer
+    filterset_class = ShipmentFilterSet
+    ordering_fields = ["shipped_at", "last_event_at", "delivered_at"]
+
+
+class AlertViewSet(RestrictedReadOnlyViewSet):
+    """Logistics alerts with their timeline, and the alert actions (POST)."""
+
+    queryset = Alert.objects.select_related(
+        "shipment", "shipment__carrier", "shipment__store", "acknowledged_by", "resolved_by"
+    ).prefetch_related(
+        Prefetch("entries", queryset=AlertEntry.objects.select_related("actor").order_by("at", "id")),
+        Prefetch("compensations", queryset=Compensation.objects.select_related("offered_by", "decided_by")),
+        "carrier_contacts", "customer_contacts",
+    ).order_by("-opened_at", "-id")
+    serializer_class = AlertSerializer
+    filterset_class = AlertFilterSet
+    ordering_fields = ["opened_at", "trigger_at"]
+    permission_action = None  # set per @action: "work" or "approve"
+
+    def _perform(self, request, name):
+        spec = ACTIONS[name]
+        alert = self.get_object()
+        form = spec.form(alert, data=request.data, prefix=False)
+        if not form.is_valid():
+            raise ValidationError({field: [e["message"] for e in errs]
+                                   for field, errs in form.errors.get_json_data().items()})
+        try:
+            message = spec.perform(alert, form.cleaned_data, actor=request.user, now=timezone.now())
+        except DjangoValidationError as exc:
+            detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+            raise ValidationError(detail) from None
+        alert = self.queryset.get(pk=alert.pk)  # fresh, with the new timeline entries
+        return Response({"message": str(message), "alert": AlertSerializer(alert, context={"request": request}).data})
+
+    @action(detail=True, methods=["post"], permission_action="work")
+    def acknowledge(self, request, pk=None):
+        return self._perform(request, "acknowledge")
+
+    @action(detail=True, methods=["post"], permission_action="work")
+    def contact_carrier(self, request, pk=None):
+        return self._perform(request, "contact_carrier")
+
+    @action(detail=True, methods=["post"], permission_action="work")
+    def contact_customer(self, request, pk=None):
+        return self._perform(request, "contact_customer")
+
+    @action(detail=True, methods=["post"], permission_action="work")
+    def compensate(self, request, pk=None):
+        return self._perform(request, "compensate")
+
+    @action(detail=True, methods=["post"], permission_action="approve")
+    def approve_compensation(self, request, pk=None):
+        return self._perform(request, "approve_compensation")
+
+    @action(detail=True, methods=["post"], permission_action="work")
+    def open_ticket(self, request, pk=None):
+        return self._perform(request, "open_ticket")
+
+    @action(detail=True, methods=["post"], permission_action="work")
+    def resolve(self, request, pk=None):
+        return self._perform(request, "resolve")
+
+
+class TrackingImportViewSet(RestrictedQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                            viewsets.GenericViewSet):
+    """Carrier report imports. POST (multipart): `file`, `carrier` (code), optional `store` (code).
+
+    A small file is imported at once (201, the result); a large one is queued for a task (202):
+    poll the import until its status is done or failed.
+    """
+
+    queryset = TrackingImport.objects.select_related("carrier", "store", "uploaded_by").order_by("-created_at", "-id")
+    serializer_class = TrackingImportSerializer
+    filterset_class = TrackingImportFilterSet
+    parser_classes = [MultiPartParser, FormParser]
+
+    def create(self, request):
+        stores = restrict(Store.objects.all(), request.user, "view")
+        if ingest_store_ids(request.user) is None:
+            stores = Store.objects.all()
+        form = ImportForm(data=request.data, files=request.FILES, stores=stores)
+        if not form.is_valid():
+            raise ValidationError({field: [e["message"] for e in errs]
+                                   for field, errs in form.errors.get_json_data().items()})
+        now = timezone.now()
+        try:
+            tracking_import = create_import(
+                carrier=form.cleaned_data["carrier"], store=form.cleaned_data["store"],
+                uploaded_file=form.cleaned_data["file"], actor=request.user, now=now,
+            )
+        except ImportFailed as exc:
+            raise ValidationError({"file": [str(exc)]}) from None
+        ran = start_import(tracking_import, now=now)
+        tracking_import.refresh_from_db()
+        data = TrackingImportSerializer(tracking_import, context={"request": request}).data
+        return Response(data, status=status.HTTP_201_CREATED if ran else status.HTTP_202_ACCEPTED)
+
+
+class LogisticsMetricsView(APIView):
+    """On-time delivery rate, median hours to delivery, stall rate, alerts per 1,000 parcels and
+    compensation paid, in total and per store, carrier and period, over the parcels shipped from
+    `from` to `to` (dates, inclusive; default: the last 30 days). Filters: store, carrier (codes);
+    period: day (default), week or month. Definitions: docs/logistics.md."""
+
+    permission_model = Shipment
+    permission_action = "view"
+
+    @extend_schema(parameters=[
+        OpenApiParameter("store", str), OpenApiParameter("carrier", str), OpenApiParameter("from", date),
+        OpenApiParameter("to", date), OpenApiParameter("period", str, enum=list(PERIODS)),
+    ])
+    def get(self, request):
+        params = request.query_params
+        errors = {}
+        today = timezone.localdate()
+
+        def parse_date(name, default):
+            value = params.get(name)
+            if not value:
+                return default
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                errors[name] = [_("Give a date as YYYY-MM-DD.")]
+                return default
+
+        date_to = parse_date("to", today)
+        date_from = parse_date("from", date_to - timedelta(days=29))
+        if date_from > date_to:
+            errors["from"] = [_("The start date is after the end date.")]
+        period = params.get("period") or "day"
+        if period not in PERIODS:
+            errors["period"] = [_("Choose day, week or month.")]
+        shipments = restrict(Shipment.objects.all(), request.user, "view")
+        if params.get("store"):
+            shipments = shipments.filter(store__code=params["store"])
+        if params.get("carrier"):
+            shipments = shipments.filter(carrier__code=params["carrier"])
+        if errors:
+            raise ValidationError(errors)
+        return Response(logistics_metrics(shipments, date_from=date_from, date_to=date_to, now=timezone.now(),
+                                          period=period))
