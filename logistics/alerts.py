@@ -1,7 +1,7 @@
 """The logistics alert scan: set-based, a constant number of SQL queries per rule.
 
 Rules (thresholds per carrier, defaults in brackets):
-- stalled: no new event for [48] h while not delivered and not returning;
+- stalled: no new event for [48] h while picked up, not delivered and not returning;
 - transit anomaly: an event the status map marks anomalous;
 - last-mile delay: at the delivering outlet or out for delivery for [24] h without delivery, or
   past the promised delivery time;
@@ -58,7 +58,8 @@ def _rules(carriers, now):
     rules = [
         (
             AlertKind.STALLED, Alert.Cause.NO_SCAN, "last_event_at",
-            ~Q(status__in=FINISHED_STATUSES),
+            # Not yet picked up is the pickup-overdue rule's business, not a stall in the network.
+            ~Q(status__in=FINISHED_STATUSES | NOT_PICKED_UP_STATUSES),
             _per_carrier(carriers, "detect_stalled", lambda c: Q(last_event_at__lt=now - hours(c.stall_hours))),
         ),
         (
