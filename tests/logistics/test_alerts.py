@@ -13,7 +13,6 @@ from portal.models import Notification
 from tests.logistics.factories import REPORT_TIME as NOW
 from tests.logistics.factories import event, ingest, make_coordinator, make_logistics_team, shipment
 
-
 H = timedelta(hours=1)
 
 

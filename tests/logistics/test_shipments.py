@@ -76,10 +76,10 @@ def test_filters(portal, api, parcels):
 def test_stuck_for_more_than_n_hours(portal, api, parcels):
     from datetime import timedelta
 
-    from logistics.models import Shipment
-
     # Measured from the real clock: put the parcels' last events relative to it.
     from django.utils import timezone
+
+    from logistics.models import Shipment
 
     Shipment.objects.filter(waybill_number="SF-DRY-1").update(last_event_at=timezone.now() - timedelta(hours=30))
     Shipment.objects.filter(waybill_number="SF-BIKE-1").update(last_event_at=timezone.now() - timedelta(hours=5))
