@@ -32,7 +32,7 @@ class TicketFilterSet(django_filters.FilterSet):
     ordering = django_filters.OrderingFilter(
         fields=(
             ("created_at", "created_at"), ("updated_at", "updated_at"), ("first_response_due", "first_response_due"),
-            ("resolution_due", "resolution_due"), ("priority_rank", "priority"), ("status", "status"), ("id", "id"),
+            ("resolution_due", "resolution_due"), ("priority_order", "priority"), ("status", "status"), ("id", "id"),
         ),
         label=_("order by"),
     )

@@ -273,9 +273,9 @@ class TicketQuerySet(models.QuerySet):
         return self.filter(Q(sla_breached=True) | self.breached_q(now))
 
     def with_priority_rank(self):
-        """Annotate `priority_rank` (low 0 ... urgent 3) for ordering by priority."""
+        """Annotate `priority_order` (low 0 ... urgent 3) for ordering by priority."""
         return self.annotate(
-            priority_rank=models.Case(
+            priority_order=models.Case(
                 *[models.When(priority=p, then=models.Value(rank)) for p, rank in PRIORITY_RANK.items()],
                 default=models.Value(1), output_field=models.IntegerField(),
             )

@@ -273,9 +273,6 @@ def assign(ticket, *, actor, assignee, now, via="manual") -> Ticket:
             return ticket
         previous = ticket.assignee
         ticket.assignee = assignee
-        if assignee is not None and ticket.status == Status.NEW:
-            _change_status(ticket, Status.OPEN, actor=actor, now=now)
-        _save(ticket, now)
         _entry(
             ticket, Kind.ASSIGN, actor=actor, now=now,
             data={
@@ -283,6 +280,9 @@ def assign(ticket, *, actor, assignee, now, via="manual") -> Ticket:
                 "to_name": _label(assignee), "queue": ticket.queue_id, "via": via,
             },
         )
+        if assignee is not None and ticket.status == Status.NEW:
+            _change_status(ticket, Status.OPEN, actor=actor, now=now)
+        _save(ticket, now)
         if assignee is not None:
             _record_rotation(ticket.queue_id, assignee, now)
             if assignee != actor:
