@@ -20,9 +20,14 @@ def other_store(db):
 
 
 @pytest.fixture(autouse=True)
-def _media_in_tmp(settings, tmp_path):
-    """Uploaded report files go to a temporary directory."""
+def _media_in_tmp_and_english(settings, tmp_path):
+    """Uploaded report files go to a temporary directory; messages are asserted in English."""
+    from django.utils import translation
+
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
@@ -46,9 +51,10 @@ def api(client):
             return self
 
         def get(self, url, **params):
-            return client.get(url, params)
+            return client.get(url, params, HTTP_ACCEPT_LANGUAGE="en")
 
         def post(self, url, data=None, **headers):
+            headers.setdefault("HTTP_ACCEPT_LANGUAGE", "en")
             return client.post(url, data or {}, content_type="application/json", **headers)
 
     return Api()
