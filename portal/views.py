@@ -47,6 +47,11 @@ class RestrictedListView(RestrictedViewMixin, SingleTableMixin, FilterView):
         return context
 
 
+# Home page widgets: callables (request) -> {"template": ..., "data": ...} or None (not for this
+# user). Apps append theirs from AppConfig.ready().
+HOME_WIDGETS = []
+
+
 class HomeView(LoginRequiredMixin, TemplateView):
     template_name = "portal/home.html"
 
@@ -58,6 +63,7 @@ class HomeView(LoginRequiredMixin, TemplateView):
         )
         context["teams"] = restrict(Team.objects.all(), user, "view").select_related("parent")
         context["stores"] = restrict(Store.objects.all(), user, "view")
+        context["home_widgets"] = [w for w in (widget(self.request) for widget in HOME_WIDGETS) if w]
         return context
 
 

@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Store, Team
-from portal.permissions import restrict
+from portal.permissions import is_org_wide, restrict, visible_team_ids
 from tickets.models import Category, Macro, Priority, Queue, Ticket
 from tickets.services import MANUAL_STATUSES, WORKER_ROLES
 from tickets.tables import TicketTable
@@ -17,8 +17,7 @@ MAX_HANDLING_MINUTES = 24 * 60
 
 class UserChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
-        name = obj.get_full_name()
-        return f"{name} ({obj.get_username()})" if name else obj.get_username()
+        return user_label(obj)
 
 
 class QueueChoiceField(forms.ModelChoiceField):
@@ -26,15 +25,22 @@ class QueueChoiceField(forms.ModelChoiceField):
         return f"{obj.name} · {obj.team.name}"
 
 
-def team_workers(team_ids):
-    """Active users who work tickets (agent-like roles) in any of these teams."""
-    return (
-        get_user_model().objects.filter(
-            is_active=True, memberships__team_id__in=list(team_ids), memberships__role__in=WORKER_ROLES
-        )
-        .distinct()
-        .order_by("first_name", "username")
-    )
+def team_workers(team_ids=None):
+    """Active users who work tickets (agent-like roles) in any of these teams (None: any team)."""
+    users = get_user_model().objects.filter(is_active=True, memberships__role__in=WORKER_ROLES)
+    if team_ids is not None:
+        users = users.filter(memberships__team_id__in=list(team_ids))
+    return users.distinct().order_by("first_name", "username")
+
+
+def scope_team_ids(user):
+    """The teams in the user's scope (None: all), as `restrict(Team...)` decides, without a query."""
+    return None if is_org_wide(user) else visible_team_ids(user)
+
+
+def user_label(user):
+    name = user.get_full_name()
+    return f"{name} ({user.get_username()})" if name else user.get_username()
 
 
 def all_queues():
@@ -43,7 +49,7 @@ def all_queues():
 
 def handling_minutes_field():
     return forms.IntegerField(
-        label=_("handling time (minutes)"), required=False, min_value=0, max_value=MAX_HANDLING_MINUTES,
+        label=_("Handling time (minutes)"), required=False, min_value=0, max_value=MAX_HANDLING_MINUTES,
         widget=forms.NumberInput(attrs={"class": "short"}),
     )
 
@@ -63,12 +69,12 @@ class TicketActionForm(forms.Form):
 
 
 class ReplyForm(TicketActionForm):
-    body = forms.CharField(label=_("reply"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    body = forms.CharField(label=_("Reply"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
     macro = forms.ModelChoiceField(
-        label=_("macro"), queryset=Macro.objects.none(), required=False, empty_label=_("— no macro —"),
+        label=_("Macro"), queryset=Macro.objects.none(), required=False, empty_label=_("— no macro —"),
         help_text=_("The macro's text is added below your reply, with buyer, order, store and your name filled in."),
     )
-    status = forms.ChoiceField(label=_("then set status"), required=False)
+    status = forms.ChoiceField(label=_("Then set status"), required=False)
     handling_minutes = handling_minutes_field()
 
     def __init__(self, *args, **kwargs):
@@ -93,13 +99,13 @@ def macros_for(ticket):
 
 
 class NoteForm(TicketActionForm):
-    body = forms.CharField(label=_("internal note"), widget=forms.Textarea(attrs={"rows": 3}))
+    body = forms.CharField(label=_("Internal note"), widget=forms.Textarea(attrs={"rows": 3}))
     handling_minutes = handling_minutes_field()
 
 
 class AssignForm(TicketActionForm):
     assignee = UserChoiceField(
-        label=_("assignee"), queryset=get_user_model().objects.none(), required=False,
+        label=_("Assignee"), queryset=get_user_model().objects.none(), required=False,
         empty_label=_("— unassigned —"),
     )
 
@@ -110,9 +116,9 @@ class AssignForm(TicketActionForm):
 
 
 class TransferForm(TicketActionForm):
-    queue = QueueChoiceField(label=_("to queue"), queryset=Queue.objects.none())
-    note = forms.CharField(label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    round_robin = forms.BooleanField(label=_("assign round-robin in the new queue"), required=False)
+    queue = QueueChoiceField(label=_("To queue"), queryset=Queue.objects.none())
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    round_robin = forms.BooleanField(label=_("Assign round-robin in the new queue"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -122,8 +128,8 @@ class TransferForm(TicketActionForm):
 class StatusForm(TicketActionForm):
     RESOLVE = Ticket.Status.RESOLVED
 
-    status = forms.ChoiceField(label=_("status"))
-    note = forms.CharField(label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    status = forms.ChoiceField(label=_("Status"))
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     handling_minutes = handling_minutes_field()
 
     def __init__(self, *args, **kwargs):
@@ -134,16 +140,16 @@ class StatusForm(TicketActionForm):
 
 
 class ReopenForm(TicketActionForm):
-    reason = forms.CharField(label=_("reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class CloseForm(TicketActionForm):
-    note = forms.CharField(label=_("note"), required=False)
+    note = forms.CharField(label=_("Note"), required=False)
 
 
 class MergeForm(TicketActionForm):
     into = forms.IntegerField(
-        label=_("merge into ticket #"), min_value=1,
+        label=_("Merge into ticket #"), min_value=1,
         help_text=_("This ticket is closed and its conversation continues on the other one."),
     )
 
@@ -160,22 +166,22 @@ class MergeForm(TicketActionForm):
 
 class RateForm(TicketActionForm):
     rating = forms.TypedChoiceField(
-        label=_("rating"), coerce=int, choices=[(n, "★" * n) for n in range(5, 0, -1)],
+        label=_("Rating"), coerce=int, choices=[(n, "★" * n) for n in range(5, 0, -1)],
     )
-    comment = forms.CharField(label=_("comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class TicketEditForm(TicketActionForm):
     """Descriptive fields (update_ticket). Customer phone and address only for who may see them."""
 
-    subject = forms.CharField(label=_("subject"), max_length=200, required=False)
-    category = forms.ChoiceField(label=_("category"), choices=Category.choices)
-    priority = forms.ChoiceField(label=_("priority"), choices=Priority.choices)
-    is_major = forms.BooleanField(label=_("major complaint"), required=False)
-    order_no = forms.CharField(label=_("order number"), max_length=64, required=False)
-    buyer_nick = forms.CharField(label=_("buyer nick"), max_length=100, required=False)
-    customer_phone = forms.CharField(label=_("customer phone"), max_length=30, required=False)
-    customer_address = forms.CharField(label=_("customer address"), max_length=300, required=False)
+    subject = forms.CharField(label=_("Subject"), max_length=200, required=False)
+    category = forms.ChoiceField(label=_("Category"), choices=Category.choices)
+    priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)
+    is_major = forms.BooleanField(label=_("Major complaint"), required=False)
+    order_no = forms.CharField(label=_("Order number"), max_length=64, required=False)
+    buyer_nick = forms.CharField(label=_("Buyer nick"), max_length=100, required=False)
+    customer_phone = forms.CharField(label=_("Customer phone"), max_length=30, required=False)
+    customer_address = forms.CharField(label=_("Customer address"), max_length=300, required=False)
 
     PII_FIELDS = ("customer_phone", "customer_address")
 
@@ -197,20 +203,20 @@ class TicketEditForm(TicketActionForm):
 class TicketForm(forms.Form):
     """Open a ticket by hand (a phone call, a review). Empty queue, category or priority: routing rules decide."""
 
-    store = forms.ModelChoiceField(label=_("store"), queryset=Store.objects.none())
-    channel = forms.ChoiceField(label=_("channel"), choices=Ticket.Channel.choices, initial=Ticket.Channel.PHONE)
-    subject = forms.CharField(label=_("subject"), max_length=200, required=False)
-    description = forms.CharField(label=_("description"), widget=forms.Textarea(attrs={"rows": 4}))
-    order_no = forms.CharField(label=_("order number"), max_length=64, required=False)
-    buyer_nick = forms.CharField(label=_("buyer nick"), max_length=100, required=False)
-    customer_phone = forms.CharField(label=_("customer phone"), max_length=30, required=False)
-    customer_address = forms.CharField(label=_("customer address"), max_length=300, required=False)
+    store = forms.ModelChoiceField(label=_("Store"), queryset=Store.objects.none())
+    channel = forms.ChoiceField(label=_("Channel"), choices=Ticket.Channel.choices, initial=Ticket.Channel.PHONE)
+    subject = forms.CharField(label=_("Subject"), max_length=200, required=False)
+    description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 4}))
+    order_no = forms.CharField(label=_("Order number"), max_length=64, required=False)
+    buyer_nick = forms.CharField(label=_("Buyer nick"), max_length=100, required=False)
+    customer_phone = forms.CharField(label=_("Customer phone"), max_length=30, required=False)
+    customer_address = forms.CharField(label=_("Customer address"), max_length=300, required=False)
     queue = QueueChoiceField(
-        label=_("queue"), queryset=Queue.objects.none(), required=False, empty_label=_("— by routing rules —"),
+        label=_("Queue"), queryset=Queue.objects.none(), required=False, empty_label=_("— by routing rules —"),
     )
-    category = forms.ChoiceField(label=_("category"), required=False)
-    priority = forms.ChoiceField(label=_("priority"), required=False)
-    is_major = forms.BooleanField(label=_("major complaint"), required=False)
+    category = forms.ChoiceField(label=_("Category"), required=False)
+    priority = forms.ChoiceField(label=_("Priority"), required=False)
+    is_major = forms.BooleanField(label=_("Major complaint"), required=False)
 
     def __init__(self, *args, user, **kwargs):
         self.user = user
@@ -238,27 +244,26 @@ class BulkForm(forms.Form):
 
     ASSIGN, TRANSFER = "assign", "transfer"
 
-    action = forms.ChoiceField(label=_("action"), choices=[(ASSIGN, _("Assign to")), (TRANSFER, _("Transfer to"))])
-    select = forms.TypedMultipleChoiceField(label=_("tickets"), coerce=int, choices=())
-    assignee = UserChoiceField(label=_("assignee"), queryset=get_user_model().objects.none(), required=False)
-    queue = QueueChoiceField(label=_("queue"), queryset=Queue.objects.none(), required=False)
+    action = forms.ChoiceField(label=_("Action"), choices=[(ASSIGN, _("Assign to")), (TRANSFER, _("Transfer to"))])
+    select = forms.TypedMultipleChoiceField(label=_("Tickets"), coerce=int, choices=())
+    assignee = UserChoiceField(label=_("Assignee"), queryset=get_user_model().objects.none(), required=False)
+    queue = QueueChoiceField(label=_("Queue"), queryset=Queue.objects.none(), required=False)
     next = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, worker_choices=None, queue_choices=None, **kwargs):
         self.user = user
         super().__init__(*args, **kwargs)
-        teams = restrict(Team.objects.all(), user, "view").values_list("pk", flat=True)
-        self.fields["assignee"].queryset = team_workers(teams)
+        self.fields["assignee"].queryset = team_workers(scope_team_ids(user))
         self.fields["queue"].queryset = all_queues()
+        # Lists the page already loaded for its filter form: no second query to render them.
+        if worker_choices is not None:
+            self.fields["assignee"].widget.choices = [("", "---------"), *worker_choices]
+        if queue_choices is not None:
+            self.fields["queue"].widget.choices = [("", "---------"), *queue_choices]
         self.fields["select"].error_messages["required"] = _("Select at least one ticket.")
 
     def clean_select(self):
         return sorted(set(self.cleaned_data["select"]))
-
-    def _validate_select(self):
-        raw = self.data.getlist("select") if hasattr(self.data, "getlist") else self.data.get("select", [])
-        if not all(str(v).isdigit() for v in raw):
-            raise forms.ValidationError(_("Not a ticket id."))
 
     def full_clean(self):
         # The ids are free input (any ticket number); accept digits, the view checks each row's scope.
@@ -277,7 +282,7 @@ class BulkForm(forms.Form):
 
 class ColumnsForm(forms.Form):
     columns = forms.MultipleChoiceField(
-        label=_("columns"), required=False, widget=forms.CheckboxSelectMultiple,
+        label=_("Columns"), required=False, widget=forms.CheckboxSelectMultiple,
         choices=TicketTable.optional_columns,
     )
     next = forms.CharField(required=False, widget=forms.HiddenInput)

@@ -1,7 +1,9 @@
 """TicketTable: the queue pages' table (django-tables2), with a column choice the user can change."""
 
 import django_tables2 as tables
+from django.core.paginator import Paginator
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -10,6 +12,25 @@ from tickets.permissions import can_view_pii, mask_address, mask_phone
 
 PRIORITY_CLASS = {"urgent": "bad", "high": "warn", "normal": "", "low": "muted"}
 STATUS_CLASS = {"new": "status new", "resolved": "status ok", "closed": "status muted"}
+
+
+class CappedCountPaginator(Paginator):
+    """Counts at most `cap` + 1 rows (COUNT over a LIMITed subquery), so a page of a queue with
+    100k tickets does not count them all; beyond the cap the page shows "10000+" and the pages up
+    to the cap (filter to narrow it down)."""
+
+    cap = 10_000
+
+    @cached_property
+    def count(self):
+        object_list = self.object_list
+        if hasattr(object_list, "query"):
+            return object_list[: self.cap + 1].count()
+        return min(len(object_list), self.cap + 1)
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.cap
 
 
 def next_due(ticket):
@@ -26,25 +47,25 @@ class TicketTable(tables.Table):
         accessor="pk", attrs={"th__input": {"data-select-all": "select", "aria-label": _("Select all")}},
     )
     id = tables.Column(verbose_name="#", linkify=("tickets:ticket", {"pk": tables.A("pk")}))
-    subject = tables.Column(verbose_name=_("subject"), linkify=("tickets:ticket", {"pk": tables.A("pk")}))
-    buyer_nick = tables.Column(verbose_name=_("buyer"))
-    order_no = tables.Column(verbose_name=_("order"))
-    customer_phone = tables.Column(verbose_name=_("phone"), orderable=False)
-    customer_address = tables.Column(verbose_name=_("address"), orderable=False)
-    store = tables.Column(verbose_name=_("store"), accessor="store__name", order_by=("store__name",))
-    channel = tables.Column(verbose_name=_("channel"))
-    category = tables.Column(verbose_name=_("category"))
-    priority = tables.Column(verbose_name=_("priority"), order_by=("priority_rank",))
-    is_major = tables.BooleanColumn(verbose_name=_("major"))
-    status = tables.Column(verbose_name=_("status"))
-    queue = tables.Column(verbose_name=_("queue"), accessor="queue__name", order_by=("queue__name",))
-    assignee = tables.Column(verbose_name=_("assignee"), order_by=("assignee__username",))
-    due = tables.Column(verbose_name=_("due"), accessor="resolution_due", order_by=("resolution_due",), empty_values=())
-    first_response_due = tables.DateTimeColumn(verbose_name=_("first response due"), format="m-d H:i")
-    resolution_due = tables.DateTimeColumn(verbose_name=_("resolution due"), format="m-d H:i")
-    rating = tables.Column(verbose_name=_("rating"))
-    created_at = tables.DateTimeColumn(verbose_name=_("created"), format="m-d H:i")
-    updated_at = tables.DateTimeColumn(verbose_name=_("updated"), format="m-d H:i")
+    subject = tables.Column(verbose_name=_("Subject"), linkify=("tickets:ticket", {"pk": tables.A("pk")}))
+    buyer_nick = tables.Column(verbose_name=_("Buyer"))
+    order_no = tables.Column(verbose_name=_("Order"))
+    customer_phone = tables.Column(verbose_name=_("Phone"), orderable=False)
+    customer_address = tables.Column(verbose_name=_("Address"), orderable=False)
+    store = tables.Column(verbose_name=_("Store"), accessor="store__name", order_by=("store__name",))
+    channel = tables.Column(verbose_name=_("Channel"))
+    category = tables.Column(verbose_name=_("Category"))
+    priority = tables.Column(verbose_name=_("Priority"), order_by=("priority_rank",))
+    is_major = tables.BooleanColumn(verbose_name=_("Major"))
+    status = tables.Column(verbose_name=_("Status"))
+    queue = tables.Column(verbose_name=_("Queue"), accessor="queue__name", order_by=("queue__name",))
+    assignee = tables.Column(verbose_name=_("Assignee"), order_by=("assignee__username",))
+    due = tables.Column(verbose_name=_("Due"), accessor="resolution_due", order_by=("resolution_due",), empty_values=())
+    first_response_due = tables.DateTimeColumn(verbose_name=_("First response due"), format="m-d H:i")
+    resolution_due = tables.DateTimeColumn(verbose_name=_("Resolution due"), format="m-d H:i")
+    rating = tables.Column(verbose_name=_("Rating"))
+    created_at = tables.DateTimeColumn(verbose_name=_("Created"), format="m-d H:i")
+    updated_at = tables.DateTimeColumn(verbose_name=_("Updated"), format="m-d H:i")
 
     class Meta:
         model = Ticket
