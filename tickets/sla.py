@@ -164,6 +164,7 @@ def freeze(ticket: Ticket, spec, now: datetime):
         ticket.first_response_used += elapsed
     if _res_active(ticket):
         ticket.resolution_used += elapsed
+    # Used time is kept in whole business minutes: a stretch's leftover seconds (< 1 minute) are dropped.
     ticket.sla_clock_started_at = now
 
 
@@ -279,11 +280,12 @@ def start_new_cycle(ticket: Ticket, *, now, policies=None, specs: SpecCache | No
 
 def refresh(ticket: Ticket, *, now, policies=None, specs: SpecCache | None = None) -> bool:
     """Queue, category or priority changed (or the policies did): re-match the policy and recompute
-    the due times, keeping the minutes already used. Returns whether policy or targets changed."""
+    the due times, keeping the minutes already used. Returns whether policy, targets or due times changed."""
     if not ticket.is_open:
         return False
     specs = specs or SpecCache()
-    before = (ticket.sla_policy_id, ticket.first_response_target, ticket.resolution_target)
+    before = (ticket.sla_policy_id, ticket.first_response_target, ticket.resolution_target,
+              ticket.first_response_due, ticket.resolution_due)
     freeze(ticket, specs.for_ticket(ticket), now)
     policy = match_policy(ticket, policies)
     if policy is not None:
@@ -301,7 +303,16 @@ def refresh(ticket: Ticket, *, now, policies=None, specs: SpecCache | None = Non
             pause(ticket, now=now, specs=specs)
     elif ticket.clock_paused_at is not None and ticket.status not in pause_statuses(ticket):
         resume(ticket, now=now, specs=specs)
-    return before != (ticket.sla_policy_id, ticket.first_response_target, ticket.resolution_target)
+    after = (ticket.sla_policy_id, ticket.first_response_target, ticket.resolution_target,
+             ticket.first_response_due, ticket.resolution_due)
+    return before[:3] != after[:3] or any(_moved(old, new) for old, new in zip(before[3:], after[3:], strict=True))
+
+
+def _moved(old, new) -> bool:
+    """A due time moved by a minute or more (freezing drops leftover seconds, which is no change)."""
+    if old is None or new is None:
+        return old is not new
+    return abs((new - old).total_seconds()) >= 60
 
 
 def remaining_minutes(ticket: Ticket, *, now, specs: SpecCache | None = None) -> dict[str, int | None]:
@@ -339,8 +350,8 @@ def freeze_open_clocks(*, now, queryset=None) -> int:
 
 
 def recompute_open_tickets(*, now, queryset=None) -> list[Ticket]:
-    """Re-match policies and recompute due times of open tickets. Returns the tickets whose policy
-    or targets changed (the caller writes their timeline entries)."""
+    """Re-match policies and recompute due times of open tickets. Returns the tickets whose policy,
+    targets or due times changed (the caller writes their timeline entries)."""
     tickets = _open_tickets(queryset)
     policies = active_policies()
     specs = SpecCache().load(

@@ -6,6 +6,8 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from portal.models import Store, Team
@@ -29,7 +31,7 @@ class TimelineEntrySerializer(serializers.ModelSerializer):
         fields = ["id", "kind", "actor", "actor_name", "at", "visibility", "body", "data", "handling_seconds"]
         read_only_fields = fields
 
-    def get_actor_name(self, entry):
+    def get_actor_name(self, entry) -> str | None:
         return _user_label(entry.actor)
 
 
@@ -60,19 +62,19 @@ class TicketSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         return can_view_pii(getattr(request, "user", None), ticket)
 
-    def get_customer_phone(self, ticket):
+    def get_customer_phone(self, ticket) -> str:
         return ticket.customer_phone if self._pii(ticket) else mask_phone(ticket.customer_phone)
 
-    def get_customer_address(self, ticket):
+    def get_customer_address(self, ticket) -> str:
         return ticket.customer_address if self._pii(ticket) else mask_address(ticket.customer_address)
 
-    def get_assignee_name(self, ticket):
+    def get_assignee_name(self, ticket) -> str | None:
         return _user_label(ticket.assignee)
 
-    def get_clock_paused(self, ticket):
+    def get_clock_paused(self, ticket) -> bool:
         return ticket.is_paused
 
-    def get_breached(self, ticket):
+    def get_breached(self, ticket) -> bool:
         return ticket.is_breached(self.context["now"])
 
 
@@ -216,6 +218,7 @@ class MacroSerializer(serializers.ModelSerializer):
 # --- Chat ingestion ---------------------------------------------------------------------------
 
 
+@extend_schema_field(OpenApiTypes.DATETIME)
 class OffsetDateTimeField(serializers.Field):
     """ISO 8601 with an explicit UTC offset; naive or unparsable values are refused."""
 

@@ -13,6 +13,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -74,12 +76,17 @@ class TicketViewSet(RestrictedModelViewSet):
     def _in_scope(self, ticket):
         self.check_still_in_scope(ticket)
 
+    @extend_schema(request=s.TicketCreateSerializer, responses={201: s.TicketDetailSerializer})
     def create(self, request, *args, **kwargs):
         data = self._input(s.TicketCreateSerializer)
         with transaction.atomic():
             ticket = services.create_ticket(actor=request.user, now=self.now, **data)
             self._in_scope(ticket)
         return self._detail(ticket, status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.TicketUpdateSerializer, responses=s.TicketDetailSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        return super().partial_update(request, *args, **kwargs)
 
     def update(self, request, *args, **kwargs):
         if not kwargs.get("partial"):
@@ -96,6 +103,7 @@ class TicketViewSet(RestrictedModelViewSet):
 
     # --- Actions ----------------------------------------------------------------------------
 
+    @extend_schema(request=s.ReplySerializer, responses=s.TicketDetailSerializer)
     @action(detail=True, methods=["post"], permission_action="reply")
     def reply(self, request, pk=None):
         ticket = self.get_object()
@@ -106,6 +114,7 @@ class TicketViewSet(RestrictedModelViewSet):
         )
         return self._detail(ticket)
 
+    @extend_schema(request=s.NoteSerializer, responses=s.TicketDetailSerializer)
     @action(detail=True, methods=["post"], permission_action="reply")
     def note(self, request, pk=None):
         ticket = self.get_object()
@@ -115,6 +124,7 @@ class TicketViewSet(RestrictedModelViewSet):
         )
         return self._detail(ticket)
 
+    @extend_schema(request=s.AssignSerializer, responses=s.TicketDetailSerializer)
     @action(detail=True, methods=["post"], permission_action="assign")
     def assign(self, request, pk=None):
         ticket = self.get_object()
@@ -125,6 +135,7 @@ class TicketViewSet(RestrictedModelViewSet):
             services.assign(ticket, actor=request.user, assignee=data["assignee"], now=self.now)
         return self._detail(ticket)
 
+    @extend_schema(request=s.TransferSerializer, responses=s.TicketDetailSerializer)
     @action(detail=True, methods=["post"], permission_action="transfer")
     def transfer(self, request, pk=None):
         ticket = self.get_object()
@@ -138,6 +149,7 @@ class TicketViewSet(RestrictedModelViewSet):
             return Response({"id": ticket.pk, "queue": ticket.queue_id, "status": ticket.status})
         return self._detail(ticket)
 
+    @extend_schema(request=s.ResolveSerializer, responses=s.TicketDetailSerializer)
     @action(detail=True, methods=["post"], permission_action="resolve")
     def resolve(self, request, pk=None):
         ticket = self.get_object()
@@ -147,6 +159,7 @@ class TicketViewSet(RestrictedModelViewSet):
         )
         return self._detail(ticket)
 
+    @extend_schema(request=s.ReopenSerializer, responses=s.TicketDetailSerializer)
     @action(detail=True, methods=["post"], permission_action="resolve")
     def reopen(self, request, pk=None):
         ticket = self.get_object()
@@ -154,6 +167,7 @@ class TicketViewSet(RestrictedModelViewSet):
         services.reopen(ticket, actor=request.user, now=self.now, reason=data["reason"])
         return self._detail(ticket)
 
+    @extend_schema(request=s.RateSerializer, responses=s.RatingResultSerializer)
     @action(detail=True, methods=["post"], permission_action="rate")
     def rate(self, request, pk=None):
         ticket = self.get_object()
@@ -161,6 +175,7 @@ class TicketViewSet(RestrictedModelViewSet):
         services.rate(ticket, rating=data["rating"], comment=data["comment"], actor=request.user, now=self.now)
         return Response(s.RatingResultSerializer(ticket).data)
 
+    @extend_schema(request=s.MergeSerializer, responses=s.TicketDetailSerializer)
     @action(detail=True, methods=["post"], permission_action="merge")
     def merge(self, request, pk=None):
         ticket = self.get_object()
@@ -194,6 +209,8 @@ class ChatConversationView(APIView):
     permission_model = Ticket
     permission_action = "ingest"
 
+    @extend_schema(request=s.ChatConversationSerializer, responses={200: s.ChatResultSerializer,
+                                                                    201: s.ChatResultSerializer})
     def post(self, request):
         now = timezone.now()
         max_bytes = chat.limits()["max_bytes"]
@@ -246,6 +263,15 @@ class TicketMetricsView(APIView):
             day += timedelta(days=1)
         return timezone.make_aware(datetime.combine(day, time.min))
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("store", str, description="Store id or code"),
+            OpenApiParameter("team", int, description="Team id (the team owning the queue)"),
+            OpenApiParameter("from", str, description="First day (YYYY-MM-DD) or ISO datetime"),
+            OpenApiParameter("to", str, description="Last day (YYYY-MM-DD, included) or ISO datetime (excluded)"),
+        ],
+        responses=OpenApiTypes.OBJECT,
+    )
     def get(self, request):
         now = timezone.now()
         params = request.query_params
