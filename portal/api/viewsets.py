@@ -11,6 +11,9 @@ from portal.permissions import restrict
 class RestrictedQuerysetMixin:
     """`get_queryset()` is the model's queryset narrowed by `restrict(user, verb of the action)`."""
 
+    # Set per @action(permission_action="assign"); DRF only accepts action kwargs that exist on the class.
+    permission_action = None
+
     def get_queryset(self):
         queryset = super().get_queryset()
         return restrict(queryset, self.request.user, verb_for(self) or "view")
