@@ -2,9 +2,11 @@
 
 import django_tables2 as tables
 from django.core.paginator import Paginator
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from tickets.models import Ticket
@@ -40,14 +42,24 @@ def next_due(ticket):
     return ticket.resolution_due
 
 
+def _local(value):
+    return timezone.localtime(value).strftime("%m-%d %H:%M") if value else "—"
+
+
 class TicketTable(tables.Table):
-    """Tickets of one queue page. Columns not in the user's choice are excluded at construction."""
+    """Tickets of one queue page. Columns not in the user's choice are excluded at construction.
+
+    Every column has a `render_<name>(record)` that returns its cell's HTML; the template
+    (tickets/ticket_table.html) renders the rows in one pass through `html_rows()` rather than
+    through django-tables2's per-cell machinery, which costs about 0.3 ms a cell (signature
+    inspection, attrs, template lookups): 50 rows of 11 columns took 150 ms more.
+    """
 
     select = tables.CheckBoxColumn(
         accessor="pk", attrs={"th__input": {"data-select-all": "select", "aria-label": _("Select all")}},
     )
-    id = tables.Column(verbose_name="#", linkify=("tickets:ticket", {"pk": tables.A("pk")}))
-    subject = tables.Column(verbose_name=_("Subject"), linkify=("tickets:ticket", {"pk": tables.A("pk")}))
+    id = tables.Column(verbose_name="#")
+    subject = tables.Column(verbose_name=_("Subject"))
     buyer_nick = tables.Column(verbose_name=_("Buyer"))
     order_no = tables.Column(verbose_name=_("Order"))
     customer_phone = tables.Column(verbose_name=_("Phone"), orderable=False)
@@ -55,17 +67,17 @@ class TicketTable(tables.Table):
     store = tables.Column(verbose_name=_("Store"), accessor="store__name", order_by=("store__name",))
     channel = tables.Column(verbose_name=_("Channel"))
     category = tables.Column(verbose_name=_("Category"))
-    priority = tables.Column(verbose_name=_("Priority"), order_by=("priority_rank",))
-    is_major = tables.BooleanColumn(verbose_name=_("Major"))
+    priority = tables.Column(verbose_name=_("Priority"), order_by=("priority_order",))
+    is_major = tables.Column(verbose_name=_("Major"))
     status = tables.Column(verbose_name=_("Status"))
     queue = tables.Column(verbose_name=_("Queue"), accessor="queue__name", order_by=("queue__name",))
     assignee = tables.Column(verbose_name=_("Assignee"), order_by=("assignee__username",))
     due = tables.Column(verbose_name=_("Due"), accessor="resolution_due", order_by=("resolution_due",), empty_values=())
-    first_response_due = tables.DateTimeColumn(verbose_name=_("First response due"), format="m-d H:i")
-    resolution_due = tables.DateTimeColumn(verbose_name=_("Resolution due"), format="m-d H:i")
+    first_response_due = tables.Column(verbose_name=_("First response due"))
+    resolution_due = tables.Column(verbose_name=_("Resolution due"))
     rating = tables.Column(verbose_name=_("Rating"))
-    created_at = tables.DateTimeColumn(verbose_name=_("Created"), format="m-d H:i")
-    updated_at = tables.DateTimeColumn(verbose_name=_("Updated"), format="m-d H:i")
+    created_at = tables.Column(verbose_name=_("Created"))
+    updated_at = tables.Column(verbose_name=_("Updated"))
 
     class Meta:
         model = Ticket
@@ -80,7 +92,7 @@ class TicketTable(tables.Table):
             "subject", "buyer_nick", "store", "priority", "status", "queue", "assignee", "due", "created_at",
         ]
         attrs = {"class": "table tickets", "data-testid": "ticket-table"}
-        row_attrs = {"data-ticket": lambda record: record.pk}
+        template_name = "tickets/ticket_table.html"
         empty_text = _("No tickets here.")
 
     FIXED_COLUMNS = ("select", "id")
@@ -108,49 +120,115 @@ class TicketTable(tables.Table):
         visible = [name for name in chosen if name in known] or cls.Meta.default_columns
         return tuple(name for name in known if name not in visible)
 
-    def render_id(self, value):
-        return f"#{value}"
+    def html_rows(self):
+        """The current page's rows as HTML, one `<tr>` each."""
+        self._prepare()
+        renderers = [getattr(self, f"render_{column.name}") for column in self.columns]
+        for row in self.paginated_rows:
+            record = row.record
+            cells = "".join(f"<td>{conditional_escape(render(record))}</td>" for render in renderers)
+            yield format_html('<tr data-ticket="{}">{}</tr>', record.pk, mark_safe(cells))
 
-    def render_customer_phone(self, record, value):
-        return value if can_view_pii(self.user, record) else mask_phone(value)
+    def _prepare(self):
+        """Translated labels once per table, not once per cell (get_FOO_display rebuilds its
+        choice dict on every call)."""
+        if hasattr(self, "_labels"):
+            return
+        self._labels = {
+            name: {value: str(label) for value, label in choices}
+            for name, choices in (("channel", Ticket.Channel.choices), ("category", Ticket.Category.choices),
+                                  ("priority", Ticket.Priority.choices), ("status", Ticket.Status.choices))
+        }
+        self._titles = {key: str(text) for key, text in (
+            ("paused", _("SLA clock paused")), ("past", _("Past due")), ("soon", _("Due within 2 hours")),
+            ("major", _("major complaint")),
+        )}
 
-    def render_customer_address(self, record, value):
-        return value if can_view_pii(self.user, record) else mask_address(value)
+    def _label(self, name, value):
+        self._prepare()
+        return self._labels[name].get(value, value)
+
+    def _link(self, record, text):
+        return format_html('<a href="{}">{}</a>', reverse("tickets:ticket", args=[record.pk]), text)
+
+    def render_select(self, record):
+        return format_html('<input type="checkbox" name="select" value="{}">', record.pk)
+
+    def render_id(self, record):
+        return self._link(record, f"#{record.pk}")
+
+    def render_subject(self, record):
+        link = self._link(record, record.subject or "—")
+        if record.is_major:
+            return format_html('{} <span class="badge" title="{}">!</span>', link, self._titles["major"])
+        return link
+
+    def render_buyer_nick(self, record):
+        return record.buyer_nick or "—"
+
+    def render_order_no(self, record):
+        return record.order_no or "—"
+
+    def render_customer_phone(self, record):
+        value = record.customer_phone
+        return (value if can_view_pii(self.user, record) else mask_phone(value)) or "—"
+
+    def render_customer_address(self, record):
+        value = record.customer_address
+        return (value if can_view_pii(self.user, record) else mask_address(value)) or "—"
+
+    def render_store(self, record):
+        return record.store.name
 
     def render_channel(self, record):
-        return record.get_channel_display()
+        return self._label("channel", record.channel)
 
     def render_category(self, record):
-        return record.get_category_display()
+        return self._label("category", record.category)
 
     def render_priority(self, record):
         return format_html('<span class="{}">{}</span>', PRIORITY_CLASS.get(record.priority, ""),
-                           record.get_priority_display())
+                           self._label("priority", record.priority))
+
+    def render_is_major(self, record):
+        return "✔" if record.is_major else ""
 
     def render_status(self, record):
         return format_html('<span class="{}">{}</span>', STATUS_CLASS.get(record.status, "status"),
-                           record.get_status_display())
+                           self._label("status", record.status))
 
-    def render_assignee(self, value):
-        return value.get_full_name() or value.get_username()
+    def render_queue(self, record):
+        return record.queue.name
+
+    def render_assignee(self, record):
+        user = record.assignee
+        return (user.get_full_name() or user.get_username()) if user else "—"
 
     def render_due(self, record):
         due = next_due(record)
         if not record.is_open or due is None:
             return "—"
-        label = timezone.localtime(due).strftime("%m-%d %H:%M")
+        label = _local(due)
+        self._prepare()
         if record.is_paused:
-            return format_html('<span class="muted" title="{}">{} ⏸</span>', _("SLA clock paused"), label)
+            return format_html('<span class="muted" title="{}">{} ⏸</span>', self._titles["paused"], label)
         if due < self.now:
-            return format_html('<span class="bad" title="{}">{}</span>', _("Past due"), label)
+            return format_html('<span class="bad" title="{}">{}</span>', self._titles["past"], label)
         if (due - self.now).total_seconds() <= 2 * 3600:
-            return format_html('<span class="warn" title="{}">{}</span>', _("Due within 2 hours"), label)
+            return format_html('<span class="warn" title="{}">{}</span>', self._titles["soon"], label)
         return label
 
-    def render_rating(self, value):
-        return "★" * value
+    def render_first_response_due(self, record):
+        return _local(record.first_response_due)
 
-    def render_subject(self, record, value):
-        if record.is_major:
-            return format_html('{} <span class="badge" title="{}">!</span>', value, _("major complaint"))
-        return value
+    def render_resolution_due(self, record):
+        return _local(record.resolution_due)
+
+    def render_rating(self, record):
+        return "★" * (record.rating or 0) or "—"
+
+    def render_created_at(self, record):
+        return _local(record.created_at)
+
+    def render_updated_at(self, record):
+        return _local(record.updated_at)

@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -30,7 +31,7 @@ from tickets import forms as f
 from tickets import services, sla
 from tickets.businesstime import is_working
 from tickets.filtersets import TicketFilterSet
-from tickets.models import Queue, Ticket, TimelineEntry
+from tickets.models import ChatMessage, Queue, Ticket, TimelineEntry
 from tickets.permissions import can_view_pii, mask_address, mask_phone
 from tickets.tables import CappedCountPaginator, TicketTable
 
@@ -112,19 +113,19 @@ UI_FILTERS = ["q", "queue", "assignee", "store", "status", "category", "priority
 def prepare_filter_form(filterset, user, *, workers, queues):
     """Friendlier widgets for the UI: choice lists in the user's scope for assignee and store;
     the queue list given (loaded once for the filter and the bulk form)."""
-    from django import forms
-
     from portal.models import Store
 
     form = filterset.form
     if "assignee" in form.fields:
         choices = [("", _("anyone")), ("me", _("me")), ("none", _("unassigned"))] + workers
-        form.fields["assignee"].widget = forms.Select(choices=choices)
+        form.fields["assignee"].widget = f.FastSelect(choices=choices)
     if "store" in form.fields:
         stores = restrict(Store.objects.all(), user, "view").order_by("code")
-        form.fields["store"].widget = forms.Select(choices=[("", _("any store"))] + [(s.code, s.name) for s in stores])
+        form.fields["store"].widget = f.FastSelect(choices=[("", _("any store"))] + [(s.code, s.name) for s in stores])
     if "queue" in form.fields:
         form.fields["queue"].widget.choices = [("", "---------"), *queues]
+    for field in form.fields.values():
+        f.fast_widget(field)
     for name in ("status", "category", "priority"):
         if name in form.fields:
             form.fields[name].widget.attrs.update({"size": 3, "class": "compact"})
@@ -204,6 +205,7 @@ class TicketListView(RestrictedListView):
             context["bulk_verbs"] = verbs
         chosen = self.request.session.get(COLUMNS_SESSION_KEY) or TicketTable.Meta.default_columns
         context["columns_form"] = f.ColumnsForm(initial={"columns": chosen, "next": self.request.get_full_path()})
+        context["chosen_columns"] = chosen
         context["can_export"] = has_action(user, Ticket, "export")
         context["can_add"] = has_action(user, Ticket, "add")
         query = self.request.GET.copy()
@@ -406,6 +408,13 @@ def _name(user):
     return (user.get_full_name() or user.get_username()) if user else _("system")
 
 
+def field_label(name):
+    try:
+        return str(Ticket._meta.get_field(name).verbose_name)
+    except Exception:  # a field renamed since the entry was written
+        return name
+
+
 def actor_label(entry):
     if entry.actor_id:
         return _name(entry.actor)
@@ -424,13 +433,13 @@ def describe_entries(entries):
             queue_ids.add(entry.data.get("queue"))
     queue_ids.discard(None)
     queues = {q.pk: q.name for q in Queue.objects.filter(pk__in=queue_ids)} if queue_ids else {}
-    statuses = dict(Ticket.Status.choices)
-    fields = {field.name: field.verbose_name for field in Ticket._meta.get_fields() if hasattr(field, "verbose_name")}
+    statuses = {value: str(label) for value, label in Ticket.Status.choices}
+    kinds = {value: str(label) for value, label in TimelineEntry.Kind.choices}
     Kind = TimelineEntry.Kind
     rows = []
     for entry in entries:
         d = entry.data or {}
-        text = entry.get_kind_display()
+        text = kinds.get(entry.kind, entry.kind)
         if entry.kind == Kind.CREATED:
             text = _("Opened via %(channel)s in %(queue)s") % {
                 "channel": dict(Ticket.Channel.choices).get(d.get("channel"), d.get("channel", "")),
@@ -451,7 +460,7 @@ def describe_entries(entries):
                 "from": queues.get(d.get("from_queue"), "?"), "to": queues.get(d.get("to_queue"), "?"),
             }
         elif entry.kind == Kind.FIELD:
-            label = fields.get(d.get("field"), d.get("field"))
+            label = field_label(d.get("field"))
             if "from" in d:
                 text = _("%(field)s: “%(from)s” → “%(to)s”") % {"field": label, "from": d.get("from"), "to": d.get("to")}
             else:
@@ -467,6 +476,7 @@ def describe_entries(entries):
             text = _("Automatic reply")
         rows.append({
             "entry": entry, "text": text, "actor": actor_label(entry),
+            "at": timezone.localtime(entry.at).strftime("%Y-%m-%d %H:%M"), "at_iso": entry.at.isoformat(),
             "internal": entry.kind == Kind.NOTE,
             "handling": format_minutes(round(entry.handling_seconds / 60)) if entry.handling_seconds else "",
             "link": d.get("into") or d.get("merged") or d.get("follow_up") or d.get("previous_ticket"),
@@ -500,14 +510,20 @@ FORM_LAYOUT = [
     ("close", gettext_lazy("Close"), gettext_lazy("Close for good"), True),
     ("merge", gettext_lazy("Merge into another ticket"), gettext_lazy("Merge"), True),
     ("rate", gettext_lazy("Satisfaction rating"), gettext_lazy("Record rating"), True),
-    ("edit", gettext_lazy("Edit details"), gettext_lazy("Save"), True),
 ]
 
 
 def allowed_verbs(user, ticket) -> set[str]:
-    """The verbs the user may use on this ticket (one `can` per verb their roles hold)."""
-    verbs = {verb for _form, verb in ACTION_FORMS.values()}
-    return {verb for verb in verbs if has_action(user, Ticket, verb) and can(user, ticket, verb)}
+    """The verbs the user may use on this ticket: `can(user, ticket, verb)` for each verb their
+    roles hold, asked in one query (an EXISTS over `restrict(..., verb)` per verb)."""
+    verbs = sorted({verb for _form, verb in ACTION_FORMS.values() if has_action(user, Ticket, verb)})
+    if not verbs:
+        return set()
+    checks = {
+        f"may_{verb}": Exists(restrict(Ticket.objects.filter(pk=OuterRef("pk")), user, verb)) for verb in verbs
+    }
+    row = Ticket.objects.filter(pk=ticket.pk).annotate(**checks).values(*checks).first() or {}
+    return {verb for verb in verbs if row.get(f"may_{verb}")}
 
 
 def available_forms(ticket, verbs) -> set[str]:
@@ -525,7 +541,7 @@ def available_forms(ticket, verbs) -> set[str]:
         "close": resolved,
         "merge": live and ticket.status != Ticket.Status.CLOSED,
         "rate": live,
-        "edit": live,
+        "edit": live,  # a link to its own page
     }
     return {key for key, (_form, verb) in ACTION_FORMS.items() if wanted[key] and verb in verbs}
 
@@ -557,9 +573,10 @@ def ticket_context(request, ticket, *, bound=None):
         })
     pii = can_view_pii(user, ticket)
     entries = list(ticket.timeline.select_related("actor").order_by("at", "id"))
-    macros = []
-    if "reply" in forms:
-        macros = [(m.pk, m.render(ticket, user)) for m in forms["reply"].fields["macro"].queryset]
+    macros = [(m.pk, m.render(ticket, user)) for m in forms["reply"].macros] if "reply" in forms else []
+    senders = {value: str(label) for value, label in ChatMessage.Sender.choices}
+    related = list(Ticket.objects.filter(Q(previous_ticket=ticket) | Q(merged_into=ticket)).values_list(
+        "pk", "previous_ticket_id", "merged_into_id"))
     return {
         "ticket": ticket,
         "title": str(ticket),
@@ -569,19 +586,24 @@ def ticket_context(request, ticket, *, bound=None):
         "address": ticket.customer_address if pii else mask_address(ticket.customer_address),
         "clocks": sla_clocks(ticket, now),
         "rating_stars": "★" * (ticket.rating or 0),
-        "chat_messages": list(ticket.chat_messages.order_by("sent_at", "id")),
+        "chat_messages": [
+            {"sender": m.sender, "label": senders.get(m.sender, m.sender), "text": m.text,
+             "at": timezone.localtime(m.sent_at).strftime("%m-%d %H:%M")}
+            for m in ticket.chat_messages.order_by("sent_at", "id")
+        ],
         "timeline": describe_entries(entries),
         "forms": forms,
         "action_forms": action_forms,
         "macro_texts": dict(macros),
         "verbs": verbs,
-        "follow_ups": list(ticket.follow_ups.values_list("pk", flat=True)),
-        "merged_tickets": list(ticket.merged_tickets.values_list("pk", flat=True)),
+        "can_edit": "edit" in shown,
+        "follow_ups": [pk for pk, previous, _into in related if previous == ticket.pk],
+        "merged_tickets": [pk for pk, _previous, into in related if into == ticket.pk],
     }
 
 
 def ticket_queryset(user):
-    return restrict(Ticket.objects.with_related().select_related("merged_into", "previous_ticket"), user, "view")
+    return restrict(Ticket.objects.with_related(), user, "view")
 
 
 class TicketDetailView(RestrictedViewMixin, DetailView):
@@ -617,12 +639,18 @@ class TicketActionView(LoginRequiredMixin, View):
 
     key = ""
 
-    def post(self, request, pk):
+    def fetch(self, request, pk):
+        """The ticket, if in the user's scope (else 404) and the verb is theirs on it (else 403)."""
         user = request.user
         ticket = get_object_or_404(ticket_queryset(user), pk=pk)
-        form_class, verb = ACTION_FORMS[self.key]
+        verb = ACTION_FORMS[self.key][1]
         if not (has_action(user, Ticket, verb) and can(user, ticket, verb)):
             raise PermissionDenied(_("Your role does not allow this."))
+        return ticket
+
+    def post(self, request, pk):
+        user = request.user
+        ticket = self.fetch(request, pk)
         form = build_form(self.key, ticket, user, data=request.POST)
         if form.is_valid():
             try:
@@ -635,6 +663,9 @@ class TicketActionView(LoginRequiredMixin, View):
         # The domain function may have touched the instance before refusing: show the stored state.
         ticket = get_object_or_404(ticket_queryset(user), pk=pk)
         form.ticket = ticket
+        return self.render_invalid(request, ticket, form)
+
+    def render_invalid(self, request, ticket, form):
         context = ticket_context(request, ticket, bound=(self.key, form))
         context["error_form"] = self.key
         return render(request, "tickets/ticket_detail.html", context)
@@ -740,8 +771,18 @@ class RateView(TicketActionView):
 
 
 class EditView(TicketActionView):
+    """The ticket's descriptive fields on a page of their own (ticket_edit)."""
+
     key = "edit"
     anchor = "details"
+
+    def get(self, request, pk):
+        ticket = self.fetch(request, pk)
+        return self.render_invalid(request, ticket, build_form(self.key, ticket, request.user))
+
+    def render_invalid(self, request, ticket, form):
+        title = _("Edit ticket #%(id)s") % {"id": ticket.pk}
+        return render(request, "tickets/ticket_edit.html", {"ticket": ticket, "form": form, "title": title})
 
     def perform(self, form, ticket, user, now):
         services.update_ticket(ticket, actor=user, now=now, **form.changes())
