@@ -160,3 +160,25 @@ def dispatch_notifications(*, now, batch: int = 200, mark_sent=_mark_sent) -> di
 def mark_read(user, notification_ids, *, now) -> int:
     with transaction.atomic():
         return Notification.objects.unread_inbox(user).filter(pk__in=notification_ids).update(read_at=now)
+
+
+def queue_notifications(messages, *, now) -> list[Notification]:
+    """Bulk `queue_notification`: one outbox row per message dict (recipient or recipient_id,
+    channel, subject, body, link, source), written in a few statements whatever their number.
+    Call inside the transaction of the event that causes them (e.g. an escalation sweep)."""
+    rows = []
+    for message in messages:
+        in_app = message["channel"] == Notification.Channel.IN_APP
+        rows.append(Notification(
+            **{k: message[k] for k in ("recipient", "recipient_id") if k in message},
+            channel=message["channel"],
+            subject=message["subject"][:200],
+            body=message.get("body", ""),
+            link=message.get("link", ""),
+            source=message.get("source", ""),
+            status=Notification.Status.SENT if in_app else Notification.Status.PENDING,
+            sent_at=now if in_app else None,
+            next_attempt_at=now,
+            created_at=now,
+        ))
+    return Notification.objects.bulk_create(rows)

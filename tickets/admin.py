@@ -157,3 +157,6 @@ class TicketAdmin(RestrictedAdmin):
     @admin.display(description=_("team"))
     def team(self, obj):
         return obj.queue.team
+
+
+from tickets import escalation_admin  # noqa: E402,F401  (escalation ladders: policies, versions)

@@ -11,3 +11,8 @@ class TicketsConfig(AppConfig):
         from tickets.permissions import register
 
         register()
+        from portal.context_processors import NAVIGATION
+        from tickets import escalation_permissions  # escalation scope rules and navigation
+
+        escalation_permissions.register()
+        NAVIGATION.append((_("Escalations"), "tickets:escalation_list", "tickets.escalation"))

@@ -646,3 +646,6 @@ class Macro(models.Model):
         for key, value in values.items():
             text = text.replace("{" + key + "}", value or "")
         return text
+
+
+from tickets.escalation_models import *  # noqa: E402,F401,F403

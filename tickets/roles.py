@@ -32,3 +32,15 @@ ROLE_PERMISSIONS = {
         f"{T}ingest_ticket", f"{T}rate_ticket",
     ],
 }
+
+# The escalation ladder (tickets/escalation*.py): see and acknowledge escalations; admins configure.
+_ESCALATION_CONFIG = ["escalationpolicy", "escalationlevel", "escalationladder", "ladderlevel"]
+for _role in (Role.AGENT, Role.TEAM_LEAD, Role.MANAGER, Role.DIRECTOR, Role.REFUND_SPECIALIST,
+              Role.INSTALLATION_COORDINATOR):
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] + [f"{T}view_escalation", f"{T}acknowledge_escalation"]
+for _role in (Role.TEAM_LEAD, Role.MANAGER, Role.DIRECTOR):
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] + [f"{T}view_{m}" for m in _ESCALATION_CONFIG]
+ROLE_PERMISSIONS[Role.EXECUTIVE] = ROLE_PERMISSIONS[Role.EXECUTIVE] + [f"{T}view_escalation"]  # read-only
+ROLE_PERMISSIONS[Role.ADMIN] = ROLE_PERMISSIONS[Role.ADMIN] + [
+    f"{T}view_escalation", f"{T}acknowledge_escalation", f"{T}view_escalationladder", f"{T}view_ladderlevel",
+] + [f"{T}{verb}_{m}" for m in ("escalationpolicy", "escalationlevel") for verb in ("add", "change", "delete", "view")]

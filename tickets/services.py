@@ -39,6 +39,12 @@ EDITABLE_FIELDS = [
 # --- Helpers ----------------------------------------------------------------------------------
 
 
+def start_ladder(ticket, *, now):
+    from tickets.escalation import start_ladder as start
+
+    return start(ticket, now=now)
+
+
 def ticket_link(ticket) -> str:
     try:
         return reverse("tickets:ticket", args=[ticket.pk])
@@ -185,6 +191,7 @@ def create_ticket(
             raise ValidationError({"queue": _("No queue given and no default queue is configured.")})
         sla.start_clocks(ticket, now=now)
         _save(ticket, now)
+        start_ladder(ticket, now=now)  # the escalation ladder version this SLA cycle runs on
         data = {
             "channel": ticket.channel, "queue": ticket.queue_id, "category": ticket.category,
             "priority": ticket.priority, "is_major": ticket.is_major, "rule": route.rule_id,
@@ -425,6 +432,7 @@ def reopen(ticket, *, actor, now, reason="") -> Ticket:
         ticket.status = Status.OPEN
         ticket.resolved_at = None
         _save(ticket, now)
+        start_ladder(ticket, now=now)  # a new cycle starts the ladder afresh, on the current version
         _status_entry(ticket, Status.RESOLVED, Status.OPEN, actor=actor, now=now, body=reason, reopened=True)
         if ticket.assignee_id and ticket.assignee != actor:
             _notify(ticket.assignee, ticket, _("Ticket #%(id)s was reopened") % {"id": ticket.pk}, now=now, body=reason)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tickets import views
+from tickets import escalation_views, views
 
 app_name = "tickets"
 
@@ -32,4 +32,11 @@ urlpatterns = [
     path("<int:pk>/merge/", views.MergeView.as_view(), name="ticket_merge"),
     path("<int:pk>/rate/", views.RateView.as_view(), name="ticket_rate"),
     path("<int:pk>/edit/", views.EditView.as_view(), name="ticket_edit"),
+]
+
+# The escalation ladder's pages (tickets/escalation_views.py).
+urlpatterns += [
+    path("escalations/", escalation_views.EscalationListView.as_view(), name="escalation_list"),
+    path("escalations/<int:pk>/acknowledge/", escalation_views.EscalationAcknowledgeView.as_view(),
+         name="escalation_acknowledge"),
 ]
