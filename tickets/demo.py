@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from portal.models import Store, Team
-from tickets import chat, services
+from tickets import chat, escalation_demo, services
 from tickets.models import (
     BusinessCalendar,
     CalendarInterval,
@@ -207,6 +207,7 @@ def _work(ticket, outcome, *, users, at, macros):
 def load_demo(*, now):
     """Queues, calendars, policies, rules, macros and demo tickets (created once)."""
     queues = _configuration()
+    escalation_demo.load_escalation_demo(now=now)  # before the tickets, so their SLA cycles run on it
     if not queues:
         return
     users = {u.username: u for u in get_user_model().objects.filter(username__in=[

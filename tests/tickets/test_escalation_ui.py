@@ -1,0 +1,170 @@
+"""Escalation pages: the list (open by level, age, acknowledgement, filters), acknowledging from it,
+the ticket page's escalation panel, the inbox link, the executive's read-only list, admin."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from portal.models import Notification
+from portal.roles import Role
+from tests.factories import make_user
+from tests.tickets.escalation_helpers import Ladder, inbox, sh
+from tickets.escalation import escalate_due_tickets
+from tickets.models import Escalation, EscalationLadder, EscalationPolicy
+
+LIST = "/tickets/escalations/"
+
+
+@pytest.fixture
+def ladder(db):
+    return Ladder()
+
+
+@pytest.fixture
+def escalated(ladder):
+    ticket = ladder.ticket(is_major=True, subject="晾衣架安装后掉落")
+    escalate_due_tickets(now=sh(2026, 3, 3, 10, 0))
+    escalate_due_tickets(now=sh(2026, 3, 4, 11, 0))
+    return ticket
+
+
+def page(client, url=LIST, **params):
+    response = client.get(url, params, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def rows(html):
+    return re.findall(r'data-escalation="(\d+)"', html)
+
+
+def test_list_shows_open_escalations_with_recipients_and_acknowledge_buttons(client, ladder, escalated):
+    client.force_login(ladder.lead)
+    html = page(client)
+    assert len(rows(html)) == 5
+    assert "晾衣架安装后掉落" in html and "Breach: team lead" in html
+    assert "lead_a · E-mail" in html and "Pending" in html
+    assert html.count('data-testid="acknowledge-') == 5  # the lead is above the team: may take any of them
+    assert len(rows(page(client, level=2))) == 1
+    # Acknowledge from the list; the page shows who took ownership and until when the ladder waits.
+    breach = Escalation.objects.get(ticket=escalated, level__position=2)
+    response = client.post(f"/tickets/escalations/{breach.pk}/acknowledge/", {"next": LIST + "?level=2"})
+    assert response.status_code == 302 and response.url == LIST + "?level=2"
+    html = page(client, level=2)
+    assert "lead_a at 2026-" in html and 'data-testid="acknowledge-' not in html
+    assert len(rows(page(client, state="unacknowledged"))) == 4
+    assert len(rows(page(client, state="acknowledged"))) == 1
+
+
+def test_resolved_tickets_leave_the_open_list(client, ladder, escalated):
+    from tickets import services
+
+    services.resolve(escalated, actor=ladder.agent, now=sh(2026, 3, 4, 12, 0))
+    client.force_login(ladder.lead)
+    assert rows(page(client)) == []
+    assert len(rows(page(client, state="all"))) == 5
+
+
+def test_agent_acknowledges_only_what_reached_them(client, ladder, escalated):
+    client.force_login(ladder.agent)
+    html = page(client)
+    warning = Escalation.objects.get(ticket=escalated, level__position=1)
+    assert len(rows(html)) == 5  # the ticket is theirs to see
+    assert re.findall(r'data-testid="acknowledge-(\d+)"', html) == [str(warning.pk)]
+    breach = Escalation.objects.get(ticket=escalated, level__position=2)
+    assert client.post(f"/tickets/escalations/{breach.pk}/acknowledge/").status_code == 404
+    assert client.get(LIST, {"reached_me": "true"}).status_code == 200
+    assert rows(page(client, reached_me="true")) == [str(warning.pk)]
+
+
+def test_executive_list_is_read_only_and_limited_to_what_reached_them(client, ladder, escalated):
+    client.force_login(ladder.chairman)
+    html = page(client)
+    chairman_level = Escalation.objects.get(ticket=escalated, level__position=5)
+    assert rows(html) == [str(chairman_level.pk)]
+    assert 'data-testid="escalations-read-only"' in html and "acknowledge-" not in html
+    assert "chairman_x · SMS / phone push" in html
+    assert client.post(f"/tickets/escalations/{chairman_level.pk}/acknowledge/").status_code == 403
+
+
+def test_ticket_page_shows_each_escalation_with_channels_and_delivery_status(client, ladder, escalated):
+    client.force_login(ladder.manager)
+    html = page(client, f"/tickets/{escalated.pk}/")
+    panel = html.split('data-testid="escalations"')[1].split("</section>")[0]
+    assert panel.count('class="kind-escalation"') == 5
+    assert 'data-channel="sms"' in panel and "chairman_x" in panel
+    assert "manager_x · E-mail" in panel
+    assert panel.count("acknowledge-") == 5
+    breach = Escalation.objects.get(ticket=escalated, level__position=2)
+    client.post(f"/tickets/escalations/{breach.pk}/acknowledge/", {"next": f"/tickets/{escalated.pk}/"})
+    html = page(client, f"/tickets/{escalated.pk}/")
+    assert "Acknowledged by manager_x" in html and "ladder halted until" in html
+    # The timeline has one entry per level fired and the acknowledgement.
+    timeline = html.split('data-testid="timeline"')[1]
+    assert timeline.count("kind-escalation") == 6
+
+
+def test_inbox_links_to_the_ticket(client, ladder, escalated):
+    [message] = inbox(ladder.manager)
+    assert message.link == f"/tickets/{escalated.pk}/"
+    client.force_login(ladder.manager)
+    html = page(client, "/inbox/")
+    assert f'href="/tickets/{escalated.pk}/"' in html
+
+
+def test_navigation_and_list_query_count(client, ladder, escalated):
+    client.force_login(ladder.director)
+    with CaptureQueriesContext(connection) as few:
+        html = page(client)
+    assert 'href="/tickets/escalations/"' in html
+    for _ in range(5):
+        ladder.ticket(is_major=True, assignee=ladder.agent2)
+    escalate_due_tickets(now=sh(2026, 3, 4, 11, 5))
+    with CaptureQueriesContext(connection) as many:
+        assert len(rows(page(client))) == 30
+    assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_admin_edits_a_policy_inline_and_saving_publishes(client, ladder):
+    admin = make_user("admin_y", role=Role.ADMIN, team=ladder.department, is_staff=True)
+    client.force_login(admin)
+    policy = ladder.policy
+    url = f"/admin/tickets/escalationpolicy/{policy.pk}/change/"
+    form = client.get(url)
+    assert form.status_code == 200
+    levels = list(policy.levels.order_by("position"))
+    data = {
+        "name": policy.name, "is_active": "on", "description": "",
+        "levels-TOTAL_FORMS": str(len(levels)), "levels-INITIAL_FORMS": str(len(levels)),
+        "levels-MIN_NUM_FORMS": "0", "levels-MAX_NUM_FORMS": "1000",
+    }
+    for i, lv in enumerate(levels):
+        prefix = f"levels-{i}-"
+        data.update({
+            f"{prefix}id": lv.pk, f"{prefix}policy": policy.pk, f"{prefix}position": lv.position,
+            f"{prefix}name": lv.name, f"{prefix}clock": lv.clock,
+            f"{prefix}offset_minutes": lv.offset_minutes if i else -60, f"{prefix}target_percent": "",
+            f"{prefix}min_priority": "", f"{prefix}raise_priority_to": "", f"{prefix}ack_window_minutes": 120,
+        })
+        data.setdefault(f"{prefix}channels", lv.channels)
+        data[f"{prefix}recipient_roles"] = lv.recipient_roles
+        if lv.major_only:
+            data[f"{prefix}major_only"] = "on"
+        if lv.business_hours_only:
+            data[f"{prefix}business_hours_only"] = "on"
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    versions = EscalationLadder.objects.filter(policy=policy).order_by("version")
+    assert [v.version for v in versions] == [1, 2]
+    assert versions.last().levels.get(position=1).offset_minutes == -60
+    # Published versions are read-only in admin.
+    assert client.get(f"/admin/tickets/escalationladder/{versions.first().pk}/change/").status_code == 200
+    assert client.post(f"/admin/tickets/escalationladder/{versions.first().pk}/delete/").status_code == 403
+    assert EscalationPolicy.objects.get(pk=policy.pk).levels.get(position=1).offset_minutes == -60
+
+
+def test_sms_to_the_chairman_is_pending_for_the_dispatcher(ladder, escalated):
+    [sms] = inbox(ladder.chairman, Notification.Channel.SMS)
+    assert sms.status == Notification.Status.PENDING
