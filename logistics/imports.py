@@ -119,15 +119,20 @@ def _header_map(header, columns: ReportColumns) -> dict[str, int]:
     return found
 
 
-def _rows(records, columns) -> Iterator[tuple[int, dict]]:
-    """(row number, raw event) for each non-blank record after the header (row 1)."""
+def _rows(records, columns, *, text_only=False) -> Iterator[tuple[int, dict]]:
+    """(row number, raw event) for each non-blank record after the header (row 1).
+
+    text_only: every cell is a str (CSV), so a blank-row test can join them."""
     try:
         header = next(records)
     except StopIteration:
         raise ImportFailed(_("The file is empty.")) from None
     mapping = list(_header_map(header, columns).items())
     for number, record in enumerate(records, start=2):
-        if not any(cell not in (None, "") and str(cell).strip() for cell in record):
+        if text_only:
+            if not "".join(record).strip():
+                continue
+        elif not any(cell not in (None, "") and str(cell).strip() for cell in record):
             continue
         width = len(record)
         yield number, {key: record[index] if index < width else None for key, index in mapping}
@@ -144,7 +149,7 @@ def read_rows(path, file_format, encoding, columns: ReportColumns) -> Iterator[t
             workbook.close()
         return
     with open(path, encoding=encoding, newline="") as handle:
-        yield from _rows(csv.reader(handle), columns)
+        yield from _rows(csv.reader(handle), columns, text_only=True)
 
 
 def batched(iterable, size):

@@ -18,8 +18,9 @@ a parcel back.
 """
 
 import hashlib
+import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
@@ -35,6 +36,7 @@ from logistics.models import (
     ShipmentStatus,
     TrackingEvent,
 )
+from logistics.sql import insert_rows, select_where_in
 
 # The keys of a raw event. "time" is the scan time: a datetime, or text (ISO 8601 or the carrier's format).
 FIELDS = [
@@ -42,11 +44,13 @@ FIELDS = [
     "consignee_phone", "consignee_address", "product_skus", "promised_by",
 ]
 EXTRA_FIELDS = ["consignee_name", "consignee_phone", "consignee_address", "product_skus", "promised_by"]
+EXTRA_SET = frozenset(EXTRA_FIELDS)
+EPOCH = datetime(1970, 1, 1)
+ONE_MS = timedelta(milliseconds=1)
 STATUS_VALUES = set(ShipmentStatus.values)
-UPDATE_FIELDS = [
-    "status", "last_event_at", "last_description", "last_outlet", "last_mile_at", "anomaly_at", "delivered_at",
-    "shipped_at", "order_number",
-]
+# The parcel columns the ingest maintains, in groups that change together.
+LATEST_FIELDS = ["status", "last_event_at", "last_description", "last_outlet"]
+MILESTONE_FIELDS = ["last_mile_at", "anomaly_at", "delivered_at", "shipped_at", "order_number"]
 
 
 class StatusMapper:
@@ -75,7 +79,7 @@ class Event:
     """One parsed, mapped event of a batch."""
 
     __slots__ = ("row", "waybill", "order", "at", "code", "description", "outlet", "city", "status", "anomaly",
-                 "last_mile", "key", "extra")
+                 "last_mile", "key", "extra", "db_at")
 
     def __init__(self, row, waybill, order, at, code, description, outlet, city, status, anomaly, last_mile, extra):
         self.row = row
@@ -92,8 +96,10 @@ class Event:
         self.extra = extra
         # The same scan reported twice (by the API and in the daily report, or in a replayed
         # report) has the same key: time to the millisecond, code and description.
-        basis = f"{round(at.timestamp() * 1000)}|{code}|{description}|{'' if code else status}"
-        self.key = hashlib.md5(basis.encode(), usedforsecurity=False).hexdigest()
+        basis = f"{(at - EPOCH) // ONE_MS}|{code}|{description}|{'' if code else status}"
+        # 64 bits: a collision would need two different scans of one parcel; the short key keeps
+        # the unique index small (it is written on every insert).
+        self.key = hashlib.md5(basis.encode(), usedforsecurity=False).hexdigest()[:16]
 
 
 @dataclass
@@ -126,11 +132,134 @@ class Rejected(Exception):
 
 
 def _text(value, limit) -> str:
+    if value.__class__ is str:  # the common case, kept fast
+        value = value.strip()
+        return value if len(value) <= limit else value[:limit]
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # a spreadsheet cell holding code 50 comes back as 50.0
     return str(value).strip()[:limit]
+
+
+class Parcel:
+    """A shipment as the ingest sees it: plain attributes, no model instance (they cost too much
+    at a million events)."""
+
+    LOADED = ["id", "store_id", "waybill_number", "order_number", "status", "shipped_at", "last_event_at",
+              "last_description", "last_outlet", "last_mile_at", "anomaly_at", "delivered_at", "created_at",
+              *EXTRA_FIELDS]
+    INSERTED = ["store_id", "carrier_id", "waybill_number", "order_number", "status", "shipped_at", "last_event_at",
+                "last_description", "last_outlet", "last_mile_at", "anomaly_at", "delivered_at", "created_at",
+                *EXTRA_FIELDS]
+    __slots__ = [name for name in LOADED if name != "id"] + [
+        "pk", "carrier_id", "lo", "hi", "dirty", "is_new", "latest_dirty", "milestones_dirty", "extra_dirty",
+        "newly_delivered"]
+
+    def __init__(self, pk, store_id, waybill_number, order_number, status, shipped_at, last_event_at,
+                 last_description, last_outlet, last_mile_at, anomaly_at, delivered_at, created_at,
+                 consignee_name="", consignee_phone="", consignee_address="", product_skus=None, promised_by=None):
+        self.pk = pk
+        self.store_id = store_id
+        self.waybill_number = waybill_number
+        self.order_number = order_number
+        self.status = status
+        self.shipped_at = shipped_at
+        self.last_event_at = last_event_at
+        self.last_description = last_description
+        self.last_outlet = last_outlet
+        self.last_mile_at = last_mile_at
+        self.anomaly_at = anomaly_at
+        self.delivered_at = delivered_at
+        self.created_at = created_at
+        self.consignee_name = consignee_name
+        self.consignee_phone = consignee_phone
+        self.consignee_address = consignee_address
+        self.product_skus = product_skus if product_skus is not None else []
+        self.promised_by = promised_by
+        self.carrier_id = None
+        self.lo = shipped_at or last_event_at or created_at
+        self.hi = last_event_at if last_event_at is not None and last_event_at > self.lo else self.lo
+        self.dirty = self.is_new = self.newly_delivered = False
+        self.latest_dirty = self.milestones_dirty = self.extra_dirty = False
+
+    @classmethod
+    def new(cls, *, store_id, carrier_id, waybill, order, at, now):
+        parcel = cls(None, store_id, waybill, order, ShipmentStatus.PENDING, None, None, "", "", None, None, None, now)
+        parcel.carrier_id = carrier_id
+        parcel.lo = parcel.hi = at
+        parcel.is_new = True
+        return parcel
+
+    def apply(self, event):
+        """Fold one new event into the parcel's derived fields; the result does not depend on order.
+
+        Marks which group of columns changed, so the UPDATE writes (and re-indexes) only those."""
+        at = event.at
+        if self.last_event_at is None or (at, STATUS_RANK[event.status], event.description) > (
+            self.last_event_at, STATUS_RANK[self.status], self.last_description
+        ):
+            if event.status == ShipmentStatus.DELIVERED and self.status != ShipmentStatus.DELIVERED:
+                self.newly_delivered = True
+            self.status = event.status
+            self.last_event_at = at
+            self.last_description = event.description
+            self.last_outlet = event.outlet
+            self.dirty = self.latest_dirty = True
+        if event.status == ShipmentStatus.DELIVERED and (self.delivered_at is None or at < self.delivered_at):
+            self.delivered_at = at
+            self.dirty = self.milestones_dirty = True
+        if event.last_mile and (self.last_mile_at is None or at < self.last_mile_at):
+            self.last_mile_at = at
+            self.dirty = self.milestones_dirty = True
+        if event.anomaly and (self.anomaly_at is None or at > self.anomaly_at):
+            self.anomaly_at = at
+            self.dirty = self.milestones_dirty = True
+        if self.shipped_at is None or at < self.shipped_at:
+            self.shipped_at = at
+            self.dirty = self.milestones_dirty = True
+        if event.extra:
+            for name, value in event.extra.items():
+                if not getattr(self, name):
+                    setattr(self, name, value)
+                    self.dirty = self.extra_dirty = True
+
+
+EVENT_COLUMNS = ["shipment", "event_key", "occurred_at", "code", "description", "outlet", "city", "status",
+                 "is_anomaly", "tracking_import", "received_at"]
+_DATETIME_ATTRS = {"shipped_at", "last_event_at", "last_mile_at", "anomaly_at", "delivered_at", "created_at",
+                   "promised_by"}
+
+
+def naive_utc(moment):
+    """Inside the ingest, times are naive UTC datetimes: cheaper to parse, compare and store."""
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo is not None else moment
+
+
+class DatabaseValues:
+    """Python -> database values for the ingest's raw INSERT/UPDATE statements, per vendor."""
+
+    def __init__(self):
+        self.sqlite = connection.vendor == "sqlite"
+        json_field = Shipment._meta.get_field("product_skus")
+        if self.sqlite:
+            # What Django's SQLite backend stores: naive UTC as text, JSON as text.
+            self.datetime = lambda v: None if v is None else str(v)
+            self.json = json.dumps
+        else:
+            self.datetime = lambda v: None if v is None else v.replace(tzinfo=UTC)
+            self.json = lambda v: json_field.get_db_prep_save(v, connection)
+
+    def parcel_values(self, parcel, names):
+        out = []
+        for name in names:
+            value = getattr(parcel, name)
+            if name in _DATETIME_ATTRS:
+                value = self.datetime(value)
+            elif name == "product_skus":
+                value = self.json(value)
+            out.append(value)
+        return out
 
 
 class Ingestor:
@@ -148,10 +277,13 @@ class Ingestor:
         self.zone = ZoneInfo(carrier.time_zone)
         self.window = timedelta(days=carrier.waybill_reuse_days)
         self.mapper = mapper or StatusMapper.for_carrier(carrier)
+        self.db = DatabaseValues()
+        self.now_utc = naive_utc(now)
 
     # --- 1. parse -------------------------------------------------------------------------------
 
     def parse_time(self, value, field_name="time"):
+        """The time as a naive UTC datetime; input without an offset is in the carrier's time zone."""
         if isinstance(value, datetime):
             at = value
         else:
@@ -162,29 +294,35 @@ class Ingestor:
                 if self.time_format:
                     at = datetime.strptime(text, self.time_format)
                 else:
-                    at = datetime.fromisoformat(text.replace("/", "-"))
+                    at = datetime.fromisoformat(text.replace("/", "-") if "/" in text else text)
             except ValueError:
                 raise Rejected(field_name, _("impossible timestamp “%(value)s”") % {"value": text}) from None
         if not 2000 <= at.year <= 2100:
             raise Rejected(field_name, _("impossible timestamp “%(value)s”") % {"value": value})
-        if at.tzinfo is None:
-            at = at.replace(tzinfo=self.zone)
-        return at
+        if at.tzinfo is not None:
+            return at.replace(tzinfo=None) - at.utcoffset()
+        return at - self.zone.utcoffset(at)
 
     def parse_one(self, row, raw) -> Event:
-        waybill = _text(raw.get("waybill"), 100)
+        get = raw.get
+        # Text cells are stripped and cut to the column's size inline: this runs a million times.
+        waybill = get("waybill")
+        waybill = waybill.strip() if waybill.__class__ is str else _text(waybill, 100)
         if not waybill:
             raise Rejected("waybill", _("the waybill number is missing"))
         if len(waybill) > 40:
             raise Rejected("waybill", _("the waybill number is longer than 40 characters"))
-        at = self.parse_time(raw.get("time"))
-        code = _text(raw.get("code"), 20)
-        description = _text(raw.get("description"), 300)
-        status = _text(raw.get("status"), 30)
+        at = self.parse_time(get("time"))
+        code = get("code")
+        code = code.strip()[:20] if code.__class__ is str else _text(code, 20)
+        description = get("description")
+        description = description.strip()[:300] if description.__class__ is str else _text(description, 300)
+        status = get("status")
         if status:
+            status = _text(status, 30)
             if status not in STATUS_VALUES:
                 raise Rejected("status", _("unknown status “%(value)s”") % {"value": status})
-            anomaly, last_mile = bool(raw.get("is_anomaly")), status in LAST_MILE_STATUSES
+            anomaly, last_mile = bool(get("is_anomaly")), status in LAST_MILE_STATUSES
         else:
             if not code and not description:
                 raise Rejected("code", _("neither an operation code nor a description is given"))
@@ -195,10 +333,16 @@ class Ingestor:
                                % {"code": code, "description": description[:40], "carrier": self.carrier.code})
             status, anomaly, last_mile = mapped
         extra = None
-        if any(raw.get(name) for name in EXTRA_FIELDS):
+        if not EXTRA_SET.isdisjoint(raw) and any(get(name) for name in EXTRA_FIELDS):
             extra = self.parse_extra(raw)
-        return Event(row, waybill, _text(raw.get("order_number"), 64), at, code, description,
-                     _text(raw.get("outlet"), 100), _text(raw.get("city"), 50), status, anomaly, last_mile, extra)
+        order, outlet, city = get("order_number"), get("outlet"), get("city")
+        event = Event(
+            row, waybill, order.strip()[:64] if order.__class__ is str else _text(order, 64), at, code, description,
+            outlet.strip()[:100] if outlet.__class__ is str else _text(outlet, 100),
+            city.strip()[:50] if city.__class__ is str else _text(city, 50), status, anomaly, last_mile, extra,
+        )
+        event.db_at = self.db.datetime(at)
+        return event
 
     def parse_extra(self, raw) -> dict:
         extra = {
@@ -227,57 +371,56 @@ class Ingestor:
 
     # --- 2. resolve ---------------------------------------------------------------------------
 
-    def _in_window(self, shipment, at):
-        return shipment._lo - self.window <= at <= shipment._hi + self.window
+    def _in_window(self, parcel, at):
+        return parcel.lo - self.window <= at <= parcel.hi + self.window
 
     def _match(self, event, candidates):
         if event.order:
-            for shipment in candidates:
-                if shipment.order_number == event.order:
-                    return shipment
-            for shipment in candidates:
+            for parcel in candidates:
+                if parcel.order_number == event.order:
+                    return parcel
+            for parcel in candidates:
                 # Registered without an order number earlier: this event names its order.
-                if not shipment.order_number and self._in_window(shipment, event.at):
-                    shipment.order_number = event.order
-                    shipment._dirty = True
-                    return shipment
+                if not parcel.order_number and self._in_window(parcel, event.at):
+                    parcel.order_number = event.order
+                    parcel.dirty = parcel.milestones_dirty = True
+                    return parcel
             return None
-        near = [s for s in candidates if self._in_window(s, event.at)]
-        return max(near, key=lambda s: s._lo) if near else None
+        near = [p for p in candidates if self._in_window(p, event.at)]
+        return max(near, key=lambda p: p.lo) if near else None
 
-    def _assign(self, event, shipment, assigned):
-        shipment._lo = min(shipment._lo, event.at)
-        shipment._hi = max(shipment._hi, event.at)
-        assigned.append((event, shipment))
+    @staticmethod
+    def _assign(event, parcel, assigned):
+        if event.at < parcel.lo:
+            parcel.lo = event.at
+        if event.at > parcel.hi:
+            parcel.hi = event.at
+        assigned.append((event, parcel))
 
     def resolve(self, events):
-        """Find or prepare each event's parcel: ([(Event, Shipment)], [new Shipment], [rejection])."""
+        """Find or prepare each event's parcel: ([(Event, Parcel)], [new Parcel], [rejection])."""
         assigned, stubs, rejected = [], [], []
         if not events:
             return assigned, stubs, rejected
         events.sort(key=lambda e: e.at)
-        existing: dict[str, list[Shipment]] = {}
-        for shipment in Shipment.objects.filter(
-            carrier=self.carrier, waybill_number__in={e.waybill for e in events}
-        ).only("id", "store_id", "waybill_number", "order_number", "status", "shipped_at", "last_event_at",
-               "last_description", "last_outlet", "last_mile_at", "anomaly_at", "delivered_at", "created_at",
-               *EXTRA_FIELDS):
-            shipment._lo = shipment.shipped_at or shipment.last_event_at or shipment.created_at
-            shipment._hi = max(shipment.last_event_at or shipment._lo, shipment._lo)
-            shipment._dirty = False
-            shipment._is_new = False
-            existing.setdefault(shipment.waybill_number, []).append(shipment)
+        existing: dict[str, list[Parcel]] = {}
+        # The parcels' contact details are needed only to fill blanks from events that carry them.
+        columns = Parcel.LOADED if any(e.extra for e in events) else Parcel.LOADED[:-len(EXTRA_FIELDS)]
+        for row in select_where_in(Shipment, columns, equal={"carrier_id": self.carrier.pk},
+                                   within={"waybill_number": {e.waybill for e in events}}, naive_utc=True):
+            parcel = Parcel(*row)
+            existing.setdefault(parcel.waybill_number, []).append(parcel)
         allowed = self.allowed_store_ids
         unmatched = []
         for event in events:
-            shipment = self._match(event, existing.get(event.waybill, ()))
-            if shipment is None:
+            parcel = self._match(event, existing.get(event.waybill, ()))
+            if parcel is None:
                 unmatched.append(event)
-            elif allowed is not None and shipment.store_id not in allowed:
+            elif allowed is not None and parcel.store_id not in allowed:
                 rejected.append({"row": event.row, "field": "waybill",
                                  "reason": _("the parcel belongs to a store outside your scope")})
             else:
-                self._assign(event, shipment, assigned)
+                self._assign(event, parcel, assigned)
         if unmatched:
             order_stores = {}
             if self.store_id is None:
@@ -285,11 +428,11 @@ class Ingestor:
                 if orders:
                     order_stores = dict(Shipment.objects.filter(order_number__in=orders)
                                         .values_list("order_number", "store_id"))
-            new_by_waybill: dict[str, list[Shipment]] = {}
+            new_by_waybill: dict[str, list[Parcel]] = {}
             for event in unmatched:
                 candidates = new_by_waybill.setdefault(event.waybill, [])
-                shipment = self._match(event, candidates)
-                if shipment is None:
+                parcel = self._match(event, candidates)
+                if parcel is None:
                     store_id = self.store_id or order_stores.get(event.order)
                     if store_id is None:
                         rejected.append({"row": event.row, "field": "waybill", "reason": _(
@@ -299,109 +442,63 @@ class Ingestor:
                         rejected.append({"row": event.row, "field": "store",
                                          "reason": _("the store is outside your scope")})
                         continue
-                    shipment = Shipment(
-                        store_id=store_id, carrier=self.carrier, waybill_number=event.waybill,
-                        order_number=event.order, created_at=self.now,
-                    )
-                    shipment._lo = shipment._hi = event.at
-                    shipment._dirty = True
-                    shipment._is_new = True
-                    candidates.append(shipment)
-                    stubs.append(shipment)
-                self._assign(event, shipment, assigned)
+                    parcel = Parcel.new(store_id=store_id, carrier_id=self.carrier.pk, waybill=event.waybill, order=event.order, at=event.at,
+                                        now=self.now_utc)
+                    candidates.append(parcel)
+                    stubs.append(parcel)
+                self._assign(event, parcel, assigned)
         return assigned, stubs, rejected
 
     # --- 3. write -----------------------------------------------------------------------------
 
-    @staticmethod
-    def _apply(shipment, event):
-        """Fold one new event into the parcel's derived fields (order-independent)."""
-        if shipment.last_event_at is None or (event.at, STATUS_RANK[event.status], event.description) > (
-            shipment.last_event_at, STATUS_RANK[shipment.status], shipment.last_description
-        ):
-            shipment.status = event.status
-            shipment.last_event_at = event.at
-            shipment.last_description = event.description
-            shipment.last_outlet = event.outlet
-        if event.status == ShipmentStatus.DELIVERED and (shipment.delivered_at is None or event.at < shipment.delivered_at):
-            shipment.delivered_at = event.at
-        if event.last_mile and (shipment.last_mile_at is None or event.at < shipment.last_mile_at):
-            shipment.last_mile_at = event.at
-        if event.anomaly and (shipment.anomaly_at is None or event.at > shipment.anomaly_at):
-            shipment.anomaly_at = event.at
-        if shipment.shipped_at is None or event.at < shipment.shipped_at:
-            shipment.shipped_at = event.at
-        if event.extra:
-            for name, value in event.extra.items():
-                if not getattr(shipment, name):
-                    setattr(shipment, name, value)
-                    shipment._extra_dirty = True
-
     def write(self, assigned, stubs) -> BatchResult:
         result = BatchResult()
         with transaction.atomic():
-            existing_ids = {s.pk for _e, s in assigned if s.pk is not None}
-            seen = set()
-            if existing_ids:
-                by_pk = {s.pk: id(s) for _e, s in assigned if s.pk is not None}
-                seen = {
-                    (by_pk[sid], key)
-                    for sid, key in TrackingEvent.objects.filter(shipment_id__in=existing_ids)
-                    .values_list("shipment_id", "event_key")
-                }
-            fresh = []
-            for event, shipment in assigned:
-                marker = (id(shipment), event.key)
-                if marker in seen:
-                    result.duplicates += 1
-                    continue
-                seen.add(marker)
-                fresh.append((event, shipment))
-                was_delivered = shipment.status == ShipmentStatus.DELIVERED
-                self._apply(shipment, event)
-                shipment._dirty = True
-                if shipment.status == ShipmentStatus.DELIVERED and not was_delivered:
-                    shipment._newly_delivered = True
+            # Folding an event into its parcel is idempotent (latest by time, earliest delivery,
+            # ...), so every event is folded and the unique (shipment, event_key) constraint alone
+            # decides what is new: no query for the keys already stored.
+            for event, parcel in assigned:
+                parcel.apply(event)
             if stubs:
-                Shipment.objects.bulk_create(stubs)
+                rows = [self.db.parcel_values(parcel, Parcel.INSERTED) for parcel in stubs]
+                for parcel, pk in zip(stubs, insert_rows(Shipment, Parcel.INSERTED, rows, returning_pk=True),
+                                      strict=True):
+                    parcel.pk = pk
                 result.shipments_created = len(stubs)
-            TrackingEvent.objects.bulk_create(
-                [
-                    TrackingEvent(
-                        shipment_id=shipment.pk, event_key=event.key, occurred_at=event.at, code=event.code,
-                        description=event.description, outlet=event.outlet, city=event.city, status=event.status,
-                        is_anomaly=event.anomaly, tracking_import_id=self.tracking_import_id, received_at=self.now,
-                    )
-                    for event, shipment in fresh
-                ],
-                ignore_conflicts=True,
-            )
-            result.added = len(fresh)
-            changed = {id(s): s for _e, s in assigned if not s._is_new and s._dirty}
+            # Database values directly (the event's time was converted once, when parsed).
+            received = self.db.datetime(self.now_utc)
+            result.added = insert_rows(TrackingEvent, EVENT_COLUMNS, [
+                [parcel.pk, event.key, event.db_at, event.code, event.description, event.outlet, event.city,
+                 event.status, event.anomaly, self.tracking_import_id, received]
+                for event, parcel in assigned
+            ], ignore_conflicts=True)
+            result.duplicates = len(assigned) - result.added
+            changed = {id(p): p for _e, p in assigned if not p.is_new and p.dirty}
             self._update_shipments(changed.values())
-            delivered = [s.pk for s in changed.values() if getattr(s, "_newly_delivered", False)]
+            delivered = [p.pk for p in changed.values() if p.newly_delivered]
             if delivered:
                 close_alerts_of_delivered(now=self.now, shipment_ids=delivered)
         return result
 
     @staticmethod
-    def _update_shipments(shipments):
-        """One executemany UPDATE for the batch's changed parcels (bulk_update's CASE is far slower)."""
-        shipments = list(shipments)
-        if not shipments:
-            return
-        fields = UPDATE_FIELDS + (EXTRA_FIELDS if any(getattr(s, "_extra_dirty", False) for s in shipments) else [])
-        model_fields = [Shipment._meta.get_field(name) for name in fields]
+    def _update_shipments(parcels):
+        """executemany UPDATEs of the batch's changed parcels, one per set of changed column groups
+        (bulk_update's CASE is far slower, and unchanged indexed columns are not rewritten)."""
+        groups: dict[tuple, list] = {}
+        for parcel in parcels:
+            groups.setdefault((parcel.latest_dirty, parcel.milestones_dirty, parcel.extra_dirty), []).append(parcel)
+        values = DatabaseValues()
         qn = connection.ops.quote_name
-        sql = "UPDATE {} SET {} WHERE id = %s".format(
-            qn(Shipment._meta.db_table), ", ".join(f"{qn(f.column)} = %s" for f in model_fields)
-        )
-        rows = [
-            [f.get_db_prep_save(getattr(s, f.attname), connection) for f in model_fields] + [s.pk]
-            for s in shipments
-        ]
+        table = qn(Shipment._meta.db_table)
         with connection.cursor() as cursor:
-            cursor.executemany(sql, rows)
+            for (latest, milestones, extra), members in groups.items():
+                fields = (LATEST_FIELDS if latest else []) + (MILESTONE_FIELDS if milestones else []) + (
+                    EXTRA_FIELDS if extra else [])
+                if not fields:
+                    continue
+                assignments = ", ".join(f"{qn(Shipment._meta.get_field(name).column)} = %s" for name in fields)
+                cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = %s",
+                                   [values.parcel_values(p, fields) + [p.pk] for p in members])
 
     # --- all three ----------------------------------------------------------------------------
 

@@ -1,7 +1,6 @@
 """Logistics API: event ingest (idempotent), report imports, shipments and alerts, alert actions, metrics."""
 
 import hashlib
-import json
 from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -63,8 +62,8 @@ class TrackingEventIngestView(APIView):
             raise ValidationError({"Idempotency-Key": [_("This header is required.")]})
         if len(key) > 200:
             raise ValidationError({"Idempotency-Key": [_("At most 200 characters.")]})
+        body_hash = hashlib.sha256(request.body).hexdigest()  # the payload as sent
         data = request.data
-        body_hash = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
         replay = self._replay(request.user, key, body_hash)
         if replay is not None:
             return replay
