@@ -17,22 +17,46 @@ STATUS_CLASS = {"new": "status new", "resolved": "status ok", "closed": "status 
 
 
 class CappedCountPaginator(Paginator):
-    """Counts at most `cap` + 1 rows (COUNT over a LIMITed subquery), so a page of a queue with
-    100k tickets does not count them all; beyond the cap the page shows "10000+" and the pages up
-    to the cap (filter to narrow it down)."""
+    """A paginator that never counts a whole big queue: COUNT over a LIMITed subquery of at most
+    `cap` rows, or a page beyond the one asked for when the user pages further. The page then
+    says "more than N" and links one page ahead, as far as the user goes.
 
-    cap = 10_000
+    A full COUNT of 100k tickets costs 25-60 ms on SQLite; a capped one a few ms.
+    """
+
+    cap = 1000
+
+    def page(self, number):
+        try:
+            self._wanted = max(1, int(number))
+        except (TypeError, ValueError):
+            self._wanted = 1
+        return super().page(number)
+
+    @property
+    def limit(self) -> int:
+        return max(self.cap, (getattr(self, "_wanted", 1) + 1) * self.per_page)
 
     @cached_property
     def count(self):
-        object_list = self.object_list
-        if hasattr(object_list, "query"):
-            return object_list[: self.cap + 1].count()
-        return min(len(object_list), self.cap + 1)
+        queryset = self._queryset()
+        if queryset is not None:
+            # Only ids, no ordering: the planner picks the cheapest way to find limit + 1 rows.
+            return queryset.order_by().values("pk")[: self.limit + 1].count()
+        return min(len(self.object_list), self.limit + 1)
+
+    def _queryset(self):
+        """The queryset behind the list: django-tables2 hands over its BoundRows, whose length
+        would be a full COUNT."""
+        rows = self.object_list
+        if hasattr(rows, "query"):
+            return rows
+        queryset = getattr(getattr(rows, "data", None), "data", None)
+        return queryset if hasattr(queryset, "query") else None
 
     @property
     def capped(self) -> bool:
-        return self.count > self.cap
+        return self.count > self.limit
 
 
 def next_due(ticket):

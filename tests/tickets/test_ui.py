@@ -332,6 +332,9 @@ def test_domain_errors_show_on_the_form(w, client):
     response = client.post(f"/tickets/{a.pk}/merge/", {"merge-into": c.pk})
     assert response.status_code == 302
     assert Ticket.objects.get(pk=a.pk).merged_into_id == c.pk
+    assert f'<a href="/tickets/{a.pk}/">#{a.pk}</a>' in page(client, None, f"/tickets/{c.pk}/")  # merged here
+    html = page(client, None, f"/tickets/{a.pk}/")
+    assert "This ticket was merged into" in html and 'data-testid="form-reply"' not in html
 
 
 def test_forms_the_user_may_not_use_are_hidden_and_refused(w, client):
@@ -472,3 +475,21 @@ def test_ticket_page_query_count_does_not_grow_with_the_timeline(w, client):
     with CaptureQueriesContext(connection) as big:
         assert client.get(f"/tickets/{t.pk}/").status_code == 200
     assert len(big) <= len(small) + 1  # +1: the queue names of the transfer entries
+
+
+def test_capped_count_paginator_counts_only_as_far_as_the_user_pages():
+    from tickets.tables import CappedCountPaginator
+
+    class Small(CappedCountPaginator):
+        cap = 30
+
+    paginator = Small(list(range(100)), 10)
+    page = paginator.page(1)
+    assert (paginator.count, paginator.capped, paginator.num_pages) == (31, True, 4)
+    assert list(page.object_list) == list(range(10))
+    paginator = Small(list(range(100)), 10)
+    page = paginator.page(5)
+    assert list(page.object_list) == list(range(40, 50)) and page.has_next() and paginator.capped
+    paginator = Small(list(range(25)), 10)
+    paginator.page(1)
+    assert (paginator.count, paginator.capped) == (25, False)
