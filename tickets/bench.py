@@ -42,7 +42,7 @@ PAGES = [
     ("API list, open, ordered by due", "/api/v1/tickets/?open=true&ordering=resolution_due", "manager", None, 15),
     ("ticket page (60 entries, 30 messages)", "/tickets/{ticket}/", "manager", 100, None),
     ("ticket page (agent)", "/tickets/{ticket}/", "agent", 100, None),
-    ("home page with service metrics", "/", "manager", None, None),
+    ("home page (metrics widget cached)", "/", "manager", None, None),
 ]
 
 SUBJECTS = [
@@ -287,6 +287,19 @@ def run(options, stdout):
             ok = status == 200 and (target_ms is None or median < target_ms) and (
                 target_queries is None or queries <= target_queries)
             rows.append((label, url, median, queries, status, target_ms, target_queries, ok))
+        # The widget's metrics themselves, computed (the home page caches them for 10 minutes).
+        from tickets.views import home_metrics
+
+        manager = User.objects.get(username="manager")
+        times, queries = [], []
+        for _ in range(3):
+            with CaptureQueriesContext(connection) as captured:
+                started = time.perf_counter()
+                home_metrics(manager, now=timezone.now())
+                times.append((time.perf_counter() - started) * 1000)
+            queries.append(len(captured.captured_queries))
+        rows.append(("service metrics, 30 days (computed)", "", statistics.median(times), max(queries), 200, None,
+                     None, True))
     stdout.write("")
     stdout.write(f"{'page':<42} {'median ms':>10} {'queries':>8}  {'target':<16} result")
     for label, _url, median, queries, status, target_ms, target_queries, ok in rows:

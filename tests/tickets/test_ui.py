@@ -432,11 +432,18 @@ def test_agent_opens_a_ticket_in_their_queue(w, client):
 
 
 def test_home_shows_service_metrics_to_managers_only(w, client):
+    from django.core.cache import cache
+
+    cache.clear()
     t = ticket(w)
     services.resolve(t, actor=w.agent, now=NOW)
     html = page(client, w.manager, "/")
     assert 'data-testid="ticket-metrics"' in html and "Resolved within 24 hours" in html
     assert 'data-testid="ticket-metrics"' not in page(client, w.agent, "/")
+    # Computed once, then served from the cache for a few minutes.
+    with CaptureQueriesContext(connection) as again:
+        page(client, w.manager, "/")
+    assert not any("tickets_timelineentry" in q["sql"] for q in again.captured_queries)
 
 
 # --- Query counts -----------------------------------------------------------------------------
