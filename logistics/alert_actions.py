@@ -57,7 +57,7 @@ def _decide(alert, data, *, actor, now):
 
 def _open_ticket(alert, data, *, actor, now):
     ticket = services.open_linked_ticket(alert, actor=actor, now=now, note=data["note"])
-    return _("Ticket %(ticket)s opened.") % {"ticket": ticket}
+    return _("Ticket #%(id)s opened.") % {"id": ticket.pk}
 
 
 def _resolve(alert, data, *, actor, now):

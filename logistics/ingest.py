@@ -21,6 +21,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
@@ -28,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from logistics.models import (
     LAST_MILE_STATUSES,
+    NOT_PICKED_UP_STATUSES,
     STATUS_RANK,
     Alert,
     AlertEntry,
@@ -50,7 +52,7 @@ ONE_MS = timedelta(milliseconds=1)
 STATUS_VALUES = set(ShipmentStatus.values)
 # The parcel columns the ingest maintains, in groups that change together.
 LATEST_FIELDS = ["status", "last_event_at", "last_description", "last_outlet"]
-MILESTONE_FIELDS = ["last_mile_at", "anomaly_at", "delivered_at", "shipped_at", "order_number"]
+MILESTONE_FIELDS = ["picked_up_at", "last_mile_at", "anomaly_at", "delivered_at", "shipped_at", "order_number"]
 
 
 class StatusMapper:
@@ -79,7 +81,7 @@ class Event:
     """One parsed, mapped event of a batch."""
 
     __slots__ = ("row", "waybill", "order", "at", "code", "description", "outlet", "city", "status", "anomaly",
-                 "last_mile", "key", "extra", "db_at")
+                 "last_mile", "picked_up", "key", "extra", "db_at")
 
     def __init__(self, row, waybill, order, at, code, description, outlet, city, status, anomaly, last_mile, extra):
         self.row = row
@@ -93,6 +95,7 @@ class Event:
         self.status = status
         self.anomaly = anomaly
         self.last_mile = last_mile
+        self.picked_up = status not in NOT_PICKED_UP_STATUSES
         self.extra = extra
         # The same scan reported twice (by the API and in the daily report, or in a replayed
         # report) has the same key: time to the millisecond, code and description.
@@ -147,17 +150,17 @@ class Parcel:
     at a million events)."""
 
     LOADED = ["id", "store_id", "waybill_number", "order_number", "status", "shipped_at", "last_event_at",
-              "last_description", "last_outlet", "last_mile_at", "anomaly_at", "delivered_at", "created_at",
-              *EXTRA_FIELDS]
+              "last_description", "last_outlet", "picked_up_at", "last_mile_at", "anomaly_at", "delivered_at",
+              "created_at", *EXTRA_FIELDS]
     INSERTED = ["store_id", "carrier_id", "waybill_number", "order_number", "status", "shipped_at", "last_event_at",
-                "last_description", "last_outlet", "last_mile_at", "anomaly_at", "delivered_at", "created_at",
-                *EXTRA_FIELDS]
+                "last_description", "last_outlet", "picked_up_at", "last_mile_at", "anomaly_at", "delivered_at",
+                "created_at", *EXTRA_FIELDS]
     __slots__ = [name for name in LOADED if name != "id"] + [
         "pk", "carrier_id", "lo", "hi", "dirty", "is_new", "latest_dirty", "milestones_dirty", "extra_dirty",
         "newly_delivered"]
 
     def __init__(self, pk, store_id, waybill_number, order_number, status, shipped_at, last_event_at,
-                 last_description, last_outlet, last_mile_at, anomaly_at, delivered_at, created_at,
+                 last_description, last_outlet, picked_up_at, last_mile_at, anomaly_at, delivered_at, created_at,
                  consignee_name="", consignee_phone="", consignee_address="", product_skus=None, promised_by=None):
         self.pk = pk
         self.store_id = store_id
@@ -168,6 +171,7 @@ class Parcel:
         self.last_event_at = last_event_at
         self.last_description = last_description
         self.last_outlet = last_outlet
+        self.picked_up_at = picked_up_at
         self.last_mile_at = last_mile_at
         self.anomaly_at = anomaly_at
         self.delivered_at = delivered_at
@@ -185,7 +189,8 @@ class Parcel:
 
     @classmethod
     def new(cls, *, store_id, carrier_id, waybill, order, at, now):
-        parcel = cls(None, store_id, waybill, order, ShipmentStatus.PENDING, None, None, "", "", None, None, None, now)
+        parcel = cls(None, store_id, waybill, order, ShipmentStatus.PENDING, None, None, "", "", None, None, None,
+                     None, now)
         parcel.carrier_id = carrier_id
         parcel.lo = parcel.hi = at
         parcel.is_new = True
@@ -206,6 +211,9 @@ class Parcel:
             self.last_description = event.description
             self.last_outlet = event.outlet
             self.dirty = self.latest_dirty = True
+        if event.picked_up and (self.picked_up_at is None or at < self.picked_up_at):
+            self.picked_up_at = at
+            self.dirty = self.milestones_dirty = True
         if event.status == ShipmentStatus.DELIVERED and (self.delivered_at is None or at < self.delivered_at):
             self.delivered_at = at
             self.dirty = self.milestones_dirty = True
@@ -227,8 +235,8 @@ class Parcel:
 
 EVENT_COLUMNS = ["shipment", "event_key", "occurred_at", "code", "description", "outlet", "city", "status",
                  "is_anomaly", "tracking_import", "received_at"]
-_DATETIME_ATTRS = {"shipped_at", "last_event_at", "last_mile_at", "anomaly_at", "delivered_at", "created_at",
-                   "promised_by"}
+_DATETIME_ATTRS = {"shipped_at", "last_event_at", "picked_up_at", "last_mile_at", "anomaly_at", "delivered_at",
+                   "created_at", "promised_by"}
 
 
 def naive_utc(moment):
@@ -278,6 +286,7 @@ class Ingestor:
         self.window = timedelta(days=carrier.waybill_reuse_days)
         self.mapper = mapper or StatusMapper.for_carrier(carrier)
         self.db = DatabaseValues()
+        self.sqlite = self.db.sqlite
         self.now_utc = naive_utc(now)
 
     # --- 1. parse -------------------------------------------------------------------------------
@@ -312,7 +321,18 @@ class Ingestor:
             raise Rejected("waybill", _("the waybill number is missing"))
         if len(waybill) > 40:
             raise Rejected("waybill", _("the waybill number is longer than 40 characters"))
-        at = self.parse_time(get("time"))
+        text = get("time")
+        if text.__class__ is str and not self.time_format and "/" not in text:
+            # The common case inline: ISO-like text, no strptime format.
+            try:
+                at = datetime.fromisoformat(text.strip())
+            except ValueError:
+                at = self.parse_time(text)  # raises with the reason
+            if not 2000 <= at.year <= 2100:
+                at = self.parse_time(text)
+            at = at.replace(tzinfo=None) - at.utcoffset() if at.tzinfo is not None else at - self.zone.utcoffset(at)
+        else:
+            at = self.parse_time(text)
         code = get("code")
         code = code.strip()[:20] if code.__class__ is str else _text(code, 20)
         description = get("description")
@@ -341,7 +361,7 @@ class Ingestor:
             outlet.strip()[:100] if outlet.__class__ is str else _text(outlet, 100),
             city.strip()[:50] if city.__class__ is str else _text(city, 50), status, anomaly, last_mile, extra,
         )
-        event.db_at = self.db.datetime(at)
+        event.db_at = str(at) if self.sqlite else at.replace(tzinfo=UTC)
         return event
 
     def parse_extra(self, raw) -> dict:
@@ -402,7 +422,7 @@ class Ingestor:
         assigned, stubs, rejected = [], [], []
         if not events:
             return assigned, stubs, rejected
-        events.sort(key=lambda e: e.at)
+        events.sort(key=attrgetter("at"))
         existing: dict[str, list[Parcel]] = {}
         # The parcels' contact details are needed only to fill blanks from events that carry them.
         columns = Parcel.LOADED if any(e.extra for e in events) else Parcel.LOADED[:-len(EXTRA_FIELDS)]

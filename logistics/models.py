@@ -212,6 +212,8 @@ class Shipment(models.Model):
     last_event_at = models.DateTimeField(_("last event"), null=True, blank=True)
     last_description = models.CharField(_("last event description"), max_length=300, blank=True)
     last_outlet = models.CharField(_("last outlet"), max_length=100, blank=True)
+    # First scan in the carrier's network (anything after "info received").
+    picked_up_at = models.DateTimeField(_("picked up at"), null=True, blank=True)
     # First time the parcel reached the delivering outlet or went out for delivery.
     last_mile_at = models.DateTimeField(_("on the last mile since"), null=True, blank=True)
     # Time of the latest anomalous event (transit-anomaly alert trigger).
@@ -232,6 +234,15 @@ class Shipment(models.Model):
         indexes = [
             models.Index(fields=["carrier", "waybill_number"], name="logistics_waybill_idx"),
             models.Index(fields=["store", "shipped_at"], name="logistics_store_shipped_idx"),
+            # Small partial indexes for the alert rules that concern few parcels; the stall rule reads
+            # the table (an index on last_event_at would be rewritten by almost every event).
+            models.Index(fields=["anomaly_at"], name="logistics_anomaly_idx", condition=Q(anomaly_at__isnull=False)),
+            models.Index(fields=["promised_by"], name="logistics_promised_idx",
+                         condition=Q(promised_by__isnull=False, delivered_at__isnull=True)),
+            models.Index(fields=["last_mile_at"], name="logistics_last_mile_idx",
+                         condition=Q(last_mile_at__isnull=False, delivered_at__isnull=True)),
+            models.Index(fields=["created_at"], name="logistics_not_picked_up_idx",
+                         condition=Q(picked_up_at__isnull=True)),
         ]
         permissions = [("view_consignee_shipment", "Can see consignee contact details unmasked")]
         verbose_name = _("shipment")

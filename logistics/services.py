@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from logistics.compensation import APPROVAL_LIMITS, approval_limit, within_limit
@@ -199,9 +200,43 @@ def resolve_alert(alert, *, actor, now, resolution) -> Alert:
 
 
 def open_linked_ticket(alert, *, actor, now, note=""):
-    """Open a proactive ticket about the alert's parcel, linked both ways, in one click."""
-    from importlib.util import find_spec
+    """Open a proactive logistics ticket about the alert's parcel in one click, linked both ways:
+    the alert keeps the ticket's id, the ticket's creation entry names the alert and the parcel.
 
-    if find_spec("tickets.services") is None:
-        raise ValidationError(_("Tickets are not available yet."))
-    raise ValidationError(_("Tickets are not available yet."))
+    The ticket goes where the tickets app's routing puts it (the store's default queue unless a
+    rule says otherwise); the customer's contact details come from the shipment."""
+    from tickets import routing
+    from tickets.models import Ticket
+    from tickets.services import create_ticket
+
+    with transaction.atomic():
+        alert = _open_alert(alert)
+        if alert.ticket_id:
+            raise ValidationError(_("Ticket #%(id)s is already linked to this alert.") % {"id": alert.ticket_id})
+        shipment = alert.shipment
+        since = timezone.localtime(alert.trigger_at).strftime("%Y-%m-%d %H:%M")
+        subject = _("%(kind)s: parcel %(carrier)s %(waybill)s") % {
+            "kind": alert.get_kind_display(), "carrier": shipment.carrier.code, "waybill": shipment.waybill_number}
+        lines = [
+            subject,
+            _("%(cause)s since %(since)s; parcel status: %(status)s; last event: %(event)s")
+            % {"cause": alert.get_cause_display(), "since": since, "status": shipment.get_status_display(),
+               "event": shipment.last_description or "—"},
+        ]
+        if note:
+            lines.append(note)
+        if routing.route(store=shipment.store, text="\n".join(lines), has_order=bool(shipment.order_number)).queue is None:
+            raise ValidationError({"queue": _("No ticket queue serves store %(store)s; an administrator adds a default "
+                                              "queue.") % {"store": shipment.store.name}})
+        ticket = create_ticket(
+            store=shipment.store, actor=actor, now=now, channel=Ticket.Channel.PROACTIVE,
+            category=Ticket.Category.LOGISTICS, order_no=shipment.order_number,
+            customer_phone=shipment.consignee_phone, customer_address=shipment.consignee_address,
+            subject=subject, description="\n".join(lines),
+            created_data={"logistics_alert": alert.pk, "shipment": shipment.pk, "waybill": shipment.waybill_number},
+        )
+        _touch(alert, actor=actor, now=now)
+        alert.ticket_id = ticket.pk
+        alert.save(update_fields=["ticket_id", "acknowledged_at", "acknowledged_by"])
+        _entry(alert, AlertEntry.Kind.TICKET_OPENED, actor=actor, now=now, note=note, ticket=ticket.pk)
+    return ticket

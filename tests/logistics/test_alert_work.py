@@ -178,3 +178,34 @@ def test_manager_approves_on_the_page(portal, client, api, alert):
     assert response.status_code == 302
     compensation.refresh_from_db()
     assert compensation.status == Compensation.Status.APPROVED
+
+
+def test_open_a_linked_proactive_ticket_in_one_click(portal, api, client, alert):
+    from portal.models import Team
+    from tests.tickets.factories import make_queue
+    from tickets.models import Ticket, TimelineEntry
+
+    make_queue(Team.objects.get(name="晾衣架客服组"))
+    api.as_user(portal["logistics"])
+    response = api.post(url(alert, "open_ticket"), {"note": "Customer asked twice already"})
+    assert response.status_code == 200, response.content
+    ticket = Ticket.objects.get()
+    assert response.json()["alert"]["ticket"] == ticket.pk
+    assert (ticket.channel, ticket.category, ticket.order_no, ticket.store.code) == (
+        "proactive", "logistics", "T-1", "clouddry-tmall")
+    assert "SF1" in ticket.subject
+    created = TimelineEntry.objects.get(ticket=ticket, kind=TimelineEntry.Kind.CREATED)
+    assert created.data["logistics_alert"] == alert.pk and created.data["waybill"] == "SF1"
+    assert timeline(alert)[-1] == AlertEntry.Kind.TICKET_OPENED
+    assert api.post(url(alert, "open_ticket")).status_code == 400  # one linked ticket per alert
+
+    client.force_login(portal["logistics"])
+    page = client.get(f"/logistics/alerts/{alert.pk}/").content.decode()
+    assert f'href="/tickets/{ticket.pk}/"' in page and 'data-testid="form-open_ticket"' not in page
+
+
+def test_open_ticket_without_a_queue_is_a_clear_error(portal, api, alert):
+    api.as_user(portal["logistics"])
+    response = api.post(url(alert, "open_ticket"))
+    assert response.status_code == 400 and "queue" in response.json()
+    assert alert.entries.count() == 1 and Alert.objects.get().ticket_id is None
