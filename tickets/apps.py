@@ -16,3 +16,6 @@ class TicketsConfig(AppConfig):
 
         escalation_permissions.register()
         NAVIGATION.append((_("Escalations"), "tickets:escalation_list", "tickets.escalation"))
+        from tickets.navigation import register as register_navigation  # queue pages, home metrics widget
+
+        register_navigation()

@@ -21,6 +21,8 @@ def register():
     from portal.views import HOME_WIDGETS
 
     known = {url_name for _label, url_name, _model in NAVIGATION}
-    NAVIGATION.extend(entry for entry in NAV_ENTRIES if entry[1] not in known)
+    # Right after the portal's own entries (Home, Inbox): the queues are the staff's main page.
+    position = next((i + 1 for i, entry in enumerate(NAVIGATION) if entry[1] == "inbox"), len(NAVIGATION))
+    NAVIGATION[position:position] = [entry for entry in NAV_ENTRIES if entry[1] not in known]
     if metrics_widget not in HOME_WIDGETS:
         HOME_WIDGETS.append(metrics_widget)

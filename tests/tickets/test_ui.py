@@ -500,3 +500,12 @@ def test_capped_count_paginator_counts_only_as_far_as_the_user_pages():
     paginator = Small(list(range(25)), 10)
     paginator.page(1)
     assert (paginator.count, paginator.capped) == (25, False)
+
+
+def test_navigation_shows_the_queues_to_ticket_roles_only(w, client):
+    html = page(client, w.agent, "/")
+    assert 'href="/tickets/"' in html and 'href="/tickets/mine/"' in html
+    courier = make_user("courier", role=Role.LOGISTICS_COORDINATOR, team=make_team("Logistics", kind=Team.Kind.LOGISTICS))
+    html = page(client, courier, "/")
+    assert 'href="/tickets/"' not in html
+    assert client.get("/tickets/").status_code == 403
