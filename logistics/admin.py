@@ -64,8 +64,8 @@ class ShipmentAdmin(RestrictedAdmin):
     list_filter = ["status", "carrier", "store"]
     search_fields = ["waybill_number", "order_number"]
     list_select_related = ["carrier", "store"]
-    readonly_fields = ["status", "last_event_at", "last_description", "last_outlet", "last_mile_at", "anomaly_at",
-                       "delivered_at", "created_at"]
+    readonly_fields = ["status", "last_event_at", "last_description", "last_outlet", "picked_up_at", "last_mile_at",
+                       "anomaly_at", "delivered_at", "created_at"]
     inlines = [TrackingEventInline]
 
 

@@ -1,19 +1,35 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from logistics.models import (
     Alert,
     AlertEntry,
+    AlertKind,
     CarrierContact,
     Compensation,
     CustomerContact,
     Shipment,
+    ShipmentStatus,
     TrackingEvent,
     TrackingImport,
 )
 from logistics.permissions import can_see_consignee, mask_name, mask_phone
 
 
+def choice(choices_class):
+    """A read-only choice field documented with an inline enum: logistics has several fields named
+    `status` and `kind` with different values, which would otherwise collide as schema components."""
+
+    @extend_schema_field({"type": "string", "enum": list(choices_class.values)})
+    class ChoiceValue(serializers.CharField):
+        pass
+
+    return ChoiceValue(read_only=True)
+
+
 class TrackingEventSerializer(serializers.ModelSerializer):
+    status = choice(ShipmentStatus)
+
     class Meta:
         model = TrackingEvent
         fields = ["id", "occurred_at", "code", "description", "outlet", "city", "status", "is_anomaly", "received_at"]
@@ -24,13 +40,14 @@ class ShipmentSerializer(serializers.ModelSerializer):
     store = serializers.SlugRelatedField(slug_field="code", read_only=True)
     carrier = serializers.SlugRelatedField(slug_field="code", read_only=True)
     events = TrackingEventSerializer(many=True, read_only=True)
+    status = choice(ShipmentStatus)
 
     class Meta:
         model = Shipment
         fields = [
             "id", "store", "carrier", "waybill_number", "order_number", "consignee_name", "consignee_phone",
             "consignee_address", "product_skus", "shipped_at", "promised_by", "status", "last_event_at",
-            "last_description", "last_outlet", "delivered_at", "events",
+            "last_description", "last_outlet", "picked_up_at", "last_mile_at", "delivered_at", "events",
         ]
         read_only_fields = fields
 
@@ -46,6 +63,7 @@ class ShipmentSerializer(serializers.ModelSerializer):
 
 class AlertEntrySerializer(serializers.ModelSerializer):
     actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    kind = choice(AlertEntry.Kind)
 
     class Meta:
         model = AlertEntry
@@ -56,6 +74,8 @@ class AlertEntrySerializer(serializers.ModelSerializer):
 class CompensationSerializer(serializers.ModelSerializer):
     offered_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    kind = choice(Compensation.Kind)
+    status = choice(Compensation.Status)
 
     class Meta:
         model = Compensation
@@ -71,6 +91,8 @@ class CarrierContactSerializer(serializers.ModelSerializer):
 
 
 class CustomerContactSerializer(serializers.ModelSerializer):
+    outcome = choice(CustomerContact.Outcome)
+
     class Meta:
         model = CustomerContact
         fields = ["id", "called_at", "outcome", "note", "recorded_at"]
@@ -80,6 +102,7 @@ class CustomerContactSerializer(serializers.ModelSerializer):
 class AlertShipmentSerializer(serializers.ModelSerializer):
     store = serializers.SlugRelatedField(slug_field="code", read_only=True)
     carrier = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    status = choice(ShipmentStatus)
 
     class Meta:
         model = Shipment
@@ -98,6 +121,9 @@ class AlertSerializer(serializers.ModelSerializer):
     carrier_contacts = CarrierContactSerializer(many=True, read_only=True)
     customer_contacts = CustomerContactSerializer(many=True, read_only=True)
     ticket = serializers.IntegerField(source="ticket_id", read_only=True)
+    kind = choice(AlertKind)
+    cause = choice(Alert.Cause)
+    status = choice(Alert.Status)
 
     class Meta:
         model = Alert
@@ -117,6 +143,7 @@ class TrackingImportSerializer(serializers.ModelSerializer):
     duplicates_skipped = serializers.IntegerField(source="duplicates", read_only=True)
     rows_rejected = serializers.IntegerField(source="rejected_count", read_only=True)
     status_url = serializers.SerializerMethodField()
+    status = choice(TrackingImport.Status)
 
     class Meta:
         model = TrackingImport
@@ -131,3 +158,71 @@ class TrackingImportSerializer(serializers.ModelSerializer):
         from django.urls import reverse
 
         return reverse("logistics-import-detail", args=[obj.pk])
+
+
+# --- Request/response shapes for the API schema (validation is done by the views and forms) ----
+
+
+class IngestEventSerializer(serializers.Serializer):
+    waybill = serializers.CharField(max_length=40)
+    time = serializers.CharField(help_text="ISO 8601; without an offset: the carrier's time zone")
+    code = serializers.CharField(required=False)
+    description = serializers.CharField(required=False)
+    status = serializers.CharField(required=False, help_text="A normalised status instead of code/description")
+    order_number = serializers.CharField(required=False)
+    outlet = serializers.CharField(required=False)
+    city = serializers.CharField(required=False)
+    consignee_name = serializers.CharField(required=False)
+    consignee_phone = serializers.CharField(required=False)
+    consignee_address = serializers.CharField(required=False)
+    product_skus = serializers.ListField(child=serializers.CharField(), required=False)
+    promised_by = serializers.CharField(required=False)
+
+
+class IngestBodySerializer(serializers.Serializer):
+    carrier = serializers.CharField()
+    store = serializers.CharField(required=False, help_text="Store code for parcels not known yet")
+    events = IngestEventSerializer(many=True, help_text="1 to 1,000 events")
+
+
+class IngestResultSerializer(serializers.Serializer):
+    received = serializers.IntegerField()
+    events_added = serializers.IntegerField()
+    duplicates_skipped = serializers.IntegerField()
+    shipments_created = serializers.IntegerField()
+
+
+class AlertActionResultSerializer(serializers.Serializer):
+    message = serializers.CharField()
+    alert = AlertSerializer()
+
+
+class ImportUploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    carrier = serializers.CharField()
+    store = serializers.CharField(required=False)
+
+
+class MetricsSerializer(serializers.Serializer):
+    parcels = serializers.IntegerField()
+    delivered = serializers.IntegerField()
+    on_time_delivery_rate = serializers.FloatField(allow_null=True)
+    median_hours_to_delivery = serializers.FloatField(allow_null=True)
+    stall_rate = serializers.FloatField(allow_null=True)
+    alerts_per_1000_parcels = serializers.FloatField(allow_null=True)
+    compensation_paid = serializers.CharField()
+
+
+class MetricsReportSerializer(serializers.Serializer):
+    from_ = serializers.DateField()
+    to = serializers.DateField()
+    period = serializers.CharField()
+    totals = MetricsSerializer()
+    by_store = serializers.ListField(child=serializers.DictField())
+    by_carrier = serializers.ListField(child=serializers.DictField())
+    by_period = serializers.ListField(child=serializers.DictField())
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields

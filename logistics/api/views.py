@@ -37,7 +37,16 @@ from portal.api.viewsets import RestrictedQuerysetMixin, RestrictedReadOnlyViewS
 from portal.models import Store
 from portal.permissions import restrict
 
-from .serializers import AlertSerializer, ShipmentSerializer, TrackingImportSerializer
+from .serializers import (
+    AlertActionResultSerializer,
+    AlertSerializer,
+    ImportUploadSerializer,
+    IngestBodySerializer,
+    IngestResultSerializer,
+    MetricsReportSerializer,
+    ShipmentSerializer,
+    TrackingImportSerializer,
+)
 
 MAX_EVENTS_PER_REQUEST = 1000
 
@@ -56,6 +65,10 @@ class TrackingEventIngestView(APIView):
     permission_model = TrackingEvent
     permission_action = "add"
 
+    @extend_schema(
+        request=IngestBodySerializer, responses={200: IngestResultSerializer},
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=True)],
+    )
     def post(self, request):
         key = request.headers.get("Idempotency-Key", "").strip()
         if not key:
@@ -147,6 +160,27 @@ class ShipmentViewSet(RestrictedReadOnlyViewSet):
     ordering_fields = ["shipped_at", "last_event_at", "delivered_at"]
 
 
+def _action_schema(name):
+    """The action's form as a request schema (the form is what validates it)."""
+    from django import forms as django_forms
+    from drf_spectacular.utils import inline_serializer
+    from rest_framework import serializers
+
+    fields = {}
+    for field_name, field in ACTIONS[name].form_class.base_fields.items():
+        if isinstance(field, django_forms.DateTimeField):
+            fields[field_name] = serializers.DateTimeField(required=field.required)
+        elif isinstance(field, django_forms.DecimalField):
+            fields[field_name] = serializers.DecimalField(max_digits=7, decimal_places=2, required=field.required)
+        elif isinstance(field, django_forms.ModelChoiceField):
+            fields[field_name] = serializers.IntegerField(required=field.required)
+        elif isinstance(field, django_forms.ChoiceField):
+            fields[field_name] = serializers.ChoiceField(choices=field.choices, required=field.required)
+        else:
+            fields[field_name] = serializers.CharField(required=field.required)
+    return inline_serializer(f"LogisticsAlert{name.title().replace('_', '')}Request", fields=fields)
+
+
 class AlertViewSet(RestrictedReadOnlyViewSet):
     """Logistics alerts with their timeline, and the alert actions (POST)."""
 
@@ -177,30 +211,37 @@ class AlertViewSet(RestrictedReadOnlyViewSet):
         alert = self.queryset.get(pk=alert.pk)  # fresh, with the new timeline entries
         return Response({"message": str(message), "alert": AlertSerializer(alert, context={"request": request}).data})
 
+    @extend_schema(request=_action_schema("acknowledge"), responses={200: AlertActionResultSerializer})
     @action(detail=True, methods=["post"], permission_action="work")
     def acknowledge(self, request, pk=None):
         return self._perform(request, "acknowledge")
 
+    @extend_schema(request=_action_schema("contact_carrier"), responses={200: AlertActionResultSerializer})
     @action(detail=True, methods=["post"], permission_action="work")
     def contact_carrier(self, request, pk=None):
         return self._perform(request, "contact_carrier")
 
+    @extend_schema(request=_action_schema("contact_customer"), responses={200: AlertActionResultSerializer})
     @action(detail=True, methods=["post"], permission_action="work")
     def contact_customer(self, request, pk=None):
         return self._perform(request, "contact_customer")
 
+    @extend_schema(request=_action_schema("compensate"), responses={200: AlertActionResultSerializer})
     @action(detail=True, methods=["post"], permission_action="work")
     def compensate(self, request, pk=None):
         return self._perform(request, "compensate")
 
+    @extend_schema(request=_action_schema("approve_compensation"), responses={200: AlertActionResultSerializer})
     @action(detail=True, methods=["post"], permission_action="approve")
     def approve_compensation(self, request, pk=None):
         return self._perform(request, "approve_compensation")
 
+    @extend_schema(request=_action_schema("open_ticket"), responses={200: AlertActionResultSerializer})
     @action(detail=True, methods=["post"], permission_action="work")
     def open_ticket(self, request, pk=None):
         return self._perform(request, "open_ticket")
 
+    @extend_schema(request=_action_schema("resolve"), responses={200: AlertActionResultSerializer})
     @action(detail=True, methods=["post"], permission_action="work")
     def resolve(self, request, pk=None):
         return self._perform(request, "resolve")
@@ -219,6 +260,8 @@ class TrackingImportViewSet(RestrictedQuerysetMixin, mixins.ListModelMixin, mixi
     filterset_class = TrackingImportFilterSet
     parser_classes = [MultiPartParser, FormParser]
 
+    @extend_schema(request={"multipart/form-data": ImportUploadSerializer},
+                   responses={201: TrackingImportSerializer, 202: TrackingImportSerializer})
     def create(self, request):
         stores = restrict(Store.objects.all(), request.user, "view")
         if ingest_store_ids(request.user) is None:
@@ -253,7 +296,7 @@ class LogisticsMetricsView(APIView):
     @extend_schema(parameters=[
         OpenApiParameter("store", str), OpenApiParameter("carrier", str), OpenApiParameter("from", date),
         OpenApiParameter("to", date), OpenApiParameter("period", str, enum=list(PERIODS)),
-    ])
+    ], responses={200: MetricsReportSerializer})
     def get(self, request):
         params = request.query_params
         errors = {}

@@ -1,5 +1,7 @@
 """Ingest rules: waybill recycling, store resolution, order independence, rejected rows."""
 
+import itertools
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -78,6 +80,7 @@ def test_unmapped_codes_are_rejected_and_keywords_are_the_fallback(carrier, stor
 
 
 # Every arrival order and batching of a parcel's events gives the same parcel.
+EXAMPLES = itertools.count()
 EVENTS = [
     event("SF-P", "2026-11-15 18:02:11", "50", "已揽收", "T-P"),
     event("SF-P", "2026-11-16 03:12:44", "31", "已到达 广州中转场", "T-P"),
@@ -95,18 +98,18 @@ EXPECTED = {
 }
 
 
-# The fixtures are read-only here (the test clears its own parcels): sharing them is safe.
+# The fixtures are read-only here (each example uses its own parcel): sharing them is safe.
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(order=st.permutations(range(len(EVENTS))), cuts=st.lists(st.integers(1, len(EVENTS) - 1), max_size=3),
        replay=st.booleans())
 def test_order_and_batching_do_not_matter(carrier, store, order, cuts, replay):
-    Shipment.objects.all().delete()
-    rows = [EVENTS[i] for i in order]
+    waybill = f"SF-P{next(EXAMPLES)}"  # each example its own parcel: the database is shared between examples
+    rows = [{**EVENTS[i], "waybill": waybill, "order_number": waybill} for i in order]
     bounds = [0, *sorted(set(cuts)), len(rows)]
     for start, end in zip(bounds, bounds[1:], strict=False):
         ingest(carrier, store, rows[start:end])
     if replay:
         assert ingest(carrier, store, rows).added == 0
-    parcel = shipment("SF-P")
+    parcel = shipment(waybill)
     assert {name: getattr(parcel, name) for name in EXPECTED} == EXPECTED
     assert TrackingEvent.objects.filter(shipment=parcel).count() == len(EVENTS)
