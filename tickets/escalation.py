@@ -1,12 +1,13 @@
 """The escalation ladder: publishing policies, starting a cycle's ladder, the sweep, acknowledging.
 
-The sweep (`escalate_due_tickets(now=...)`) is set-based. For each level of each ladder version
-that open tickets run on, lowest level first, ONE statement inserts an escalation for every
-ticket that is due for it:
+The sweep (`escalate_due_tickets(now=...)`) is set-based. The levels of each ladder version still
+in use are fired lowest first, a run of consecutive levels on the same clock in ONE statement
+(a level with actions ends its run, so the next levels see what it changed):
 
-    INSERT INTO escalation (...) SELECT ... FROM ticket_ladder JOIN ticket ...
-    WHERE <ladder version, current cycle, open, clock running, not halted by an acknowledgement,
-           the level's conditions, its trigger moment passed, no escalation of this level yet>
+    INSERT INTO escalation (...) SELECT ... FROM ticket t, ticket_ladder tl, ladder_level lv
+    WHERE <t open and due by the run's latest threshold, clock running, tl = t's current cycle on
+           this version, not halted by an acknowledgement, some level of the run due and not
+           fired (bit masks), then per level: its trigger, conditions and business-hours gate>
     ON CONFLICT DO NOTHING
 
 Every row carries this sweep's uuid. The unique constraint (ticket, level, cycle) makes each
@@ -15,14 +16,19 @@ row and then skips it, so exactly one sweep owns (inserted) each row, and only t
 timeline entries, applies the level's actions and queues notifications, all in the sweep's one
 transaction. After downtime every level that came due fires in the same sweep, in order.
 
+`TicketLadder.fired_mask` (a bit per level fired in the cycle) lets a steady-state sweep dismiss a
+ticket with one row read instead of a lookup per (ticket, level); it is a filter only, the
+constraint stays the guarantee.
+
 Recipients depend only on (level, team, assignee), so they are resolved in memory from the org
 chart loaded once per sweep; every recipient gets ONE notification per channel per sweep listing
-everything that reached them (`EscalationDelivery` records which notifications carried which
-level/team/assignee group). The number of queries grows with the number of levels, not tickets.
+what reached them (`EscalationDelivery` records which notifications carried which group). The
+number of queries grows with the number of levels, never with the number of tickets.
 """
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -30,7 +36,21 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connections, transaction
-from django.db.models import BigIntegerField, DateTimeField, Exists, F, OuterRef, Q, UUIDField, Value
+from django.db.models import (
+    Aggregate,
+    BigIntegerField,
+    BooleanField,
+    Case,
+    Count,
+    DateTimeField,
+    F,
+    JSONField,
+    Max,
+    TextField,
+    UUIDField,
+    Value,
+    When,
+)
 from django.db.models.functions import JSONObject
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
@@ -42,7 +62,6 @@ from portal.roles import Role
 from tickets.businesstime import add_business_minutes, is_working
 from tickets.models import (
     PRIORITY_RANK,
-    BusinessCalendar,
     Clock,
     Escalation,
     EscalationDelivery,
@@ -50,7 +69,9 @@ from tickets.models import (
     EscalationLevel,
     EscalationPolicy,
     LadderLevel,
+    Queue,
     RecipientRole,
+    SLAPolicy,
     Ticket,
     TicketLadder,
     TimelineEntry,
@@ -62,6 +83,8 @@ Kind = TimelineEntry.Kind
 INTERNAL = TimelineEntry.Visibility.INTERNAL
 # How many tickets one notification lists before pointing to the escalations page for the rest.
 MAX_LISTED = 20
+# A superseded ladder version with no open tickets is retired after this long (see live_levels).
+RETIRE_AFTER = timedelta(hours=1)
 
 
 # --- Publishing policies ----------------------------------------------------------------------
@@ -252,18 +275,31 @@ class SweepResult:
 
 
 class SweepContext:
-    """Per-sweep caches: calendars (working now?), share-of-target thresholds."""
+    """Per-sweep caches: SLA policies and their calendars, which calendars are working now."""
 
     def __init__(self, now):
         self.now = now
         self.specs = SpecCache()
+        self._policies = None
         self._working = None
 
-    def working_calendar_ids(self) -> set[int]:
+    @property
+    def policy_calendars(self) -> dict[int, int]:
+        """SLA policy id -> calendar id (one query)."""
+        if self._policies is None:
+            self._policies = dict(SLAPolicy.objects.values_list("id", "calendar_id"))
+        return self._policies
+
+    def policies_of(self, calendar_ids) -> list[int]:
+        return sorted(pk for pk, calendar_id in self.policy_calendars.items() if calendar_id in calendar_ids)
+
+    def working_policy_ids(self) -> list[int]:
+        """SLA policies whose calendar is in working hours now (a business-hours gate passes)."""
         if self._working is None:
-            ids = list(BusinessCalendar.objects.values_list("id", flat=True))
-            self.specs.load(ids)
-            self._working = {pk for pk in ids if is_working(self.specs.get(pk), self.now)}
+            calendars = set(self.policy_calendars.values())
+            self.specs.load(calendars)
+            working = {pk for pk in calendars if is_working(self.specs.get(pk), self.now)}
+            self._working = self.policies_of(working)
         return self._working
 
     def threshold(self, calendar_id, target, percent) -> datetime:
@@ -272,83 +308,213 @@ class SweepContext:
         return add_business_minutes(self.specs.get(calendar_id), self.now, remaining)
 
 
-def _clock_fields(level) -> tuple[str, str]:
-    if level.clock == Clock.FIRST_RESPONSE:
+def _clock_columns(clock) -> tuple[str, str]:
+    if clock == Clock.FIRST_RESPONSE:
         return "first_response_due", "first_response_target"
     return "resolution_due", "resolution_target"
 
 
-def _running(ladder_id, now):
-    """Cycles on this ladder version whose ticket is open with a running clock, not halted."""
-    return TicketLadder.objects.filter(
-        Q(hold_until__isnull=True) | Q(hold_until__lte=now),
-        ladder_id=ladder_id,
-        cycle=F("ticket__sla_cycle"),
-        ticket__status__in=Ticket.OPEN_STATUSES,
-        ticket__clock_paused_at__isnull=True,
-        ticket__sla_clock_started_at__isnull=False,
-    )
+class FireStatement:
+    """The one INSERT ... SELECT that fires a group of levels of one ladder version.
 
+    Tickets drive the statement: the open tickets whose due time is at most the group's latest
+    threshold (index on status and due time), each joined to its cycle's ladder row and to the
+    group's levels, so every ticket is read once for all levels of the group. Per level: its
+    trigger, conditions and gate; then NOT EXISTS an escalation of (ticket, level, cycle). On
+    SQLite CROSS JOIN fixes that join order; PostgreSQL plans by its statistics and the rows are
+    inserted in (ticket, level) order so concurrent sweeps take row locks in the same order.
+    """
 
-def candidates(level: LadderLevel, ctx: SweepContext):
-    """TicketLadder rows whose ticket is due for `level` now (one query when evaluated)."""
-    due_field, target_field = _clock_fields(level)
-    queryset = _running(level.ladder_id, ctx.now)
-    if level.clock == Clock.FIRST_RESPONSE:
-        queryset = queryset.filter(ticket__first_response_at__isnull=True)
-    if level.offset_minutes is not None:
-        queryset = queryset.filter(**{f"ticket__{due_field}__lte": ctx.now - timedelta(minutes=level.offset_minutes)})
-    else:
-        # Share of the target: due <= the instant `remaining` business minutes from now, per
-        # (calendar, target) present among the running tickets (a handful of combinations).
-        combos = (
-            queryset.filter(**{f"ticket__{target_field}__isnull": False, "ticket__sla_policy__isnull": False})
-            .values_list("ticket__sla_policy__calendar_id", f"ticket__{target_field}")
-            .distinct()
+    def __init__(self, levels, ctx: SweepContext, sweep_id):
+        self.levels, self.ctx, self.sweep_id = levels, ctx, sweep_id
+        self.connection = connections["default"]
+
+    def _prep(self, value, field=None):
+        return field.get_db_prep_value(value, self.connection) if field is not None else value
+
+    def level_condition(self, level) -> tuple[str, list, datetime] | None:
+        """SQL and params for "this ticket is due for this level now", and the latest due time it
+        admits; None when nothing can be due (a closed gate, no running ticket to measure)."""
+        due, target = _clock_columns(level.clock)
+        # Not fired yet in this cycle: the level's bit of the cycle's mask (no lookup per level).
+        parts, params = ["lv.id = %s", "(tl.fired_mask & %s) = 0"], [level.pk, level_bit(level)]
+
+        def add(sql, *values):
+            parts.append(sql)
+            params.extend(values)
+
+        def within(column, values):
+            add(f"{column} IN ({', '.join(['%s'] * len(values))})", *values)
+
+        if level.offset_minutes is not None:
+            latest = self.ctx.now - timedelta(minutes=level.offset_minutes)
+            add(f"t.{due} <= %s", self._prep(latest, DateTimeField()))
+        else:
+            # Share of the target: due <= the instant the remaining share ends, per (calendar, target).
+            combos = self._share_combos(level)
+            if not combos:
+                return None
+            terms, latest = [], None
+            for calendar_id, target_minutes in combos:
+                threshold = self.ctx.threshold(calendar_id, target_minutes, level.target_percent)
+                latest = threshold if latest is None else max(latest, threshold)
+                policies = self.ctx.policies_of({calendar_id})
+                terms.append(f"(t.sla_policy_id IN ({', '.join(['%s'] * len(policies))}) "
+                             f"AND t.{target} = %s AND t.{due} <= %s)")
+                params.extend([*policies, target_minutes, self._prep(threshold, DateTimeField())])
+            parts.append("(" + " OR ".join(terms) + ")")
+        if level.clock == Clock.FIRST_RESPONSE:
+            add("t.first_response_at IS NULL")
+        if level.min_priority:
+            within("t.priority", priorities_at_least(level.min_priority))
+        if level.major_only:
+            add("t.is_major = %s", self._prep(True, BooleanField()))
+        if level.categories:
+            within("t.category", level.categories)
+        if level.business_hours_only:
+            working = self.ctx.working_policy_ids()
+            if not working:
+                return None
+            within("t.sla_policy_id", working)
+        return "(" + " AND ".join(parts) + ")", params, latest
+
+    def _share_combos(self, level):
+        due, target = _clock_columns(level.clock)
+        return list(
+            Ticket.objects.filter(
+                status__in=Ticket.OPEN_STATUSES, clock_paused_at__isnull=True, sla_clock_started_at__isnull=False,
+                sla_policy__isnull=False, ladders__ladder_id=level.ladder_id, ladders__cycle=F("sla_cycle"),
+                **{f"{target}__isnull": False},
+            ).values_list("sla_policy__calendar_id", target).distinct()
         )
-        condition = Q()
-        for calendar_id, target in combos:
-            condition |= Q(**{
-                "ticket__sla_policy__calendar_id": calendar_id, f"ticket__{target_field}": target,
-                f"ticket__{due_field}__lte": ctx.threshold(calendar_id, target, level.target_percent),
-            })
-        if not condition:
-            return queryset.none()
-        queryset = queryset.filter(condition)
-    queryset = queryset.filter(**{f"ticket__{due_field}__isnull": False})
-    if level.min_priority:
-        queryset = queryset.filter(ticket__priority__in=priorities_at_least(level.min_priority))
-    if level.major_only:
-        queryset = queryset.filter(ticket__is_major=True)
-    if level.categories:
-        queryset = queryset.filter(ticket__category__in=level.categories)
-    if level.business_hours_only:
-        queryset = queryset.filter(ticket__sla_policy__calendar_id__in=ctx.working_calendar_ids())
-    return queryset.filter(
-        ~Exists(Escalation.objects.filter(ticket_id=OuterRef("ticket_id"), level_id=level.pk, cycle=OuterRef("cycle")))
-    )
+
+    def pending(self, due) -> tuple[str, list]:
+        """SQL for "some level of the group is due and not fired" on the ticket and its cycle row,
+        before joining the levels: (levels whose trigger passed, as bits) minus the levels its
+        conditions exclude minus the fired ones. Share-of-target and gated levels count as passed
+        (their exact test follows per level). Most tickets stop here in a steady state."""
+        params: list = []
+        timed = sorted(
+            ((self.ctx.now - timedelta(minutes=lv.offset_minutes), lv) for lv in self.levels
+             if lv.offset_minutes is not None),
+            key=lambda item: item[0],
+        )
+        always = sum(level_bit(lv) for lv in self.levels if lv.offset_minutes is None)
+        whens = []
+        for i, (threshold, _level) in enumerate(timed):
+            # due <= threshold i: level i and every level with a later threshold have come due.
+            whens.append(f"WHEN t.{due} <= %s THEN %s")
+            params += [self._prep(threshold, DateTimeField()), always + sum(level_bit(lv) for _t, lv in timed[i:])]
+        passed = f"(CASE {' '.join(whens)} ELSE %s END)" if whens else "%s"
+        params.append(always)
+        excluded = []
+        for level in self.levels:
+            tests = []
+            if level.min_priority:
+                values = priorities_at_least(level.min_priority)
+                tests.append(f"t.priority IN ({', '.join(['%s'] * len(values))})")
+                params += values
+            if level.major_only:
+                tests.append("t.is_major = %s")
+                params.append(self._prep(True, BooleanField()))
+            if level.categories:
+                tests.append(f"t.category IN ({', '.join(['%s'] * len(level.categories))})")
+                params += level.categories
+            if level.clock == Clock.FIRST_RESPONSE:
+                tests.append("t.first_response_at IS NULL")
+            if tests:
+                excluded.append(f"(CASE WHEN {' AND '.join(tests)} THEN 0 ELSE %s END)")
+                params.append(level_bit(level))
+        sql = f"({passed} & ~tl.fired_mask"
+        if excluded:
+            sql += f" & ~({' + '.join(excluded)})"
+        return sql + ") <> 0", params
+
+    def statement(self) -> tuple[str, list] | None:
+        conditions, condition_params, latest = [], [], None
+        for level in self.levels:
+            found = self.level_condition(level)
+            if found is None:
+                continue
+            sql, params, level_latest = found
+            conditions.append(sql)
+            condition_params += params
+            latest = level_latest if latest is None else max(latest, level_latest)
+        if not conditions:
+            return None
+        quote = self.connection.ops.quote_name
+        now = self._prep(self.ctx.now, DateTimeField())
+        due, _target = _clock_columns(self.levels[0].clock)
+        statuses = list(Ticket.OPEN_STATUSES)
+        pending_sql, pending_params = self.pending(due)
+        sql = (
+            f"INSERT INTO {quote(Escalation._meta.db_table)} "
+            "(ticket_id, level_id, cycle, clock_due, fired_at, sweep_id, team_id, assignee_id) "
+            f"SELECT t.id, lv.id, tl.cycle, t.{due}, %s, %s, "
+            f"(SELECT q.team_id FROM {quote(Queue._meta.db_table)} q WHERE q.id = t.queue_id), t.assignee_id "
+            f"FROM {quote(Ticket._meta.db_table)} t "
+            f"CROSS JOIN {quote(TicketLadder._meta.db_table)} tl "
+            f"CROSS JOIN {quote(LadderLevel._meta.db_table)} lv "
+            # The due tickets come from the (status, due) index; IN makes SQLite visit them in id
+            # order, so the reads of ticket and ladder rows are sequential rather than scattered.
+            f"WHERE t.id IN (SELECT id FROM {quote(Ticket._meta.db_table)} "
+            f"WHERE status IN ({', '.join(['%s'] * len(statuses))}) AND {due} <= %s) "
+            "AND t.clock_paused_at IS NULL AND t.sla_clock_started_at IS NOT NULL "
+            "AND tl.ticket_id = t.id AND tl.cycle = t.sla_cycle AND tl.ladder_id = %s "
+            "AND (tl.hold_until IS NULL OR tl.hold_until <= %s) "
+            f"AND {pending_sql} "
+            "AND lv.ladder_id = tl.ladder_id "
+            f"AND ({' OR '.join(conditions)}) "
+            + "ORDER BY t.id, lv.id "
+            + "ON CONFLICT DO NOTHING"
+        )
+        params = [
+            now, self._prep(self.sweep_id, UUIDField()), *statuses, self._prep(latest, DateTimeField()),
+            self.levels[0].ladder_id, now, *pending_params, *condition_params,
+        ]
+        return sql, params
+
+    def execute(self) -> int:
+        statement = self.statement()
+        if statement is None:
+            return 0
+        with self.connection.cursor() as cursor:
+            cursor.execute(*statement)
+            return cursor.rowcount
 
 
-def _fire(level: LadderLevel, ctx: SweepContext, sweep_id) -> int:
-    """Insert this level's escalations for every due ticket; returns how many this sweep owns."""
-    due_field, _target = _clock_fields(level)
-    queryset = candidates(level, ctx)
-    if queryset.query.is_empty():
-        return 0
-    return insert_from_select(
-        Escalation,
-        {
-            "ticket": F("ticket_id"),
-            "level": _value(level.pk, BigIntegerField()),
-            "cycle": F("cycle"),
-            "clock_due": F(f"ticket__{due_field}"),
-            "fired_at": _value(ctx.now, DateTimeField()),
-            "sweep_id": _value(sweep_id, UUIDField()),
-            "team": F("ticket__queue__team_id"),
-            "assignee": F("ticket__assignee_id"),
-        },
-        queryset.order_by("ticket_id"),
+def level_bit(level) -> int:
+    return 1 << level.position
+
+
+def _mark_fired(sweep_id, levels):
+    """Set each cycle's mask bits for the levels this sweep fired (one UPDATE ... FROM)."""
+    connection = connections["default"]
+    quote = connection.ops.quote_name
+    cases = " ".join(f"WHEN {int(level.pk)} THEN {level_bit(level)}" for level in levels)
+    table = quote(TicketLadder._meta.db_table)
+    sql = (
+        f"UPDATE {table} SET fired_mask = fired_mask | fired.bits FROM ("
+        f"SELECT e.ticket_id, e.cycle, CAST(SUM(CASE e.level_id {cases} ELSE 0 END) AS BIGINT) AS bits "
+        f"FROM {quote(Escalation._meta.db_table)} e WHERE e.sweep_id = %s GROUP BY e.ticket_id, e.cycle"
+        f") AS fired WHERE {table}.ticket_id = fired.ticket_id AND {table}.cycle = fired.cycle"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [UUIDField().get_db_prep_value(sweep_id, connection)])
+
+
+def firing_groups(levels) -> list[list[LadderLevel]]:
+    """Consecutive levels of one ladder on the same clock fire in one statement; a level with
+    actions ends its group, so the next levels see what its actions changed."""
+    groups: list[list[LadderLevel]] = []
+    for level in levels:
+        current = groups[-1] if groups else None
+        if (current and current[-1].ladder_id == level.ladder_id and current[-1].clock == level.clock
+                and not current[-1].has_actions):
+            current.append(level)
+        else:
+            groups.append([level])
+    return groups
 
 
 def _owned(level, sweep_id):
@@ -361,21 +527,51 @@ def level_label(level) -> str:
     }
 
 
-def _write_timeline(level, sweep_id, now):
+class JSONGroupArray(Aggregate):
+    """The values of a group as a JSON array (SQLite JSON_GROUP_ARRAY, PostgreSQL JSONB_AGG)."""
+
+    function = "JSON_GROUP_ARRAY"
+    output_field = JSONField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return super().as_sql(compiler, connection, function="JSONB_AGG", **extra)
+
+
+class GroupConcat(Aggregate):
+    """The values of a group joined with "; " (SQLite GROUP_CONCAT, PostgreSQL STRING_AGG)."""
+
+    function = "GROUP_CONCAT"
+    template = "%(function)s(%(expressions)s, '; ')"
+    output_field = TextField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return super().as_sql(compiler, connection, function="STRING_AGG", **extra)
+
+
+def _write_timeline(sweep_id, now, levels):
+    """One timeline entry per ticket for the sweep, listing the levels that fired (one statement)."""
+    text = TimelineEntry._meta.get_field("body")
+    number = BigIntegerField()
+
+    def per_level(values, output_field):
+        return Case(*[When(level_id=level.pk, then=_value(values(level), output_field)) for level in levels],
+                    output_field=output_field)
+
     insert_from_select(
         TimelineEntry,
         {
             "ticket": F("ticket_id"),
-            "kind": _value(Kind.ESCALATION, TimelineEntry._meta.get_field("kind")),
+            "kind": _value(Kind.ESCALATION, text),
             "at": _value(now, DateTimeField()),
-            "visibility": _value(INTERNAL, TimelineEntry._meta.get_field("visibility")),
-            "body": _value(level_label(level), TimelineEntry._meta.get_field("body")),
+            "visibility": _value(INTERNAL, text),
+            "body": GroupConcat(per_level(lambda lv: _("Level %(position)s %(name)s") % {
+                "position": lv.position, "name": lv.name}, text)),
             "data": JSONObject(
-                escalation=F("id"), level=F("level__position"), level_name=F("level__name"), cycle=F("cycle"),
-                sweep=_value(str(sweep_id), TimelineEntry._meta.get_field("body")),
+                levels=JSONGroupArray(per_level(lambda lv: lv.position, number)),
+                cycle=Max("cycle"), sweep=_value(str(sweep_id), text),
             ),
         },
-        _owned(level, sweep_id).order_by("id"),
+        Escalation.objects.filter(sweep_id=sweep_id).values("ticket_id").order_by("ticket_id"),
     )
 
 
@@ -464,17 +660,42 @@ def _apply_actions(level: LadderLevel, sweep_id, now):
         services.log_sla_changes(sla.recompute_open_tickets(now=now, queryset=queryset), actor=None, now=now)
 
 
-def live_levels() -> list[LadderLevel]:
-    """Levels of the ladder versions open tickets currently run on, in firing order."""
-    live = TicketLadder.objects.filter(
-        cycle=F("ticket__sla_cycle"), ticket__status__in=Ticket.OPEN_STATUSES
-    ).values("ladder_id")
-    return list(
-        LadderLevel.objects.filter(ladder_id__in=live)
+def live_levels(now) -> list[LadderLevel]:
+    """Levels of the ladder versions still in use, in firing order (two queries).
+
+    A version superseded for more than an hour that no open ticket's current cycle runs on any
+    more is retired (it can never gain a ticket again: new cycles start on the latest version),
+    so old versions do not cost the sweep anything.
+    """
+    levels = list(
+        LadderLevel.objects.filter(ladder__retired_at__isnull=True)
         .select_related("ladder", "ladder__policy", "reassign_queue", "reassign_user")
         .prefetch_related("users")
         .order_by("ladder_id", "position")
     )
+    latest: dict[int, EscalationLadder] = {}
+    for level in levels:
+        ladder = level.ladder
+        if ladder.policy_id not in latest or latest[ladder.policy_id].version < ladder.version:
+            latest[ladder.policy_id] = ladder
+    newest = {ladder.pk for ladder in latest.values()}
+    superseded = {level.ladder_id for level in levels if level.ladder_id not in newest}
+    if superseded:
+        successors = dict(
+            EscalationLadder.objects.filter(policy_id__in={lv.ladder.policy_id for lv in levels})
+            .values_list("policy_id").annotate(Max("published_at"))
+        )
+        retire = [
+            pk for pk in superseded
+            if successors.get(next(lv.ladder.policy_id for lv in levels if lv.ladder_id == pk), now) < now - RETIRE_AFTER
+            and not TicketLadder.objects.filter(
+                ladder_id=pk, cycle=F("ticket__sla_cycle"), ticket__status__in=Ticket.OPEN_STATUSES
+            ).exists()
+        ]
+        if retire:
+            EscalationLadder.objects.filter(pk__in=retire).update(retired_at=now)
+            levels = [level for level in levels if level.ladder_id not in retire]
+    return levels
 
 
 def escalate_due_tickets(*, now, sweep_id=None) -> SweepResult:
@@ -484,16 +705,19 @@ def escalate_due_tickets(*, now, sweep_id=None) -> SweepResult:
     result = SweepResult(sweep_id=sweep_id, now=now)
     ctx = SweepContext(now)
     with transaction.atomic():
-        levels = live_levels()
-        for level in levels:
-            fired = _fire(level, ctx, sweep_id)
-            result.levels.append(LevelResult(level=level, fired=fired))
-            if fired:
-                _write_timeline(level, sweep_id, now)
-                if level.has_actions:
-                    _apply_actions(level, sweep_id, now)
-        if result.fired:
-            result.notifications = _notify(sweep_id, {lv.pk: lv for lv in levels}, now)
+        levels = live_levels(now)
+        fired = 0
+        for group in firing_groups(levels):
+            count = FireStatement(group, ctx, sweep_id).execute()
+            fired += count
+            if count and group[-1].has_actions:
+                _apply_actions(group[-1], sweep_id, now)
+        counts: dict[int, int] = {}
+        if fired:
+            _mark_fired(sweep_id, levels)
+            _write_timeline(sweep_id, now, levels)
+            counts, result.notifications = _notify(sweep_id, {lv.pk: lv for lv in levels}, now)
+        result.levels = [LevelResult(level=level, fired=counts.get(level.pk, 0)) for level in levels]
     return result
 
 
@@ -557,24 +781,36 @@ def _link(name, *args, query=""):
         return ""
 
 
+@functools.cache
+def _ticket_url_pattern() -> str:
+    return (_link("tickets:ticket", 987654321) or "/tickets/987654321/").replace("987654321", "{}")
+
+
 def ticket_url(ticket_id) -> str:
-    return _link("tickets:ticket", ticket_id) or f"/tickets/{ticket_id}/"
+    return _ticket_url_pattern().format(ticket_id)
 
 
-def _message(items, sweep_id, channel) -> tuple[str, str, str]:
-    """Subject, body and link of one recipient's notification for a sweep."""
-    items = sorted(items, key=lambda item: (-item[1].position, item[0]))
+def _message(items, total, levels_by_id, sweep_id, channel) -> tuple[str, str, str]:
+    """Subject, body and link of one recipient's notification for a sweep, highest level first.
+
+    `items` are up to MAX_LISTED (ticket, level id, subject) of each group that reached the
+    recipient, `total` the number of escalations in those groups.
+    """
+    items = sorted(items, key=lambda item: (-levels_by_id[item[1]].position, item[0]))
+    items = [(ticket_id, levels_by_id[level_id], subject) for ticket_id, level_id, subject in items]
     tickets = list(dict.fromkeys(ticket_id for ticket_id, _level, _subject in items))
-    if len(items) == 1:
+    if total == 1:
         ticket_id, level, subject_text = items[0]
         subject = _("Escalation: ticket #%(id)s, level %(position)s %(name)s") % {
             "id": ticket_id, "position": level.position, "name": level.name,
         }
-    else:
+    elif total == len(items):
         subject = ngettext(
             "Escalation: %(count)s ticket needs attention", "Escalation: %(count)s tickets need attention",
             len(tickets),
         ) % {"count": len(tickets)}
+    else:
+        subject = _("Escalation: %(count)s escalations need attention") % {"count": total}
     listed = MAX_LISTED if channel != Notification.Channel.SMS else 5
     lines = []
     for ticket_id, level, subject_text in items[:listed]:
@@ -585,37 +821,55 @@ def _message(items, sweep_id, channel) -> tuple[str, str, str]:
             line += f"\n  {ticket_url(ticket_id)}"
         lines.append(line)
     page = _link("tickets:escalation_list", query=f"?sweep={sweep_id}")
-    if len(items) > listed:
-        lines.append(_("… and %(count)s more: %(link)s") % {"count": len(items) - listed, "link": page})
-    link = ticket_url(tickets[0]) if len(tickets) == 1 else (page or ticket_url(tickets[0]))
+    if total > listed:
+        lines.append(_("… and %(count)s more: %(link)s") % {"count": total - listed, "link": page})
+    single = total == len(items) and len(tickets) == 1
+    link = ticket_url(tickets[0]) if single else (page or ticket_url(tickets[0]))
     return subject, "\n".join(lines), link
 
 
-def _notify(sweep_id, levels_by_id, now) -> int:
-    """Deliveries and one notification per (recipient, channel) for everything this sweep owns."""
+def _notify(sweep_id, levels_by_id, now) -> tuple[dict[int, int], int]:
+    """Deliveries and one notification per (recipient, channel) for everything this sweep owns.
+
+    A few queries whatever the number of escalations: the (level, team, assignee) groups with
+    their sizes and ticket ids, and the subjects of the first MAX_LISTED tickets of each group
+    for the message text.
+    Returns (escalations per level id, notifications queued).
+    """
     from django.contrib.auth import get_user_model
 
-    owned = (
+    groups_of_sweep = (
         Escalation.objects.filter(sweep_id=sweep_id)
-        .order_by("id")
-        .values_list("ticket_id", "level_id", "team_id", "assignee_id", "ticket__subject")
+        .values_list("level_id", "team_id", "assignee_id")
+        .annotate(size=Count("id"), tickets=JSONGroupArray("ticket_id"))
+        .order_by()
     )
     chart = OrgChart()
     named = {u.pk for level in levels_by_id.values() for u in level.users.all()}
     active_named = set(get_user_model().objects.filter(pk__in=named, is_active=True).values_list("pk", flat=True))
+    counts: dict[int, int] = defaultdict(int)
     groups: dict[tuple, list[int]] = {}  # (level, team, assignee) -> recipients
     inbox: dict[tuple, list] = defaultdict(list)  # (user, channel) -> [(ticket, level, subject)]
-    for ticket_id, level_id, team_id, assignee_id, subject in owned.iterator(chunk_size=5000):
-        key = (level_id, team_id or 0, assignee_id or 0)
+    totals: dict[tuple, int] = defaultdict(int)  # (user, channel) -> escalations
+    listed: list[tuple] = []
+    for level_id, team_id, assignee_id, size, ticket_ids in groups_of_sweep:
+        counts[level_id] += size
         level = levels_by_id[level_id]
-        if key not in groups:
-            groups[key] = chart.recipients(level, team_id, assignee_id, active_named)
+        key = (level_id, team_id or 0, assignee_id or 0)
+        groups[key] = chart.recipients(level, team_id, assignee_id, active_named)
         for user_id in groups[key]:
             for channel in level.channels:
-                inbox[(user_id, channel)].append((ticket_id, level, subject))
+                totals[(user_id, channel)] += size
+        listed += [(key, ticket_id) for ticket_id in sorted(ticket_ids)[:MAX_LISTED]]
+    subjects = dict(Ticket.objects.filter(pk__in={ticket_id for _key, ticket_id in listed})
+                    .values_list("pk", "subject"))
+    for key, ticket_id in listed:
+        for user_id in groups[key]:
+            for channel in levels_by_id[key[0]].channels:
+                inbox[(user_id, channel)].append((ticket_id, key[0], subjects.get(ticket_id, "")))
     messages = []
-    for (user_id, channel), items in inbox.items():
-        subject, body, link = _message(items, sweep_id, channel)
+    for (user_id, channel), total in totals.items():
+        subject, body, link = _message(inbox[(user_id, channel)], total, levels_by_id, sweep_id, channel)
         messages.append({
             "recipient_id": user_id, "channel": channel, "subject": subject, "body": body, "link": link,
             "source": f"escalation-sweep:{sweep_id}",
@@ -633,7 +887,7 @@ def _notify(sweep_id, levels_by_id, now) -> int:
         for user_id in groups[key]
         for channel in levels_by_id[key[0]].channels
     )
-    return len(notifications)
+    return counts, len(notifications)
 
 
 # --- Acknowledging ----------------------------------------------------------------------------

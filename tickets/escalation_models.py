@@ -34,6 +34,8 @@ __all__ = [
 ]
 
 DEFAULT_ACK_WINDOW_MINUTES = 120
+# Level positions are bits of TicketLadder.fired_mask (a signed 64-bit integer).
+MAX_POSITION = 62
 
 
 class Clock(models.TextChoices):
@@ -64,7 +66,10 @@ class LevelFields(models.Model):
     """What one level of a ladder does: when it fires (trigger), for which tickets (condition), whom
     it tells over which channels (recipients), and what it changes (actions)."""
 
-    position = models.PositiveSmallIntegerField(_("level"), help_text=_("Levels fire in this order, lowest first."))
+    position = models.PositiveSmallIntegerField(
+        _("level"), validators=[MinValueValidator(1), MaxValueValidator(MAX_POSITION)],
+        help_text=_("Levels fire in this order, lowest first."),
+    )
     name = models.CharField(_("name"), max_length=100)
     # Trigger
     clock = models.CharField(_("clock"), max_length=20, choices=Clock.choices, default=Clock.RESOLUTION)
@@ -249,6 +254,10 @@ class EscalationLadder(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("published by"), null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
     )
+    retired_at = models.DateTimeField(
+        _("retired at"), null=True, blank=True,
+        help_text=_("Superseded and no open ticket runs on it any more: the sweep skips it."),
+    )
 
     class Meta:
         ordering = ["policy", "-version"]
@@ -286,6 +295,9 @@ class TicketLadder(models.Model):
         _("halted until"), null=True, blank=True,
         help_text=_("An acknowledgement halts further levels of this cycle until then."),
     )
+    # Bit `position` is set when that level fired in this cycle: lets the sweep skip fired levels
+    # without a lookup per (ticket, level). The unique constraint on Escalation stays the guarantee.
+    fired_mask = models.BigIntegerField(_("levels fired"), default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["ticket", "cycle"], name="unique_ticket_ladder_cycle")]
@@ -315,25 +327,33 @@ class EscalationQuerySet(models.QuerySet):
 
 
 class Escalation(models.Model):
-    """One level fired for one ticket in one SLA cycle: at most once, by a database constraint."""
+    """One level fired for one ticket in one SLA cycle: at most once, by a database constraint.
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="escalations")
-    level = models.ForeignKey(LadderLevel, verbose_name=_("level"), on_delete=models.PROTECT, related_name="escalations")
+    Indexes are kept to what the sweep and the pages need (the unique constraint, whose leading
+    column serves ticket lookups, and the sweep id): the first sweep after downtime inserts
+    hundreds of thousands of these, and every index costs on each row.
+    """
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="escalations", db_index=False)
+    level = models.ForeignKey(
+        LadderLevel, verbose_name=_("level"), on_delete=models.PROTECT, related_name="escalations", db_index=False
+    )
     cycle = models.PositiveIntegerField(_("SLA cycle"))
     clock_due = models.DateTimeField(_("due time it was measured against"), null=True, blank=True)
-    fired_at = models.DateTimeField(_("fired at"), db_index=True)
+    fired_at = models.DateTimeField(_("fired at"))
     sweep_id = models.UUIDField(_("sweep"), db_index=True)
     # Who was responsible when it fired (the recipients are resolved from these).
     team = models.ForeignKey(
-        Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_index=False,
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("assignee"), null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+",
+        related_name="+", db_index=False,
     )
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("acknowledged by"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        on_delete=models.PROTECT, related_name="+", db_index=False,
     )
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
     hold_until = models.DateTimeField(_("halts the ladder until"), null=True, blank=True)

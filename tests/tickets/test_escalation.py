@@ -66,10 +66,10 @@ def test_standard_ladder_fires_each_level_at_its_time(ladder):
     assert sweep(sh(2026, 3, 4, 11, 0)).fired == 0
     assert positions(ticket) == [1, 2, 3, 4]
     assert inbox(ladder.chairman, Notification.Channel.SMS) == []
-    # Each level is on the ticket's timeline.
+    # Each level is on the ticket's timeline (one entry per sweep that escalated it).
     entries = TimelineEntry.objects.filter(ticket=ticket, kind=TimelineEntry.Kind.ESCALATION).order_by("id")
-    assert [e.data["level"] for e in entries] == [1, 2, 3, 4]
-    assert "Manager" in entries[2].body
+    assert [e.data["levels"] for e in entries] == [[1], [2], [3], [4]]
+    assert entries[2].body == "Level 3 Manager" and entries[2].actor is None
 
 
 def test_major_complaint_reaches_the_chairman_by_sms_after_24_hours(ladder):
@@ -104,6 +104,9 @@ def test_downtime_fires_all_due_levels_in_order_and_one_message_per_recipient(la
     assert [item.fired for item in result.levels] == [4, 4, 4, 4, 0]
     for ticket in tickets + [other]:
         assert positions(ticket) == [1, 2, 3, 4]
+        [entry] = TimelineEntry.objects.filter(ticket=ticket, kind=TimelineEntry.Kind.ESCALATION)
+        assert sorted(entry.data["levels"]) == [1, 2, 3, 4] and entry.data["sweep"] == str(result.sweep_id)
+        assert "Level 2 Breach: team lead" in entry.body
     # One message per recipient and channel for the sweep, listing every ticket that reached them.
     [agent_message] = inbox(ladder.agent)
     assert "3 tickets" in agent_message.subject
@@ -312,6 +315,7 @@ def test_sweep_query_count_does_not_grow_with_tickets(ladder):
     few, result = _count_queries(sh(2026, 3, 4, 11, 0))
     assert result.fired == 10
     Escalation.objects.all().delete()
+    TicketLadder.objects.update(fired_mask=0)
     for _ in range(8):
         ladder.ticket(is_major=True, assignee=ladder.agent2)
     many, result = _count_queries(sh(2026, 3, 4, 11, 0))
