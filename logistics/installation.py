@@ -157,14 +157,15 @@ def create_jobs_for_delivered(shipment_ids, *, now) -> int:
                     store_id=row["store_id"], order_number=row["order_number"], shipment_id=row["pk"],
                     product_id=product_id, customer_name=row["consignee_name"],
                     customer_phone=row["consignee_phone"], address=row["consignee_address"],
-                    partner_id=partners.get(row["store_id"]), delivered_at=row["delivered_at"], requested_at=now,
+                    # Requested when delivered: a partner may book before the report reaches us.
+                    partner_id=partners.get(row["store_id"]), delivered_at=row["delivered_at"], requested_at=delivered,
                     booking_due_at=delivered + timedelta(hours=booking_hours), created_at=now, updated_at=now,
                 ))
             if not jobs:
                 continue
             InstallationJob.objects.bulk_create(jobs, batch_size=500)
             InstallationEvent.objects.bulk_create([
-                InstallationEvent(job_id=job.pk, node=Node.REQUESTED, at=now, recorded_at=now,
+                InstallationEvent(job_id=job.pk, node=Node.REQUESTED, at=job.requested_at, recorded_at=now,
                                   source=InstallationEvent.Source.SYSTEM, note=_("The parcel was delivered."))
                 for job in jobs
             ], batch_size=500)

@@ -17,17 +17,20 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import DetailView
 
-from logistics.installation import allowed_next, record_event, stepper, transfer_to_installation
+from logistics.installation import allowed_next, create_job, record_event, stepper, transfer_to_installation
 from logistics.installation_filtersets import InstallationJobFilterSet
 from logistics.installation_models import (
     InstallationAlert,
     InstallationEvent,
     InstallationJob,
     InstallationNode,
+    InstallationPartner,
+    Product,
 )
 from logistics.installation_permissions import can_see_customer
 from logistics.models import Shipment
 from logistics.permissions import mask_name, mask_phone
+from portal.models import Store
 from portal.permissions import has_action, restrict
 from portal.views import RestrictedListView, RestrictedViewMixin
 
@@ -65,6 +68,12 @@ class InstallationJobListView(RestrictedListView):
     table_class = InstallationJobTable
     filterset_class = InstallationJobFilterSet
     title = gettext_lazy("Installation jobs")
+    template_name = "logistics/installation_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["can_add"] = has_action(self.request.user, InstallationJob, "add")
+        return context
 
     def get_queryset(self):
         return super().get_queryset().select_related("store", "product", "partner").order_by("-requested_at", "-id")
@@ -203,3 +212,48 @@ class TransferToInstallationView(LoginRequiredMixin, View):
         if not restrict(Ticket.objects.filter(pk=ticket.pk), request.user, "view").exists():
             return redirect("tickets:ticket_list")
         return redirect(reverse("tickets:ticket", args=[ticket.pk]) + "#installation")
+
+
+class InstallationJobForm(forms.Form):
+    """A job opened by hand (e.g. a customer asks for installation of a product bought elsewhere)."""
+
+    store = forms.ModelChoiceField(queryset=None, label=gettext_lazy("Store"))
+    product = forms.ModelChoiceField(queryset=None, label=gettext_lazy("Product"), required=False)
+    order_number = forms.CharField(label=gettext_lazy("Order number"), max_length=64, required=False)
+    customer_name = forms.CharField(label=gettext_lazy("Customer"), max_length=100, required=False)
+    customer_phone = forms.CharField(label=gettext_lazy("Customer phone"), max_length=30, required=False)
+    address = forms.CharField(label=gettext_lazy("Address"), max_length=300, required=False)
+    partner = forms.ModelChoiceField(queryset=InstallationPartner.objects.filter(is_active=True),
+                                     label=gettext_lazy("Installation partner (empty: the store's default)"),
+                                     required=False)
+    note = forms.CharField(label=gettext_lazy("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        stores = restrict(Store.objects.all(), user, "view")
+        self.fields["store"].queryset = stores
+        self.fields["product"].queryset = Product.objects.filter(store__in=stores, needs_installation=True)
+
+
+class InstallationJobCreateView(RestrictedViewMixin, View):
+    model = InstallationJob
+    permission_action = "add"
+    template_name = "logistics/installation_form.html"
+
+    def get(self, request):
+        return render(request, self.template_name, {"form": InstallationJobForm(user=request.user),
+                                                    "title": _("New installation job")})
+
+    def post(self, request):
+        form = InstallationJobForm(request.POST, user=request.user)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                job = create_job(actor=request.user, now=timezone.now(), **data)
+            except ValidationError as error:
+                for field, errors in error.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                messages.success(request, _("Installation job #%(id)s opened.") % {"id": job.pk})
+                return redirect("logistics:installation", pk=job.pk)
+        return render(request, self.template_name, {"form": form, "title": _("New installation job")}, status=400)

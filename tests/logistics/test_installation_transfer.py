@@ -148,3 +148,19 @@ def test_the_installation_pages(desk, client, django_assert_max_num_queries):
     # An agent of another store's team sees neither the list row nor the page.
     client.force_login(desk["agent2"])
     assert client.get(f"/logistics/installations/{job.pk}/").status_code == 404
+
+
+def test_a_coordinator_opens_a_job_by_hand_from_the_list(desk, client):
+    client.force_login(desk["installer"])
+    assert "/logistics/installations/add/" in client.get("/logistics/installations/").content.decode()
+    from portal.models import Store
+
+    other = make_product(Store.objects.get(code="swiftride-tmall"), "RACK-S")
+    refused = client.post("/logistics/installations/add/", {"store": desk["store"].pk, "product": other.pk})
+    assert refused.status_code == 400 and "another store" in refused.content.decode()
+    response = client.post("/logistics/installations/add/", {
+        "store": desk["store"].pk, "product": desk["product"].pk, "order_number": "T-HAND", "customer_name": "陈"})
+    job = InstallationJob.objects.get(order_number="T-HAND")
+    assert response.status_code == 302 and job.partner == desk["partner"] and job.created_by == desk["installer"]
+    client.force_login(desk["agent"])
+    assert client.get("/logistics/installations/add/").status_code == 403
