@@ -307,24 +307,46 @@ EXPORT_COLUMNS = [
 ]
 
 
-def _when(value):
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+EXPORT_FIELDS = [
+    "id", "created_at", "store__code", "channel", "category", "priority", "is_major", "status", "queue__name",
+    "queue__team__name", "assignee__first_name", "assignee__last_name", "assignee__username", "order_no",
+    "buyer_nick", "customer_phone", "customer_address", "subject", "first_response_due", "first_response_at",
+    "resolution_due", "resolved_at", "sla_breached", "rating",
+]
 
 
-def export_row(ticket, user):
-    pii = can_view_pii(user, ticket)
-    assignee = ticket.assignee
-    return [
-        ticket.pk, _when(ticket.created_at), ticket.store.code, ticket.get_channel_display(),
-        ticket.get_category_display(), ticket.get_priority_display(), "1" if ticket.is_major else "0",
-        ticket.get_status_display(), ticket.queue.name, ticket.queue.team.name,
-        (assignee.get_full_name() or assignee.get_username()) if assignee else "", ticket.order_no, ticket.buyer_nick,
-        ticket.customer_phone if pii else mask_phone(ticket.customer_phone),
-        ticket.customer_address if pii else mask_address(ticket.customer_address),
-        ticket.subject, _when(ticket.first_response_due), _when(ticket.first_response_at),
-        _when(ticket.resolution_due), _when(ticket.resolved_at), "1" if ticket.sla_breached else "0",
-        ticket.rating or "",
-    ]
+class ExportRows:
+    """CSV rows of tickets for one user. Choice labels and the time zone are looked up once:
+    `get_FOO_display()` per cell made a 100k-ticket export spend most of its time in gettext."""
+
+    def __init__(self, user):
+        self.user = user
+        self.zone = timezone.get_current_timezone()
+        self.labels = {
+            name: {value: str(label) for value, label in choices}
+            for name, choices in (("channel", Ticket.Channel.choices), ("category", Ticket.Category.choices),
+                                  ("priority", Ticket.Priority.choices), ("status", Ticket.Status.choices))
+        }
+
+    def when(self, value):
+        return value.astimezone(self.zone).strftime("%Y-%m-%d %H:%M") if value else ""
+
+    def row(self, ticket):
+        pii = can_view_pii(self.user, ticket)
+        assignee = ticket.assignee
+        labels, when = self.labels, self.when
+        return [
+            ticket.pk, when(ticket.created_at), ticket.store.code, labels["channel"].get(ticket.channel),
+            labels["category"].get(ticket.category), labels["priority"].get(ticket.priority),
+            "1" if ticket.is_major else "0", labels["status"].get(ticket.status), ticket.queue.name,
+            ticket.queue.team.name, (assignee.get_full_name() or assignee.get_username()) if assignee else "",
+            ticket.order_no, ticket.buyer_nick,
+            ticket.customer_phone if pii else mask_phone(ticket.customer_phone),
+            ticket.customer_address if pii else mask_address(ticket.customer_address),
+            ticket.subject, when(ticket.first_response_due), when(ticket.first_response_at),
+            when(ticket.resolution_due), when(ticket.resolved_at), "1" if ticket.sla_breached else "0",
+            ticket.rating or "",
+        ]
 
 
 class TicketExportView(LoginRequiredMixin, View):
@@ -345,14 +367,16 @@ class TicketExportView(LoginRequiredMixin, View):
             errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in filterset.errors.items())
             messages.error(request, _("The export filters are not valid: %(errors)s") % {"errors": errors})
             return redirect(reverse(page.url_name))
-        queryset = filterset.qs.order_by("-created_at", "-id")
+        # Only the exported columns: a ticket has a dozen more datetimes to convert per row.
+        queryset = filterset.qs.order_by("-created_at", "-id").only(*EXPORT_FIELDS)
         writer = csv.writer(Echo())
+        export = ExportRows(user)
 
         def rows():
             yield "\ufeff"  # BOM: spreadsheet programs then read the UTF-8 (Chinese) text correctly
             yield writer.writerow([str(label) for _key, label in EXPORT_COLUMNS])
             for ticket in queryset.iterator(chunk_size=2000):
-                yield writer.writerow(export_row(ticket, user))
+                yield writer.writerow(export.row(ticket))
 
         stamp = timezone.localtime(now).strftime("%Y%m%d-%H%M")
         response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
