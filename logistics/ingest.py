@@ -47,8 +47,6 @@ FIELDS = [
 ]
 EXTRA_FIELDS = ["consignee_name", "consignee_phone", "consignee_address", "product_skus", "promised_by"]
 EXTRA_SET = frozenset(EXTRA_FIELDS)
-EPOCH = datetime(1970, 1, 1)
-ONE_MS = timedelta(milliseconds=1)
 STATUS_VALUES = set(ShipmentStatus.values)
 # The parcel columns the ingest maintains, in groups that change together.
 LATEST_FIELDS = ["status", "last_event_at", "last_description", "last_outlet"]
@@ -81,7 +79,7 @@ class Event:
     """One parsed, mapped event of a batch."""
 
     __slots__ = ("row", "waybill", "order", "at", "code", "description", "outlet", "city", "status", "anomaly",
-                 "last_mile", "picked_up", "key", "extra", "db_at")
+                 "last_mile", "picked_up", "key", "extra", "db_at", "at_text")
 
     def __init__(self, row, waybill, order, at, code, description, outlet, city, status, anomaly, last_mile, extra):
         self.row = row
@@ -98,8 +96,9 @@ class Event:
         self.picked_up = status not in NOT_PICKED_UP_STATUSES
         self.extra = extra
         # The same scan reported twice (by the API and in the daily report, or in a replayed
-        # report) has the same key: time to the millisecond, code and description.
-        basis = f"{(at - EPOCH) // ONE_MS}|{code}|{description}|{'' if code else status}"
+        # report) has the same key: time (UTC, to the microsecond), code and description.
+        self.at_text = str(at)  # naive UTC, canonical ("2026-11-15 10:02:11[.ffffff]"); SQLite stores this text
+        basis = f"{self.at_text}|{code}|{description}|{'' if code else status}"
         # 64 bits: a collision would need two different scans of one parcel; the short key keeps
         # the unique index small (it is written on every insert).
         self.key = hashlib.md5(basis.encode(), usedforsecurity=False).hexdigest()[:16]
@@ -361,7 +360,7 @@ class Ingestor:
             outlet.strip()[:100] if outlet.__class__ is str else _text(outlet, 100),
             city.strip()[:50] if city.__class__ is str else _text(city, 50), status, anomaly, last_mile, extra,
         )
-        event.db_at = str(at) if self.sqlite else at.replace(tzinfo=UTC)
+        event.db_at = event.at_text if self.sqlite else at.replace(tzinfo=UTC)
         return event
 
     def parse_extra(self, raw) -> dict:
