@@ -200,3 +200,21 @@ def test_scan_query_count_does_not_grow_with_parcels(carrier, store, n, django_a
 # carriers 1 + close 2 + follow-ups 1 + 5 rules + opened entries 1 + notify (counts, list, members,
 # users) 4 + one message per recipient 2 + savepoint and release 2.
 SCAN_QUERIES = 18
+
+
+def test_the_scan_is_a_django_q_schedule_every_10_minutes(db):
+    from django_q.models import Schedule
+
+    from portal.schedules import declared_schedules, sync_schedules
+
+    spec = next(s for s in declared_schedules() if s.name == "logistics.scan_logistics")
+    assert (spec.func, spec.minutes) == ("logistics.tasks.scan_logistics", 10)
+    sync_schedules()
+    assert Schedule.objects.get(name="logistics.scan_logistics").minutes == 10
+
+
+def test_the_task_wrapper_scans_now(carrier, store):
+    from logistics.tasks import scan_logistics as task
+
+    stalled_parcel(carrier, store, "W-1")  # 60 h before the report time, long before the real now
+    assert task()["opened"] == 1
