@@ -187,7 +187,7 @@ def create_ticket(
             is_major=route.is_major if is_major is None else is_major,
             previous_ticket=previous_ticket, status=Status.NEW, created_at=now, updated_at=now,
         )
-        if ticket.queue is None:
+        if ticket.queue_id is None:  # (reading .queue of an unset foreign key would raise)
             raise ValidationError({"queue": _("No queue given and no default queue is configured.")})
         sla.start_clocks(ticket, now=now)
         _save(ticket, now)

@@ -181,3 +181,11 @@ def test_handling_time_validation(world):
 def test_major_complaint_notifies_the_lead(world):
     t = world.ticket(is_major=True)
     assert Notification.objects.filter(recipient=world.lead, source=f"ticket:{t.pk}").exists()
+
+
+def test_create_ticket_without_any_queue_is_a_clear_validation_error(db):
+    from tests.factories import make_store
+
+    with pytest.raises(ValidationError) as error:
+        services.create_ticket(store=make_store(), actor=None, now=sh(2026, 3, 2, 10, 0), description="hello")
+    assert "queue" in error.value.message_dict
