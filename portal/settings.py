@@ -215,6 +215,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a `status` or `channel` of their own: name each enum after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "NotificationChannelEnum": "portal.models.Notification.Channel",
+        "NotificationStatusEnum": "portal.models.Notification.Status",
+        "TicketChannelEnum": "tickets.models.Ticket.Channel",
+        "TicketStatusEnum": "tickets.models.Ticket.Status",
+        "ShipmentStatusEnum": "logistics.models.ShipmentStatus",
+        "TicketStatusChangeEnum": ["open", "pending_customer", "pending_internal"],
+        "TrackingImportStatusEnum": "logistics.models.TrackingImport.Status",
+        "AlertStatusEnum": "logistics.models.Alert.Status",
+        "CompensationStatusEnum": "logistics.models.Compensation.Status",
+        "InstallationAlertStatusEnum": "logistics.installation_models.InstallationAlert.Status",
+    },
 }
 
 # --- Security (production values when DEBUG=0) ----------------------------------------------
