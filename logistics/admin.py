@@ -113,3 +113,4 @@ class AlertAdmin(RestrictedAdmin):
 
     def has_add_permission(self, request):
         return False
+from logistics.installation_admin import *  # noqa: E402,F401,F403

@@ -12,6 +12,9 @@ class LogisticsConfig(AppConfig):
         from portal.context_processors import NAVIGATION
 
         register_rules()
+        from logistics.installation_permissions import register as register_installation
+
+        register_installation()
         entries = [
             (_("Shipments"), "logistics:shipment_list", "logistics.shipment"),
             (_("Logistics alerts"), "logistics:alert_list", "logistics.alert"),

@@ -497,6 +497,10 @@ class Ingestor:
             delivered = [p.pk for p in changed.values() if p.newly_delivered]
             if delivered:
                 close_alerts_of_delivered(now=self.now, shipment_ids=delivered)
+            # Installation jobs for delivered parcels with products that need installing (set-based).
+            from logistics.installation import create_jobs_for_delivered
+
+            create_jobs_for_delivered(delivered + [p.pk for p in stubs if p.newly_delivered], now=self.now)
         return result
 
     @staticmethod

@@ -6,6 +6,7 @@ from portal.schedules import ScheduleSpec
 
 SCHEDULES = [
     ScheduleSpec(name="logistics.scan_logistics", func="logistics.tasks.scan_logistics", minutes=10),
+    ScheduleSpec(name="logistics.scan_installations", func="logistics.tasks.scan_installations", minutes=10),
 ]
 
 
@@ -19,3 +20,9 @@ def run_import(import_id):
     from logistics.imports import run_import as run
 
     return run(import_id, now=timezone.now(), clock=timezone.now).status
+
+
+def scan_installations():
+    from logistics.installation import scan_installations as scan
+
+    return scan(now=timezone.now())

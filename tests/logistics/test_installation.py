@@ -218,3 +218,13 @@ def test_the_command_takes_a_pinned_time(store, capsys):
     make_job(store, product=make_product(store, booking=24))
     call_command("scan_installations", "--now", (NOW + timedelta(hours=30)).isoformat())
     assert "Opened 1 installation alert(s)" in capsys.readouterr().out
+
+
+def test_the_scan_is_a_django_q_schedule(db):
+    from portal.schedules import declared_schedules
+
+    spec = next(s for s in declared_schedules() if s.name == "logistics.scan_installations")
+    assert spec.func == "logistics.tasks.scan_installations" and spec.minutes == 10
+    from logistics.tasks import scan_installations as task
+
+    assert task() == {"opened": 0, "closed": 0, "notified": 0}
