@@ -16,6 +16,12 @@ from tickets.models import Category, Macro, Priority, Queue, Ticket, TimelineEnt
 from tickets.permissions import can_view_pii, mask_address, mask_phone
 from tickets.services import EDITABLE_FIELDS, MANUAL_STATUSES
 
+
+def manual_status_choices():
+    """The statuses a person may set by hand (also names the API enum in settings)."""
+    return [(s, Ticket.Status(s).label) for s in MANUAL_STATUSES]
+
+
 User = get_user_model()
 
 
@@ -120,7 +126,7 @@ class TicketUpdateSerializer(serializers.Serializer):
     customer_phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
     customer_address = serializers.CharField(max_length=300, required=False, allow_blank=True)
     subject = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    status = serializers.ChoiceField(choices=[(s, Ticket.Status(s).label) for s in MANUAL_STATUSES], required=False)
+    status = serializers.ChoiceField(choices=manual_status_choices(), required=False)
 
     def validate(self, attrs):
         unknown = set(self.initial_data) - set(self.fields)
@@ -140,7 +146,7 @@ class ReplySerializer(HandlingMixin):
     body = serializers.CharField(max_length=10000, required=False, allow_blank=True, default="")
     macro = serializers.PrimaryKeyRelatedField(queryset=Macro.objects.filter(is_active=True), required=False,
                                                allow_null=True)
-    status = serializers.ChoiceField(choices=[(s, Ticket.Status(s).label) for s in MANUAL_STATUSES], required=False)
+    status = serializers.ChoiceField(choices=manual_status_choices(), required=False)
 
     def validate(self, attrs):
         if not attrs.get("body", "").strip() and not attrs.get("macro"):
