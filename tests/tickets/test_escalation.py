@@ -340,3 +340,14 @@ def test_escalate_command_prints_counts_per_level(ladder):
     assert "3 escalations fired" in text
     with pytest.raises(CommandError):
         call_command("escalate", "--now", "yesterday", stdout=StringIO())
+
+
+def test_the_sweep_is_scheduled_every_minute(ladder):
+    from portal.schedules import declared_schedules
+    from tickets import tasks
+
+    [spec] = [s for s in declared_schedules() if s.name == "tickets.escalate"]
+    assert (spec.func, spec.minutes) == ("tickets.tasks.escalate", 1)
+    ladder.ticket(now=sh(2020, 1, 6, 10, 0))  # long overdue by the real clock
+    summary = tasks.escalate()
+    assert summary["fired"] >= 3 and summary["notifications"] >= 1  # the warning may wait for working hours
