@@ -4,12 +4,14 @@ from django.utils.translation import gettext_lazy as _
 
 
 def _after_migrate(sender, **kwargs):
-    """Bring role groups and django-q2 schedules up to date after every migrate."""
+    """Bring role groups, django-q2 schedules and planner statistics up to date after every migrate."""
+    from portal.database import optimize
     from portal.roles import ensure_roles
     from portal.schedules import sync_schedules
 
     ensure_roles()
     sync_schedules()
+    optimize(full=True)
 
 
 class PortalConfig(AppConfig):

@@ -6,6 +6,7 @@ from portal.schedules import ScheduleSpec
 
 SCHEDULES = [
     ScheduleSpec(name="portal.dispatch_notifications", func="portal.tasks.dispatch_notifications", minutes=1),
+    ScheduleSpec(name="portal.optimize_database", func="portal.tasks.optimize_database", minutes=24 * 60),
 ]
 
 
@@ -13,3 +14,9 @@ def dispatch_notifications():
     from portal.notifications import dispatch_notifications as dispatch
 
     return dispatch(now=timezone.now())
+
+
+def optimize_database():
+    from portal.database import optimize
+
+    return optimize()

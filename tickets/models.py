@@ -262,7 +262,9 @@ class TicketQuerySet(models.QuerySet):
 
     def at_risk(self, now, within: timedelta):
         """Open, running tickets not yet breached that will be within `within`."""
-        return self.clock_running().filter(self._due_q(now + within, "lte")).exclude(self._due_q(now, "lt"))
+        # The lower bound changes nothing (breached rows are excluded anyway) but lets the due-time
+        # indexes answer with a range scan instead of reading every open ticket.
+        return self.clock_running().filter(self._due_q((now, now + within), "range")).exclude(self._due_q(now, "lt"))
 
     def due_before(self, moment):
         """Open, running tickets with an unmet due time before `moment`."""

@@ -74,3 +74,17 @@ def test_production_refuses_to_start_without_secret_key(tmp_path):
     env = {**os.environ, "DEBUG": "0", "SECRET_KEY": "", "ALLOWED_HOSTS": "x"}
     result = subprocess.run([sys.executable, "manage.py", "check"], env=env, capture_output=True, text=True)
     assert result.returncode != 0 and "SECRET_KEY must be set" in result.stderr
+
+
+def test_planner_statistics_exist_after_migrate(db):
+    from django.db import connection
+
+    from portal.database import optimize
+
+    if connection.vendor != "sqlite":
+        assert optimize() == "skipped: not SQLite"
+        return
+    assert optimize() == "optimized"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")
+        assert cursor.fetchone()[0] == 1  # ANALYZE ran after the test database was migrated
