@@ -9,13 +9,13 @@ CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture
-def page(live_server):
+def page(live_server, monkeypatch):
     if not shutil.which(CHROMIUM):
         if os.environ.get("CI"):
             pytest.fail("CI must install Debian's chromium for the browser tests")
         pytest.skip("no /usr/bin/chromium on this machine")
     # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are safe here.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -57,7 +57,7 @@ def test_q_cluster_check_rejects_misconfiguration(settings, change, error_id):
 
 def test_check_deploy_passes_with_production_values(tmp_path):
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DEBUG": "0",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "portal.example.com",

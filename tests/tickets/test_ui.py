@@ -281,7 +281,9 @@ def test_sla_box_shows_remaining_business_time_and_paused_state(w, client):
     # Five business minutes used: the clock has 55 of the 60 first-response minutes left (24x7).
     w.calendar.always_open = True
     w.calendar.save()
-    Ticket.objects.filter(pk=t.pk).update(sla_clock_started_at=NOW - timedelta(minutes=5), first_response_due=NOW + timedelta(minutes=55))
+    # The page counts down from the real clock, so the due time is set against it (NOW is import time).
+    now = timezone.now()
+    Ticket.objects.filter(pk=t.pk).update(sla_clock_started_at=now - timedelta(minutes=5), first_response_due=now + timedelta(minutes=55))
     html = page(client, w.agent, f"/tickets/{t.pk}/")
     assert 'data-remaining="55"' in html or 'data-remaining="54"' in html
     assert 'data-ticking="1"' in html
