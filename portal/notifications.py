@@ -34,14 +34,11 @@ class DeliveryError(Exception):
     """The channel could not deliver this time (retried with back-off)."""
 
 
-def queue_notification(*, recipient, channel, subject, body="", link="", source="", now) -> Notification:
-    """Write one outbox row. Call inside the transaction of the event that causes it.
-
-    In-app messages are delivered by being stored: the row is the inbox entry, so it is `sent` at once.
-    """
+def _outbox_row(*, channel, subject, body="", link="", source="", now, **recipient) -> Notification:
+    # In-app messages are delivered by being stored: the row is the inbox entry, so it is `sent` at once.
     in_app = channel == Notification.Channel.IN_APP
-    return Notification.objects.create(
-        recipient=recipient,
+    return Notification(
+        **recipient,
         channel=channel,
         subject=subject[:200],
         body=body,
@@ -52,6 +49,20 @@ def queue_notification(*, recipient, channel, subject, body="", link="", source=
         next_attempt_at=now,
         created_at=now,
     )
+
+
+def queue_notification(*, recipient, channel, subject, body="", link="", source="", now) -> Notification:
+    """Write one outbox row. Call inside the transaction of the event that causes it."""
+    row = _outbox_row(recipient=recipient, channel=channel, subject=subject, body=body, link=link, source=source, now=now)
+    row.save()
+    return row
+
+
+def queue_notifications(messages, *, now) -> list[Notification]:
+    """Bulk `queue_notification`: one outbox row per message dict (`recipient` or `recipient_id`,
+    `channel`, `subject`, and optionally `body`, `link`, `source`), in one statement whatever their
+    number. Call inside the transaction of the event that causes them (e.g. an escalation sweep)."""
+    return Notification.objects.bulk_create([_outbox_row(**message, now=now) for message in messages])
 
 
 def backoff(attempts: int) -> timedelta:
@@ -161,24 +172,3 @@ def mark_read(user, notification_ids, *, now) -> int:
     with transaction.atomic():
         return Notification.objects.unread_inbox(user).filter(pk__in=notification_ids).update(read_at=now)
 
-
-def queue_notifications(messages, *, now) -> list[Notification]:
-    """Bulk `queue_notification`: one outbox row per message dict (recipient or recipient_id,
-    channel, subject, body, link, source), written in a few statements whatever their number.
-    Call inside the transaction of the event that causes them (e.g. an escalation sweep)."""
-    rows = []
-    for message in messages:
-        in_app = message["channel"] == Notification.Channel.IN_APP
-        rows.append(Notification(
-            **{k: message[k] for k in ("recipient", "recipient_id") if k in message},
-            channel=message["channel"],
-            subject=message["subject"][:200],
-            body=message.get("body", ""),
-            link=message.get("link", ""),
-            source=message.get("source", ""),
-            status=Notification.Status.SENT if in_app else Notification.Status.PENDING,
-            sent_at=now if in_app else None,
-            next_attempt_at=now,
-            created_at=now,
-        ))
-    return Notification.objects.bulk_create(rows)

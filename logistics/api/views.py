@@ -194,7 +194,6 @@ class AlertViewSet(RestrictedReadOnlyViewSet):
     serializer_class = AlertSerializer
     filterset_class = AlertFilterSet
     ordering_fields = ["opened_at", "trigger_at"]
-    permission_action = None  # set per @action: "work" or "approve"
 
     def _perform(self, request, name):
         spec = ACTIONS[name]

@@ -37,8 +37,6 @@ class TicketViewSet(RestrictedModelViewSet):
     filterset_class = TicketFilterSet
     filter_backends = [DjangoFilterBackend]
     http_method_names = ["get", "post", "patch", "head", "options"]
-    # Set per @action (DRF only accepts initkwargs the class already has).
-    permission_action = None
 
     def get_serializer_class(self):
         return s.TicketSerializer if self.action == "list" else s.TicketDetailSerializer
