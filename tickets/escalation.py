@@ -20,7 +20,7 @@ transaction. After downtime every level that came due fires in the same sweep, i
 ticket with one row read instead of a lookup per (ticket, level); it is a filter only, the
 constraint stays the guarantee.
 
-Recipients depend only on (level, team, assignee), so they are resolved in memory from the org
+Recipients depend only on (level, queue, assignee), so they are resolved in memory from the org
 chart loaded once per sweep; every recipient gets ONE notification per channel per sweep listing
 what reached them (`EscalationDelivery` records which notifications carried which group). The
 number of queries grows with the number of levels, never with the number of tickets.
@@ -47,7 +47,6 @@ from django.db.models import (
     JSONField,
     Max,
     TextField,
-    UUIDField,
     Value,
     When,
 )
@@ -68,6 +67,7 @@ from tickets.models import (
     EscalationLadder,
     EscalationLevel,
     EscalationPolicy,
+    EscalationSweep,
     LadderLevel,
     Queue,
     RecipientRole,
@@ -325,7 +325,7 @@ class FireStatement:
     inserted in (ticket, level) order so concurrent sweeps take row locks in the same order.
     """
 
-    def __init__(self, levels, ctx: SweepContext, sweep_id):
+    def __init__(self, levels, ctx: SweepContext, sweep_id: int):
         self.levels, self.ctx, self.sweep_id = levels, ctx, sweep_id
         self.connection = connections["default"]
 
@@ -449,9 +449,8 @@ class FireStatement:
         pending_sql, pending_params = self.pending(due)
         sql = (
             f"INSERT INTO {quote(Escalation._meta.db_table)} "
-            "(ticket_id, level_id, cycle, clock_due, fired_at, sweep_id, team_id, assignee_id) "
-            f"SELECT t.id, lv.id, tl.cycle, t.{due}, %s, %s, "
-            f"(SELECT q.team_id FROM {quote(Queue._meta.db_table)} q WHERE q.id = t.queue_id), t.assignee_id "
+            "(ticket_id, level_id, cycle, clock_due, fired_at, sweep_id, queue_id, assignee_id) "
+            f"SELECT t.id, lv.id, tl.cycle, t.{due}, %s, %s, t.queue_id, t.assignee_id "
             f"FROM {quote(Ticket._meta.db_table)} t "
             f"CROSS JOIN {quote(TicketLadder._meta.db_table)} tl "
             f"CROSS JOIN {quote(LadderLevel._meta.db_table)} lv "
@@ -469,7 +468,7 @@ class FireStatement:
             + "ON CONFLICT DO NOTHING"
         )
         params = [
-            now, self._prep(self.sweep_id, UUIDField()), *statuses, self._prep(latest, DateTimeField()),
+            now, self.sweep_id, *statuses, self._prep(latest, DateTimeField()),
             self.levels[0].ladder_id, now, *pending_params, *condition_params,
         ]
         return sql, params
@@ -500,7 +499,7 @@ def _mark_fired(sweep_id, levels):
         f") AS fired WHERE {table}.ticket_id = fired.ticket_id AND {table}.cycle = fired.cycle"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [UUIDField().get_db_prep_value(sweep_id, connection)])
+        cursor.execute(sql, [sweep_id])
 
 
 def firing_groups(levels) -> list[list[LadderLevel]]:
@@ -548,7 +547,7 @@ class GroupConcat(Aggregate):
         return super().as_sql(compiler, connection, function="STRING_AGG", **extra)
 
 
-def _write_timeline(sweep_id, now, levels):
+def _write_timeline(sweep, now, levels):
     """One timeline entry per ticket for the sweep, listing the levels that fired (one statement)."""
     text = TimelineEntry._meta.get_field("body")
     number = BigIntegerField()
@@ -568,10 +567,10 @@ def _write_timeline(sweep_id, now, levels):
                 "position": lv.position, "name": lv.name}, text)),
             "data": JSONObject(
                 levels=JSONGroupArray(per_level(lambda lv: lv.position, number)),
-                cycle=Max("cycle"), sweep=_value(str(sweep_id), text),
+                cycle=Max("cycle"), sweep=_value(str(sweep.uuid), text),
             ),
         },
-        Escalation.objects.filter(sweep_id=sweep_id).values("ticket_id").order_by("ticket_id"),
+        Escalation.objects.filter(sweep=sweep).values("ticket_id").order_by("ticket_id"),
     )
 
 
@@ -706,17 +705,26 @@ def escalate_due_tickets(*, now, sweep_id=None) -> SweepResult:
     ctx = SweepContext(now)
     with transaction.atomic():
         levels = live_levels(now)
+        if not levels:
+            return result
+        sweep = EscalationSweep.objects.create(uuid=sweep_id, swept_at=now)
         fired = 0
         for group in firing_groups(levels):
-            count = FireStatement(group, ctx, sweep_id).execute()
+            count = FireStatement(group, ctx, sweep.pk).execute()
             fired += count
             if count and group[-1].has_actions:
-                _apply_actions(group[-1], sweep_id, now)
+                _apply_actions(group[-1], sweep.pk, now)
         counts: dict[int, int] = {}
         if fired:
-            _mark_fired(sweep_id, levels)
-            _write_timeline(sweep_id, now, levels)
-            counts, result.notifications = _notify(sweep_id, {lv.pk: lv for lv in levels}, now)
+            _mark_fired(sweep.pk, levels)
+            _write_timeline(sweep, now, levels)
+            counts, result.notifications = _notify(sweep, {lv.pk: lv for lv in levels}, now)
+            EscalationSweep.objects.filter(pk=sweep.pk).update(fired=fired, notifications=result.notifications)
+        else:
+            # Nothing fired: leave no row (one statement, no cascade collection).
+            with connections["default"].cursor() as cursor:
+                table = connections["default"].ops.quote_name(EscalationSweep._meta.db_table)
+                cursor.execute(f"DELETE FROM {table} WHERE id = %s", [sweep.pk])
         result.levels = [LevelResult(level=level, fired=counts.get(level.pk, 0)) for level in levels]
     return result
 
@@ -828,10 +836,10 @@ def _message(items, total, levels_by_id, sweep_id, channel) -> tuple[str, str, s
     return subject, "\n".join(lines), link
 
 
-def _notify(sweep_id, levels_by_id, now) -> tuple[dict[int, int], int]:
+def _notify(sweep, levels_by_id, now) -> tuple[dict[int, int], int]:
     """Deliveries and one notification per (recipient, channel) for everything this sweep owns.
 
-    A few queries whatever the number of escalations: the (level, team, assignee) groups with
+    A few queries whatever the number of escalations: the (level, queue, assignee) groups with
     their sizes and ticket ids, and the subjects of the first MAX_LISTED tickets of each group
     for the message text.
     Returns (escalations per level id, notifications queued).
@@ -839,24 +847,25 @@ def _notify(sweep_id, levels_by_id, now) -> tuple[dict[int, int], int]:
     from django.contrib.auth import get_user_model
 
     groups_of_sweep = (
-        Escalation.objects.filter(sweep_id=sweep_id)
-        .values_list("level_id", "team_id", "assignee_id")
+        Escalation.objects.filter(sweep=sweep)
+        .values_list("level_id", "queue_id", "assignee_id")
         .annotate(size=Count("id"), tickets=JSONGroupArray("ticket_id"))
         .order_by()
     )
     chart = OrgChart()
+    team_of = dict(Queue.objects.values_list("id", "team_id"))
     named = {u.pk for level in levels_by_id.values() for u in level.users.all()}
     active_named = set(get_user_model().objects.filter(pk__in=named, is_active=True).values_list("pk", flat=True))
     counts: dict[int, int] = defaultdict(int)
-    groups: dict[tuple, list[int]] = {}  # (level, team, assignee) -> recipients
+    groups: dict[tuple, list[int]] = {}  # (level, queue, assignee) -> recipients
     inbox: dict[tuple, list] = defaultdict(list)  # (user, channel) -> [(ticket, level, subject)]
     totals: dict[tuple, int] = defaultdict(int)  # (user, channel) -> escalations
     listed: list[tuple] = []
-    for level_id, team_id, assignee_id, size, ticket_ids in groups_of_sweep:
+    for level_id, queue_id, assignee_id, size, ticket_ids in groups_of_sweep:
         counts[level_id] += size
         level = levels_by_id[level_id]
-        key = (level_id, team_id or 0, assignee_id or 0)
-        groups[key] = chart.recipients(level, team_id, assignee_id, active_named)
+        key = (level_id, queue_id or 0, assignee_id or 0)
+        groups[key] = chart.recipients(level, team_of.get(queue_id), assignee_id, active_named)
         for user_id in groups[key]:
             for channel in level.channels:
                 totals[(user_id, channel)] += size
@@ -869,16 +878,16 @@ def _notify(sweep_id, levels_by_id, now) -> tuple[dict[int, int], int]:
                 inbox[(user_id, channel)].append((ticket_id, key[0], subjects.get(ticket_id, "")))
     messages = []
     for (user_id, channel), total in totals.items():
-        subject, body, link = _message(inbox[(user_id, channel)], total, levels_by_id, sweep_id, channel)
+        subject, body, link = _message(inbox[(user_id, channel)], total, levels_by_id, sweep.uuid, channel)
         messages.append({
             "recipient_id": user_id, "channel": channel, "subject": subject, "body": body, "link": link,
-            "source": f"escalation-sweep:{sweep_id}",
+            "source": f"escalation-sweep:{sweep.uuid}",
         })
     notifications = queue_notifications(messages, now=now)
     by_key = {(n.recipient_id, n.channel): n.pk for n in notifications}
     deliveries = EscalationDelivery.objects.bulk_create(
-        EscalationDelivery(sweep_id=sweep_id, level_id=level_id, team_key=team, assignee_key=assignee)
-        for level_id, team, assignee in groups
+        EscalationDelivery(sweep=sweep, level_id=level_id, queue_key=queue, assignee_key=assignee)
+        for level_id, queue, assignee in groups
     )
     through = EscalationDelivery.notifications.through
     through.objects.bulk_create(

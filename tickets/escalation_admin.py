@@ -15,6 +15,7 @@ from tickets.models import (
     EscalationLadder,
     EscalationLevel,
     EscalationPolicy,
+    EscalationSweep,
     LadderLevel,
     RecipientRole,
 )
@@ -110,11 +111,28 @@ class EscalationLadderAdmin(RestrictedAdmin):
 
 @admin.register(Escalation)
 class EscalationAdmin(RestrictedAdmin):
-    list_display = ["fired_at", "ticket", "level", "cycle", "team", "assignee", "acknowledged_by", "hold_until"]
+    list_display = ["fired_at", "ticket", "level", "cycle", "queue", "assignee", "acknowledged_by", "hold_until"]
     list_filter = ["level__ladder__policy", "level__position"]
     search_fields = ["ticket__id", "ticket__subject"]
-    list_select_related = ["ticket", "level", "team", "assignee", "acknowledged_by"]
+    list_select_related = ["ticket", "level", "queue", "assignee", "acknowledged_by"]
     readonly_fields = [f.name for f in Escalation._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(EscalationSweep)
+class EscalationSweepAdmin(RestrictedAdmin):
+    """Sweeps that fired something: when, how many escalations, how many notifications."""
+
+    list_display = ["swept_at", "uuid", "fired", "notifications"]
+    readonly_fields = ["uuid", "swept_at", "fired", "notifications"]
 
     def has_add_permission(self, request):
         return False

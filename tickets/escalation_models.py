@@ -18,7 +18,7 @@ from django.db.models import Exists, OuterRef
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
-from portal.models import Notification, Team
+from portal.models import Notification
 from tickets.models import Category, Priority, Queue, SLAPolicy, Ticket
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "EscalationLadder",
     "LadderLevel",
     "TicketLadder",
+    "EscalationSweep",
     "Escalation",
     "EscalationDelivery",
 ]
@@ -308,6 +309,27 @@ class TicketLadder(models.Model):
         return f"#{self.ticket_id} cycle {self.cycle}: {self.ladder_id}"
 
 
+class EscalationSweep(models.Model):
+    """One run of the sweep that fired something (a sweep that fires nothing leaves no row).
+
+    The uuid names the sweep outside the database: in the notifications' `source`
+    ("escalation-sweep:<uuid>") and in links to the escalations it fired.
+    """
+
+    uuid = models.UUIDField(_("sweep"), unique=True)
+    swept_at = models.DateTimeField(_("swept at"), db_index=True)
+    fired = models.PositiveIntegerField(_("escalations fired"), default=0)
+    notifications = models.PositiveIntegerField(_("notifications queued"), default=0)
+
+    class Meta:
+        ordering = ["-swept_at", "-id"]
+        verbose_name = _("escalation sweep")
+        verbose_name_plural = _("escalation sweeps")
+
+    def __str__(self):
+        return f"{self.swept_at:%Y-%m-%d %H:%M} {self.uuid}"
+
+
 class EscalationQuerySet(models.QuerySet):
     def current(self):
         """Escalations of the running SLA cycle of tickets still open."""
@@ -321,8 +343,8 @@ class EscalationQuerySet(models.QuerySet):
 
     def with_related(self):
         return self.select_related(
-            "ticket", "ticket__queue", "ticket__store", "level", "level__ladder", "level__ladder__policy", "team",
-            "assignee", "acknowledged_by",
+            "ticket", "ticket__queue", "ticket__store", "level", "level__ladder", "level__ladder__policy", "queue",
+            "queue__team", "assignee", "acknowledged_by", "sweep",
         )
 
 
@@ -341,10 +363,10 @@ class Escalation(models.Model):
     cycle = models.PositiveIntegerField(_("SLA cycle"))
     clock_due = models.DateTimeField(_("due time it was measured against"), null=True, blank=True)
     fired_at = models.DateTimeField(_("fired at"))
-    sweep_id = models.UUIDField(_("sweep"), db_index=True)
-    # Who was responsible when it fired (the recipients are resolved from these).
-    team = models.ForeignKey(
-        Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+    sweep = models.ForeignKey(EscalationSweep, verbose_name=_("sweep"), on_delete=models.PROTECT, related_name="+")
+    # Where the ticket was and who had it when it fired (the recipients are resolved from these).
+    queue = models.ForeignKey(
+        Queue, verbose_name=_("queue"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
         db_index=False,
     )
     assignee = models.ForeignKey(
@@ -388,23 +410,23 @@ class EscalationDeliveryQuerySet(models.QuerySet):
     def matching(self, escalation_ref):
         """Deliveries of the escalation given as an OuterRef to its pk (for Exists subqueries)."""
         return self.filter(
-            sweep_id=OuterRef("sweep_id"), level_id=OuterRef("level_id"), team_key=Coalesce(OuterRef("team_id"), 0),
+            sweep_id=OuterRef("sweep_id"), level_id=OuterRef("level_id"), queue_key=Coalesce(OuterRef("queue_id"), 0),
             assignee_key=Coalesce(OuterRef("assignee_id"), 0),
         )
 
 
 class EscalationDelivery(models.Model):
-    """Who one sweep told about the escalations of one level for one team and assignee.
+    """Who one sweep told about the escalations of one level in one queue with one assignee.
 
-    Recipients depend only on (level, team, assignee), so the escalations of a sweep sharing those
+    Recipients depend only on (level, queue's team, assignee), so the escalations of a sweep sharing those
     share one delivery, and the sweep writes a few of these instead of one row per escalation and
     recipient. `notifications` are the sweep's outbox rows (one per recipient and channel, listing
     everything that reached that recipient in the sweep) that carried them.
     """
 
-    sweep_id = models.UUIDField(_("sweep"))
+    sweep = models.ForeignKey(EscalationSweep, on_delete=models.PROTECT, related_name="deliveries")
     level = models.ForeignKey(LadderLevel, on_delete=models.PROTECT, related_name="+")
-    team_key = models.BigIntegerField(_("team id (0: none)"))
+    queue_key = models.BigIntegerField(_("queue id (0: none)"))
     assignee_key = models.BigIntegerField(_("assignee id (0: none)"))
     notifications = models.ManyToManyField(Notification, related_name="escalation_deliveries", blank=True)
 
@@ -413,18 +435,18 @@ class EscalationDelivery(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["sweep_id", "level", "team_key", "assignee_key"], name="unique_escalation_delivery"
+                fields=["sweep", "level", "queue_key", "assignee_key"], name="unique_escalation_delivery"
             )
         ]
         verbose_name = _("escalation delivery")
         verbose_name_plural = _("escalation deliveries")
 
     def __str__(self):
-        return f"{self.sweep_id} level {self.level_id}"
+        return f"sweep {self.sweep_id} level {self.level_id}"
 
     def key(self):
-        return (self.sweep_id, self.level_id, self.team_key, self.assignee_key)
+        return (self.sweep_id, self.level_id, self.queue_key, self.assignee_key)
 
 
 def delivery_key(escalation) -> tuple:
-    return (escalation.sweep_id, escalation.level_id, escalation.team_id or 0, escalation.assignee_id or 0)
+    return (escalation.sweep_id, escalation.level_id, escalation.queue_id or 0, escalation.assignee_id or 0)

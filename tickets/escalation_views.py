@@ -6,7 +6,6 @@ import django_tables2 as tables
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -19,7 +18,7 @@ from portal.permissions import has_action, restrict
 from portal.views import RestrictedListView
 from tickets.escalation import acknowledge, attach_deliveries, ticket_url
 from tickets.escalation_permissions import reached_q
-from tickets.models import Escalation, EscalationPolicy, Ticket
+from tickets.models import Escalation, EscalationPolicy
 
 STATUS_CLASS = {
     Notification.Status.SENT: "ok", Notification.Status.PENDING: "warn", Notification.Status.SENDING: "warn",
@@ -87,9 +86,10 @@ class EscalationFilterSet(django_filters.FilterSet):
     policy = django_filters.ModelChoiceFilter(
         field_name="level__ladder__policy", queryset=EscalationPolicy.objects.all(), label=gettext_lazy("policy")
     )
-    team = django_filters.ModelChoiceFilter(queryset=Team.objects.all(), label=gettext_lazy("team"))
+    team = django_filters.ModelChoiceFilter(field_name="queue__team", queryset=Team.objects.all(),
+                                            label=gettext_lazy("team"))
     reached_me = django_filters.BooleanFilter(label=gettext_lazy("reached me"), method="filter_reached_me")
-    sweep = django_filters.UUIDFilter(field_name="sweep_id", label=gettext_lazy("sweep"))
+    sweep = django_filters.UUIDFilter(field_name="sweep__uuid", label=gettext_lazy("sweep"))
     ticket = django_filters.NumberFilter(field_name="ticket_id", label=gettext_lazy("ticket"))
 
     class Meta:
@@ -127,7 +127,7 @@ class EscalationTable(tables.Table):
     level = tables.Column(verbose_name=gettext_lazy("level"), accessor="level__position")
     fired_at = tables.Column(verbose_name=gettext_lazy("fired at"))
     age = tables.Column(verbose_name=gettext_lazy("age"), accessor="fired_at", orderable=False, empty_values=())
-    team = tables.Column(verbose_name=gettext_lazy("team"), accessor="team__name", orderable=False)
+    team = tables.Column(verbose_name=gettext_lazy("team"), accessor="queue__team__name", orderable=False)
     notified = tables.Column(verbose_name=gettext_lazy("notified"), accessor="pk", orderable=False, empty_values=())
     acknowledged = tables.Column(verbose_name=gettext_lazy("acknowledgement"), accessor="acknowledged_at",
                                  empty_values=())
@@ -247,9 +247,3 @@ def ticket_escalations(user, ticket, now):
     queryset = restrict(Escalation.objects.filter(ticket=ticket), user, "view").with_related().order_by("-fired_at",
                                                                                                        "-id")
     return prepare(list(queryset), user, now)
-
-
-def open_escalations_q():
-    """Tickets with an unacknowledged escalation in their current cycle (for other pages)."""
-    return Q(Exists(Escalation.objects.filter(ticket=OuterRef("pk"), cycle=OuterRef("sla_cycle"),
-                                              acknowledged_at__isnull=True))) & Q(status__in=Ticket.OPEN_STATUSES)

@@ -43,4 +43,5 @@ for _role in (Role.TEAM_LEAD, Role.MANAGER, Role.DIRECTOR):
 ROLE_PERMISSIONS[Role.EXECUTIVE] = ROLE_PERMISSIONS[Role.EXECUTIVE] + [f"{T}view_escalation"]  # read-only
 ROLE_PERMISSIONS[Role.ADMIN] = ROLE_PERMISSIONS[Role.ADMIN] + [
     f"{T}view_escalation", f"{T}acknowledge_escalation", f"{T}view_escalationladder", f"{T}view_ladderlevel",
+    f"{T}view_escalationsweep",
 ] + [f"{T}{verb}_{m}" for m in ("escalationpolicy", "escalationlevel") for verb in ("add", "change", "delete", "view")]

@@ -351,3 +351,22 @@ def test_the_sweep_is_scheduled_every_minute(ladder):
     ladder.ticket(now=sh(2020, 1, 6, 10, 0))  # long overdue by the real clock
     summary = tasks.escalate()
     assert summary["fired"] >= 3 and summary["notifications"] >= 1  # the warning may wait for working hours
+
+
+def test_a_superseded_version_without_open_tickets_is_retired(ladder):
+    old = ladder.ticket()
+    level = EscalationLevel.objects.get(policy=ladder.policy, position=3)
+    level.offset_minutes = 180
+    level.save()
+    v2 = publish_policy(ladder.policy, now=MON_10 + timedelta(minutes=5))
+    new = ladder.ticket(now=MON_10 + timedelta(minutes=10))
+    v1 = TicketLadder.objects.get(ticket=old).ladder
+    # In use by the old ticket: its levels are swept.
+    result = sweep(tue(10, 30))
+    assert {item.level.ladder_id for item in result.levels} == {v1.pk, v2.pk}
+    services.resolve(old, actor=ladder.agent, now=tue(11, 0))
+    result = sweep(tue(11, 1))
+    v1.refresh_from_db()
+    assert v1.retired_at == tue(11, 1)
+    assert {item.level.ladder_id for item in result.levels} == {v2.pk}
+    assert positions(new) == [1, 2]

@@ -174,6 +174,8 @@ class EscalationSerializer(serializers.ModelSerializer):
     policy = serializers.CharField(source="level.ladder.policy.name", read_only=True)
     ladder_version = serializers.IntegerField(source="level.ladder.version", read_only=True)
     trigger_at = serializers.DateTimeField(read_only=True)
+    sweep = serializers.UUIDField(source="sweep.uuid", read_only=True)
+    team = serializers.IntegerField(source="queue.team_id", read_only=True, allow_null=True)
     acknowledged_by_name = serializers.SerializerMethodField()
     notified = serializers.SerializerMethodField()
 
@@ -181,7 +183,7 @@ class EscalationSerializer(serializers.ModelSerializer):
         model = Escalation
         fields = [
             "id", "ticket", "ticket_subject", "level", "level_name", "policy", "ladder_version", "cycle",
-            "clock_due", "trigger_at", "fired_at", "sweep_id", "team", "assignee", "acknowledged_by",
+            "clock_due", "trigger_at", "fired_at", "sweep", "queue", "team", "assignee", "acknowledged_by",
             "acknowledged_by_name", "acknowledged_at", "hold_until", "notified",
         ]
         read_only_fields = fields
