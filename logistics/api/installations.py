@@ -13,7 +13,7 @@
 - `GET /api/v1/metrics/installations/?from=&to=&store=`: installation metrics.
 """
 
-from datetime import date, timedelta
+from datetime import date
 
 from django.db import transaction
 from django.db.models import Prefetch
@@ -40,6 +40,7 @@ from logistics.installation_models import (
 from logistics.installation_permissions import can_see_customer, is_partner_user, partner_ids
 from logistics.models import Shipment
 from logistics.permissions import mask_name, mask_phone
+from portal.api.params import date_range
 from portal.api.viewsets import RestrictedModelViewSet
 from portal.models import Store
 from portal.permissions import restrict
@@ -244,22 +245,7 @@ class InstallationMetricsView(APIView):
     def get(self, request):
         params = request.query_params
         errors = {}
-        today = timezone.localdate()
-
-        def parse(name, default):
-            value = params.get(name)
-            if not value:
-                return default
-            try:
-                return date.fromisoformat(value)
-            except ValueError:
-                errors[name] = [_("Give a date as YYYY-MM-DD.")]
-                return default
-
-        date_to = parse("to", today)
-        date_from = parse("from", date_to - timedelta(days=29))
-        if date_from > date_to:
-            errors["from"] = [_("The start date is after the end date.")]
+        date_from, date_to = date_range(params, errors)
         if errors:
             raise ValidationError(errors)
         jobs = restrict(InstallationJob.objects.all(), request.user, "view")

@@ -1,7 +1,7 @@
 """Logistics API: event ingest (idempotent), report imports, shipments and alerts, alert actions, metrics."""
 
 import hashlib
-from datetime import date, timedelta
+from datetime import date
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
@@ -33,6 +33,7 @@ from logistics.models import (
     TrackingImport,
 )
 from logistics.permissions import ingest_store_ids
+from portal.api.params import date_range
 from portal.api.viewsets import RestrictedQuerysetMixin, RestrictedReadOnlyViewSet
 from portal.models import Store
 from portal.permissions import restrict
@@ -299,22 +300,7 @@ class LogisticsMetricsView(APIView):
     def get(self, request):
         params = request.query_params
         errors = {}
-        today = timezone.localdate()
-
-        def parse_date(name, default):
-            value = params.get(name)
-            if not value:
-                return default
-            try:
-                return date.fromisoformat(value)
-            except ValueError:
-                errors[name] = [_("Give a date as YYYY-MM-DD.")]
-                return default
-
-        date_to = parse_date("to", today)
-        date_from = parse_date("from", date_to - timedelta(days=29))
-        if date_from > date_to:
-            errors["from"] = [_("The start date is after the end date.")]
+        date_from, date_to = date_range(params, errors)
         period = params.get("period") or "day"
         if period not in PERIODS:
             errors["period"] = [_("Choose day, week or month.")]
