@@ -50,6 +50,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import JSONObject
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
@@ -319,10 +320,10 @@ class FireStatement:
 
     Tickets drive the statement: the open tickets whose due time is at most the group's latest
     threshold (index on status and due time), each joined to its cycle's ladder row and to the
-    group's levels, so every ticket is read once for all levels of the group. Per level: its
-    trigger, conditions and gate; then NOT EXISTS an escalation of (ticket, level, cycle). On
-    SQLite CROSS JOIN fixes that join order; PostgreSQL plans by its statistics and the rows are
-    inserted in (ticket, level) order so concurrent sweeps take row locks in the same order.
+    group's levels, so every ticket is read once for all levels of the group: first "something
+    due and not fired" from bit masks (`pending`), then per level its trigger, conditions and
+    gate. On SQLite CROSS JOIN fixes that join order; PostgreSQL plans by its statistics. Rows
+    are inserted in (ticket, level) order, so concurrent sweeps take row locks in the same order.
     """
 
     def __init__(self, levels, ctx: SweepContext, sweep_id: int):
@@ -574,6 +575,14 @@ def _write_timeline(sweep, now, levels):
     )
 
 
+def _json_literal(value):
+    """A JSON constant (true, false, ...) usable inside JSONObject on SQLite and PostgreSQL."""
+    import json
+
+    template = "%s::jsonb" if connections["default"].vendor == "postgresql" else "json(%s)"
+    return RawSQL(template, [json.dumps(value)], output_field=JSONField())
+
+
 def _field_entries(tickets, field_name, old, new, escalation_level, now):
     """FIELD timeline entries ({field, from, to, escalation level}) for `tickets` (one statement)."""
     text = TimelineEntry._meta.get_field("body")
@@ -611,8 +620,7 @@ def _apply_actions(level: LadderLevel, sweep_id, now):
             resla += ids
     if level.mark_major:
         marked = tickets.filter(is_major=False)
-        _field_entries(marked, "is_major", _value(False, Ticket._meta.get_field("is_major")),
-                       _value(True, Ticket._meta.get_field("is_major")), level.position, now)
+        _field_entries(marked, "is_major", _json_literal(False), _json_literal(True), level.position, now)
         marked.update(is_major=True, updated_at=now)
     if level.reassign_queue_id:
         queue = level.reassign_queue

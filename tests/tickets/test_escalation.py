@@ -282,6 +282,7 @@ def test_level_actions_raise_priority_mark_major_and_move(ladder):
         "high", True, ladder.other_queue, None)
     kinds = list(TimelineEntry.objects.filter(ticket=ticket, at=tue(10, 30)).values_list("kind", "data"))
     assert ("field", {"field": "priority", "from": "normal", "to": "high", "escalation_level": 1}) in kinds
+    assert ("field", {"field": "is_major", "from": False, "to": True, "escalation_level": 1}) in kinds
     assert any(kind == "transfer" and data["to_queue"] == ladder.other_queue.pk for kind, data in kinds)
     # Recipients were resolved from the team responsible when it fired.
     assert len(inbox(ladder.lead)) == 1
