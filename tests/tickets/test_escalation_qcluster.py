@@ -6,19 +6,12 @@ the outbox, the `portal.dispatch_notifications` schedule delivers it to a real H
 loopback. The scheduler ticks about 30 s after start, the two schedules run every minute.
 """
 
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 
 from tests.portal.gateway import FakeSmsGateway
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.qcluster import cluster_env, manage, run_cluster_until
 
 SETUP = """
 from datetime import timedelta
@@ -52,11 +45,6 @@ services.create_ticket(store=store, queue=queue, actor=agent, now=now - timedelt
 """
 
 
-def manage(env, *args):
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True,
-                          text=True)
-
-
 def sms_status(db):
     with sqlite3.connect(db) as conn:
         row = conn.execute("select status from portal_notification where channel = 'sms'").fetchone()
@@ -67,34 +55,13 @@ def sms_status(db):
 @pytest.mark.qcluster
 def test_qcluster_escalates_an_overdue_ticket_and_delivers_the_sms(tmp_path):
     db = tmp_path / "cluster.sqlite3"
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    env.update(SQLITE_PATH=str(db), Q_WORKERS="1")
     with FakeSmsGateway() as gateway:
-        env["SMS_GATEWAY_URL"] = gateway.url
+        env = cluster_env(db, gateway_url=gateway.url)
         manage(env, "migrate", "-v0")
         manage(env, "shell", "-c", SETUP)
         assert sms_status(db) == (None, 0)
-        cluster = subprocess.Popen(
-            [sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-        try:
-            deadline = time.monotonic() + 150
-            status, escalations = None, 0
-            while time.monotonic() < deadline:
-                status, escalations = sms_status(db)
-                if status == "sent":
-                    break
-                assert cluster.poll() is None, cluster.stdout.read().decode()
-                time.sleep(1)
-        finally:
-            os.killpg(cluster.pid, signal.SIGTERM)
-            try:
-                output = cluster.communicate(timeout=30)[0].decode()
-            except subprocess.TimeoutExpired:
-                os.killpg(cluster.pid, signal.SIGKILL)
-                output = cluster.communicate()[0].decode()
-    assert status == "sent", output
-    assert escalations == 5  # the whole ladder, in one sweep
+        delivered, output = run_cluster_until(env, lambda: sms_status(db)[0] == "sent", timeout=150)
+    assert delivered, output
+    assert sms_status(db)[1] == 5  # the whole ladder, in one sweep
     assert [request["to"] for request in gateway.requests] == ["13900000006"]
     assert "Rack fell off the wall" in gateway.requests[0]["text"]
