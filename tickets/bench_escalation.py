@@ -107,11 +107,17 @@ def _tickets(count, seed):
 
 
 def _settle():
-    """Fold the write-ahead log into the database file, as SQLite's automatic checkpoints do on a
+    """Fold SQLite's write-ahead log into the database file, as its automatic checkpoints do on a
     running portal, so a sweep is not measured against a WAL full of the set-up's writes."""
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def _analyze():
+    """Planner statistics, as a deployment's scheduled ANALYZE (or PostgreSQL's autovacuum) keeps."""
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
 
 
 def _sweep():
@@ -147,6 +153,7 @@ def run(options, stdout):
     _tickets(count, options["seed"])
     stdout.write(f"Created {count} open tickets on the standard ladder in {time.perf_counter() - started:.1f} s "
                  f"({connection.vendor}); sweep at {NOW.isoformat()}.")
+    _analyze()
     _settle()
     heap = _heap_peak_of_first_sweep()
     _settle()

@@ -358,24 +358,27 @@ class Escalation(models.Model):
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="escalations", db_index=False)
     level = models.ForeignKey(
-        LadderLevel, verbose_name=_("level"), on_delete=models.PROTECT, related_name="escalations", db_index=False
+        LadderLevel, verbose_name=_("level"), on_delete=models.PROTECT, related_name="escalations", db_index=False,
+        db_constraint=False,
     )
     cycle = models.PositiveIntegerField(_("SLA cycle"))
     clock_due = models.DateTimeField(_("due time it was measured against"), null=True, blank=True)
     fired_at = models.DateTimeField(_("fired at"))
-    sweep = models.ForeignKey(EscalationSweep, verbose_name=_("sweep"), on_delete=models.PROTECT, related_name="+")
+    sweep = models.ForeignKey(
+        EscalationSweep, verbose_name=_("sweep"), on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
     # Where the ticket was and who had it when it fired (the recipients are resolved from these).
     queue = models.ForeignKey(
         Queue, verbose_name=_("queue"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        db_index=False,
+        db_index=False, db_constraint=False,
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("assignee"), null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+", db_index=False,
+        related_name="+", db_index=False, db_constraint=False,
     )
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("acknowledged by"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+", db_index=False,
+        on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False,
     )
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
     hold_until = models.DateTimeField(_("halts the ladder until"), null=True, blank=True)
