@@ -1,5 +1,8 @@
+import re
+
 import django_tables2 as tables
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Notification
@@ -20,3 +23,13 @@ class NotificationTable(tables.Table):
         if record.link:
             return format_html('<a href="{}">{}</a>', record.link, value)
         return value
+
+    def render_body(self, value):
+        # Line breaks kept, and the portal's own paths in a message (e.g. an escalation digest's
+        # "/tickets/12/") become links.
+        text = escape(value)
+        text = SITE_PATH.sub(lambda m: f'{m.group(1)}<a href="{m.group(2)}">{m.group(2)}</a>', text)
+        return mark_safe(text.replace("\n", "<br>"))
+
+
+SITE_PATH = re.compile(r"(^|\s)(/[A-Za-z0-9_\-/]+/(?:\?[A-Za-z0-9_=&;\-]*)?)")

@@ -776,16 +776,30 @@ class OrgChart:
                 return list(found)
         return []
 
-    def recipients(self, level: LadderLevel, team_id, assignee_id, active_named) -> list[int]:
-        users: list[int] = []
-        for role in level.recipient_roles:
+    # Who stands in when nobody holds a role up the chart: the next role up (an unassigned ticket's
+    # "assignee" is its team lead), so a level never reaches nobody while someone is above.
+    FALLBACK = {
+        RecipientRole.ASSIGNEE: RecipientRole.TEAM_LEAD, RecipientRole.TEAM_LEAD: RecipientRole.MANAGER,
+        RecipientRole.MANAGER: RecipientRole.DIRECTOR, RecipientRole.DIRECTOR: RecipientRole.EXECUTIVE,
+    }
+
+    def holders(self, role, team_id, assignee_id) -> list[int]:
+        while role is not None:
             if role == RecipientRole.ASSIGNEE:
                 found = [assignee_id] if assignee_id else []
             else:
                 found = self.nearest(team_id, self.ROLE_OF[role])
                 if not found and role == RecipientRole.EXECUTIVE:
                     found = list(self.executives)
-            users += found
+            if found:
+                return found
+            role = self.FALLBACK.get(role)
+        return []
+
+    def recipients(self, level: LadderLevel, team_id, assignee_id, active_named) -> list[int]:
+        users: list[int] = []
+        for role in level.recipient_roles:
+            users += self.holders(role, team_id, assignee_id)
         users += [u.pk for u in level.users.all() if u.pk in active_named]
         return list(dict.fromkeys(users))
 

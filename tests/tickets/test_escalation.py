@@ -371,3 +371,15 @@ def test_a_superseded_version_without_open_tickets_is_retired(ladder):
     assert v1.retired_at == tue(11, 1)
     assert {item.level.ladder_id for item in result.levels} == {v2.pk}
     assert positions(new) == [1, 2]
+
+
+def test_a_role_nobody_holds_falls_to_the_next_one_up(ladder):
+    from portal.models import Membership
+
+    unassigned = ladder.ticket(assignee=None)
+    sweep(tue(10, 0))  # the warning of an unassigned ticket goes to the team lead
+    assert [n.subject for n in inbox(ladder.lead)] and not inbox(ladder.agent)
+    Membership.objects.filter(user=ladder.lead).delete()  # the team has no lead any more
+    sweep(tue(10, 30))
+    assert positions(unassigned) == [1, 2]
+    assert len(inbox(ladder.manager)) == 1  # the breach level reached the manager instead

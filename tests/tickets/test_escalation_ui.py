@@ -101,9 +101,10 @@ def test_ticket_page_shows_each_escalation_with_channels_and_delivery_status(cli
     client.post(f"/tickets/escalations/{breach.pk}/acknowledge/", {"next": f"/tickets/{escalated.pk}/"})
     html = page(client, f"/tickets/{escalated.pk}/")
     assert "Acknowledged by manager_x" in html and "ladder halted until" in html
-    # The timeline has one entry per level fired and the acknowledgement.
+    # The timeline has an entry per sweep that escalated the ticket, and the acknowledgement.
     timeline = html.split('data-testid="timeline"')[1]
-    assert timeline.count("kind-escalation") == 6
+    assert timeline.count("kind-escalation") == 3
+    assert "Level 5 Chairman" in timeline
 
 
 def test_inbox_links_to_the_ticket(client, ladder, escalated):
@@ -168,3 +169,13 @@ def test_admin_edits_a_policy_inline_and_saving_publishes(client, ladder):
 def test_sms_to_the_chairman_is_pending_for_the_dispatcher(ladder, escalated):
     [sms] = inbox(ladder.chairman, Notification.Channel.SMS)
     assert sms.status == Notification.Status.PENDING
+
+
+def test_inbox_digest_links_each_ticket(client, ladder):
+    tickets = [ladder.ticket() for _ in range(3)]
+    result = escalate_due_tickets(now=sh(2026, 3, 4, 9, 0))
+    client.force_login(ladder.lead)
+    html = page(client, "/inbox/")
+    assert f'href="/tickets/escalations/?sweep={result.sweep_id}"' in html  # the subject: the sweep's list
+    for ticket in tickets:
+        assert f'<a href="/tickets/{ticket.pk}/">' in html  # each listed ticket in the message
