@@ -88,7 +88,10 @@ class EscalationFilterSet(django_filters.FilterSet):
     )
     team = django_filters.ModelChoiceFilter(field_name="queue__team", queryset=Team.objects.all(),
                                             label=gettext_lazy("team"))
-    reached_me = django_filters.BooleanFilter(label=gettext_lazy("reached me"), method="filter_reached_me")
+    reached_me = django_filters.ChoiceFilter(
+        label=gettext_lazy("reached me"), method="filter_reached_me", empty_label=gettext_lazy("any"),
+        choices=[("true", gettext_lazy("yes")), ("false", gettext_lazy("no"))],
+    )
     sweep = django_filters.UUIDFilter(field_name="sweep__uuid", label=gettext_lazy("sweep"))
     ticket = django_filters.NumberFilter(field_name="ticket_id", label=gettext_lazy("ticket"))
 
@@ -116,10 +119,10 @@ class EscalationFilterSet(django_filters.FilterSet):
         return queryset
 
     def filter_reached_me(self, queryset, name, value):
-        if value is None:
+        if value not in ("true", "false"):
             return queryset
         mine = reached_q(self.request.user)
-        return queryset.filter(mine if value else ~mine)
+        return queryset.filter(mine if value == "true" else ~mine)
 
 
 class EscalationTable(tables.Table):
