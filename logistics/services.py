@@ -27,7 +27,7 @@ MAX_COMPENSATION = Decimal("100000")
 
 
 def _open_alert(alert) -> Alert:
-    locked = Alert.objects.select_for_update().select_related("shipment").get(pk=alert.pk)
+    locked = Alert.objects.select_for_update(of=("self",)).select_related("shipment").get(pk=alert.pk)
     if not locked.is_open:
         raise ValidationError(_("This alert is %(status)s; it can no longer be worked.")
                               % {"status": locked.get_status_display().lower()})

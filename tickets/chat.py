@@ -119,7 +119,7 @@ def ingest_conversation(*, store, conversation_id, buyer_nick, order_no="", mess
     messages = sorted(messages, key=lambda m: (m.sent_at, m.id))
     with transaction.atomic():
         conversation = (
-            ChatConversation.objects.select_for_update()
+            ChatConversation.objects.select_for_update(of=("self",))  # the joined ticket may be merged_into NULL
             .select_related("ticket", "ticket__merged_into")
             .filter(store=store, conversation_id=conversation_id)
             .first()

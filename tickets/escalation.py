@@ -933,7 +933,7 @@ def acknowledge(escalation: Escalation, *, actor, now) -> Escalation:
     """
     with transaction.atomic():
         escalation = (
-            Escalation.objects.select_for_update().select_related("level", "ticket").get(pk=escalation.pk)
+            Escalation.objects.select_for_update(of=("self",)).select_related("level", "ticket").get(pk=escalation.pk)
         )
         ticket = escalation.ticket
         if escalation.acknowledged_at is not None:
