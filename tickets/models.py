@@ -404,6 +404,7 @@ class Ticket(models.Model):
             ("view_pii_ticket", "Can see customer phone and address unmasked"),
             ("export_ticket", "Can export tickets"),
             ("ingest_ticket", "Can post chat conversations"),
+            ("oversee_ticket", "Can see the all-tickets page and service metrics"),
         ]
         verbose_name = _("ticket")
         verbose_name_plural = _("tickets")

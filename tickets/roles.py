@@ -20,7 +20,7 @@ ROLE_PERMISSIONS = {
         f"{T}add_macro", f"{T}change_macro",
     ],
     Role.DIRECTOR: _READ + [f"{T}export_ticket", f"{T}view_pii_ticket"],
-    Role.EXECUTIVE: [f"{T}view_ticket"],
+    Role.EXECUTIVE: [f"{T}view_ticket"],  # + oversee, below
     # The refund desk and installation queues are their teams' queues; scope does the rest.
     Role.REFUND_SPECIALIST: _WORK + [f"{T}assign_ticket"],
     Role.INSTALLATION_COORDINATOR: _WORK + [f"{T}assign_ticket"],
@@ -32,6 +32,10 @@ ROLE_PERMISSIONS = {
         f"{T}ingest_ticket", f"{T}rate_ticket",
     ],
 }
+
+# Managers and above: the "All tickets" page (within their scope) and the service metrics, in UI and API.
+for _role in (Role.MANAGER, Role.DIRECTOR, Role.EXECUTIVE, Role.ADMIN):
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] + [f"{T}oversee_ticket"]
 
 # The escalation ladder (tickets/escalation*.py): see and acknowledge escalations; admins configure.
 _ESCALATION_CONFIG = ["escalationpolicy", "escalationlevel", "escalationladder", "ladderlevel"]

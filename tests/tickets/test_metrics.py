@@ -104,8 +104,6 @@ def test_metrics_api(tickets):
     assert _get(director, **{"from": "2026-03-02", "to": "2026-03-08"}).json()["tickets_created"] == 6
     assert _get(director, team=tickets.other_team.pk, **{"from": "2026-03-02", "to": "2026-03-08"}).json()[
         "tickets_created"] == 1
-    # An agent's metrics cover the tickets in their scope only.
-    assert _get(tickets.agent, **{"from": "2026-03-02", "to": "2026-03-08"}).json()["tickets_created"] == 5
     iso = _get(director, **{"from": "2026-03-02T00:00:00+08:00", "to": "2026-03-09T00:00:00+08:00"})
     assert iso.json()["tickets_created"] == 6
 
@@ -121,6 +119,14 @@ def test_metrics_api_bad_params(world, params, field):
     assert response.status_code == 400 and field in response.json()
 
 
-def test_metrics_api_needs_ticket_view(world):
-    trainer = make_user("tr", role=Role.TRAINER, team=world.team)
-    assert _get(trainer).status_code == 403
+def test_metrics_api_is_for_managers_and_above_like_the_home_page(world, client):
+    """Same rule as the home page's metrics widget: the `oversee` verb (managers and above)."""
+    for role in (Role.TRAINER, Role.AGENT, Role.TEAM_LEAD):
+        user = make_user(f"u-{role}", role=role, team=world.team)
+        assert _get(user).status_code == 403
+        client.force_login(user)
+        assert 'data-testid="ticket-metrics"' not in client.get("/").content.decode()
+    manager = make_user("mgr", role=Role.MANAGER, team=world.team)
+    assert _get(manager).status_code == 200
+    client.force_login(manager)
+    assert 'data-testid="ticket-metrics"' in client.get("/").content.decode()

@@ -255,10 +255,11 @@ class ChatConversationView(APIView):
 class TicketMetricsView(APIView):
     """`GET /api/v1/metrics/tickets/?store=&team=&from=&to=`: service metrics of the tickets in the
     caller's scope created in the period. `from`/`to` are dates (both days included, local time)
-    or ISO datetimes with offset (`to` excluded); default: the last 30 days."""
+    or ISO datetimes with offset (`to` excluded); default: the last 30 days. Managers and above
+    (the `oversee` verb, as the home page's metrics)."""
 
     permission_model = Ticket
-    permission_action = "view"
+    permission_action = "oversee"
 
     def _moment(self, raw, field, *, end):
         value = parse_datetime(raw) if "T" in raw or " " in raw.strip() else None
