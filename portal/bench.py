@@ -71,9 +71,6 @@ class Measurement:
     def max_queries(self) -> int:
         return max(self.queries)
 
-    def row(self) -> str:
-        return f"{self.label:<40} median {self.median_ms:9.1f} ms   queries {self.max_queries:4d}   (n={len(self.times_ms)})"
-
 
 def measure(label, func, repeat: int = 1) -> Measurement:
     """Run `func` `repeat` times; record wall time and SQL query count of each run."""

@@ -16,7 +16,6 @@ Timings run with DEBUG off, as in production.
 """
 
 import random
-import statistics
 import time
 from datetime import timedelta
 
@@ -24,8 +23,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.test import Client
-from django.test.utils import CaptureQueriesContext, override_settings
+from django.test.utils import override_settings
 from django.utils import timezone
+
+from portal.bench import measure
 
 # (label, URL, user, target median ms, target max queries[, requests]); None: no target, for information.
 PAGES = [
@@ -248,15 +249,10 @@ def _fetch(client, url):
 
 def measure_page(client, url, repeat):
     """One warm-up, then `repeat` timed requests: (median ms, max queries, status, bytes)."""
-    _fetch(client, url)
-    times, queries = [], []
-    for _ in range(repeat):
-        with CaptureQueriesContext(connection) as captured:
-            started = time.perf_counter()
-            status, size = _fetch(client, url)
-            times.append((time.perf_counter() - started) * 1000)
-        queries.append(len(captured.captured_queries))
-    return statistics.median(times), max(queries), status, size
+    last = [_fetch(client, url)]
+    figures = measure(url, lambda: last.append(_fetch(client, url)), repeat=repeat)
+    status, size = last[-1]
+    return figures.median_ms, figures.max_queries, status, size
 
 
 def run(options, stdout):
@@ -299,14 +295,8 @@ def run(options, stdout):
         from tickets.views import home_metrics
 
         manager = User.objects.get(username="manager")
-        times, queries = [], []
-        for _ in range(3):
-            with CaptureQueriesContext(connection) as captured:
-                started = time.perf_counter()
-                home_metrics(manager, now=timezone.now())
-                times.append((time.perf_counter() - started) * 1000)
-            queries.append(len(captured.captured_queries))
-        rows.append(("service metrics, 30 days (computed)", "", statistics.median(times), max(queries), 200, None,
+        figures = measure("metrics", lambda: home_metrics(manager, now=timezone.now()), repeat=3)
+        rows.append(("service metrics, 30 days (computed)", "", figures.median_ms, figures.max_queries, 200, None,
                      None, True))
     stdout.write("")
     stdout.write(f"{'page':<42} {'median ms':>10} {'queries':>8}  {'target':<16} result")

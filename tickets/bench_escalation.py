@@ -8,7 +8,6 @@ a second sweep with nothing new due, and the peak memory.
 import random
 import resource
 import time
-import tracemalloc
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from portal.bench import peak_memory
 from portal.models import Membership, Profile, Store, Team
 from portal.roles import Role
 from tickets.escalation import escalate_due_tickets
@@ -134,17 +134,14 @@ def _heap_peak_of_first_sweep() -> float:
     class Rollback(Exception):
         pass
 
-    tracemalloc.start()
-    try:
-        with transaction.atomic():
-            escalate_due_tickets(now=NOW)
-            raise Rollback
-    except Rollback:
-        pass
-    finally:
-        peak = tracemalloc.get_traced_memory()[1] / 1024 / 1024
-        tracemalloc.stop()
-    return peak
+    with peak_memory() as figures:
+        try:
+            with transaction.atomic():
+                escalate_due_tickets(now=NOW)
+                raise Rollback
+        except Rollback:
+            pass
+    return figures["peak_mb"]
 
 
 def run(options, stdout):
