@@ -74,11 +74,6 @@ class Team(models.Model):
         return chain
 
 
-class MembershipQuerySet(models.QuerySet):
-    def with_role(self, *roles):
-        return self.filter(role__in=roles)
-
-
 class Membership(models.Model):
     """A user's place in a team, with the role they hold there."""
 
@@ -89,8 +84,6 @@ class Membership(models.Model):
         _("available for assignment"), default=True,
         help_text=_("Round-robin assignment skips members who are away."),
     )
-
-    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "team"], name="unique_membership")]

@@ -109,14 +109,6 @@ def visible_store_ids(user) -> set[int]:
     return cached
 
 
-def forget_scope(user):
-    """Drop the per-request caches (after memberships change)."""
-    for attr in ("_portal_roles", "_portal_team_ids", "_portal_store_ids", "_perm_cache", "_group_perm_cache",
-                 "_user_perm_cache"):
-        if hasattr(user, attr):
-            delattr(user, attr)
-
-
 # --- Rules of the portal's own models ---------------------------------------------------------
 
 
