@@ -12,6 +12,7 @@ import csv
 import logging
 from collections.abc import Iterator
 from itertools import islice
+from operator import itemgetter
 from pathlib import Path
 
 from django.db import transaction
@@ -20,10 +21,11 @@ from django.utils.translation import gettext as _
 from logistics.ingest import BatchResult, Ingestor
 from logistics.models import ReportColumns, TrackingImport
 from logistics.permissions import ingest_store_ids
+from portal.memory import bulk_allocations
 
 log = logging.getLogger(__name__)
 
-BATCH_ROWS = 2000
+BATCH_ROWS = 10000
 # Files up to this size are imported while the upload request waits; larger ones by a task.
 INLINE_MAX_BYTES = 256 * 1024
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
@@ -127,15 +129,20 @@ def _rows(records, columns, *, text_only=False) -> Iterator[tuple[int, dict]]:
         header = next(records)
     except StopIteration:
         raise ImportFailed(_("The file is empty.")) from None
-    mapping = list(_header_map(header, columns).items())
+    mapping = _header_map(header, columns)
+    keys, indexes = list(mapping), list(mapping.values())
+    width_needed = max(indexes) + 1
+    pick = itemgetter(*indexes) if len(indexes) > 1 else (lambda record: (record[indexes[0]],))
     for number, record in enumerate(records, start=2):
         if text_only:
             if not "".join(record).strip():
                 continue
         elif not any(cell not in (None, "") and str(cell).strip() for cell in record):
             continue
-        width = len(record)
-        yield number, {key: record[index] if index < width else None for key, index in mapping}
+        if len(record) >= width_needed:
+            yield number, dict(zip(keys, pick(record), strict=True))
+        else:  # a short row: the missing cells are empty
+            yield number, {key: record[index] if index < len(record) else None for key, index in mapping.items()}
 
 
 def read_rows(path, file_format, encoding, columns: ReportColumns) -> Iterator[tuple[int, dict]]:
@@ -217,17 +224,18 @@ def run_import(import_id, *, now, clock=None) -> TrackingImport:
         )
         result = BatchResult()
         rejected_count = 0
-        for batch in batched(read_rows(path, file_format, encoding, columns), BATCH_ROWS):
-            one = ingestor.ingest(batch)
-            rejected_count += len(one.rejected)
-            room = TrackingImport.MAX_REJECTED_LISTED - len(result.rejected)
-            one.rejected = [{"row": r["row"], "reason": r["reason"]} for r in one.rejected[:max(room, 0)]]
-            result.merge(one)
-            progress = {
-                "rows_read": result.read, "events_added": result.added, "duplicates": result.duplicates,
-                "shipments_created": result.shipments_created, "rejected_count": rejected_count,
-            }
-            TrackingImport.objects.filter(pk=import_id).update(**progress)
+        with bulk_allocations():
+            for batch in batched(read_rows(path, file_format, encoding, columns), BATCH_ROWS):
+                one = ingestor.ingest(batch)
+                rejected_count += len(one.rejected)
+                room = TrackingImport.MAX_REJECTED_LISTED - len(result.rejected)
+                one.rejected = [{"row": r["row"], "reason": r["reason"]} for r in one.rejected[:max(room, 0)]]
+                result.merge(one)
+                progress = {
+                    "rows_read": result.read, "events_added": result.added, "duplicates": result.duplicates,
+                    "shipments_created": result.shipments_created, "rejected_count": rejected_count,
+                }
+                TrackingImport.objects.filter(pk=import_id).update(**progress)
         TrackingImport.objects.filter(pk=import_id).update(
             status=TrackingImport.Status.DONE, finished_at=clock(), rejected_rows=result.rejected, **progress
         )

@@ -35,6 +35,7 @@ from logistics.models import (
 from logistics.permissions import ingest_store_ids
 from portal.api.params import date_range
 from portal.api.viewsets import RestrictedQuerysetMixin, RestrictedReadOnlyViewSet
+from portal.memory import bulk_allocations
 from portal.models import Store
 from portal.permissions import restrict
 
@@ -86,7 +87,7 @@ class TrackingEventIngestView(APIView):
         ingestor = Ingestor(carrier, now=now, actor=request.user, store=store,
                             allowed_store_ids=ingest_store_ids(request.user))
         try:
-            with transaction.atomic():
+            with transaction.atomic(), bulk_allocations():
                 try:
                     result = ingestor.ingest(list(enumerate(events)), strict=True)
                 except BatchRejected as exc:
