@@ -59,13 +59,15 @@ class StatusMapper:
     MEMO_SIZE = 50_000
 
     def __init__(self, rules):
-        self.rules = [(r.code, r.keyword, r.status, r.is_anomaly, r.is_last_mile) for r in rules]
+        """rules: (code, keyword, status, is_anomaly, is_last_mile) tuples in the order they are tried."""
+        self.rules = [tuple(rule) for rule in rules]
         self._by_code: dict[str, list] = {}
         self._memo: dict[tuple[str, str], tuple | None] = {}  # a report repeats its descriptions
 
     @classmethod
     def for_carrier(cls, carrier):
-        return cls(carrier.status_map.order_by("position", "id"))
+        return cls(carrier.status_map.order_by("position", "id").values_list(
+            "code", "keyword", "status", "is_anomaly", "is_last_mile"))
 
     def lookup(self, code: str, description: str):
         key = (code, description)

@@ -96,6 +96,7 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 DATA_DIR = Path(os.environ.get("PORTAL_DATA_DIR", BASE_DIR / "var"))
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
+SQLITE_CACHE_MB = int(os.environ.get("SQLITE_CACHE_MB", "256"))
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
 else:
@@ -113,11 +114,15 @@ else:
                 # with "database is locked" half-way through a transaction.
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
-                # A 64 MB page cache (SQLite's default is 2 MB) keeps the hot B-tree pages of
-                # the tracking tables in memory; it is allocated only as pages are read.
+                # Page cache per connection (SQLite's default is 2 MB): the parcel table and the
+                # tracking-event index of a busy store are hot; pages are allocated as they are read.
+                # WAL: checkpointed by a background thread (portal/database.py) from 32 MB; a
+                # writer checkpoints itself only past 128 MB (32,000 pages); the file is kept up
+                # to 256 MB, since growing it again costs more than overwriting it.
                 "init_command": (
                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000; "
-                    "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=32000; PRAGMA journal_size_limit=268435456;"
+                    f"PRAGMA cache_size=-{SQLITE_CACHE_MB * 1024}; PRAGMA temp_store=MEMORY; "
+                    "PRAGMA wal_autocheckpoint=32000; PRAGMA journal_size_limit=268435456;"
                 ),
             },
         }

@@ -82,10 +82,10 @@ class TrackingEventIngestView(APIView):
         replay = self._replay(request.user, key, body_hash)
         if replay is not None:
             return replay
-        carrier, store, events = self._validate(request, data)
+        allowed = ingest_store_ids(request.user)
+        carrier, store, events = self._validate(request, data, allowed)
         now = timezone.now()
-        ingestor = Ingestor(carrier, now=now, actor=request.user, store=store,
-                            allowed_store_ids=ingest_store_ids(request.user))
+        ingestor = Ingestor(carrier, now=now, actor=request.user, store=store, allowed_store_ids=allowed)
         try:
             with transaction.atomic(), bulk_allocations():
                 try:
@@ -119,7 +119,7 @@ class TrackingEventIngestView(APIView):
         return Response(earlier.response, status=earlier.status_code, headers={"Idempotent-Replayed": "true"})
 
     @staticmethod
-    def _validate(request, data):
+    def _validate(request, data, allowed):
         if not isinstance(data, dict):
             raise ValidationError({"non_field_errors": [_("Send a JSON object.")]})
         errors = {}
@@ -129,7 +129,6 @@ class TrackingEventIngestView(APIView):
         store = None
         if data.get("store"):
             store = restrict(Store.objects.all(), request.user, "view").filter(code=str(data["store"])).first()
-            allowed = ingest_store_ids(request.user)
             if store is None and allowed is None:
                 store = Store.objects.filter(code=str(data["store"])).first()
             if store is None:

@@ -113,3 +113,14 @@ def test_order_and_batching_do_not_matter(carrier, store, order, cuts, replay):
     parcel = shipment(waybill)
     assert {name: getattr(parcel, name) for name in EXPECTED} == EXPECTED
     assert TrackingEvent.objects.filter(shipment=parcel).count() == len(EVENTS)
+
+
+def test_deleting_a_parcel_deletes_its_events_without_a_database_foreign_key(carrier, store):
+    """TrackingEvent's foreign keys have no database constraint (ingest speed); the ORM cascades."""
+    ingest(carrier, store, [event("SFDEL", "2026-11-18 10:00:00", "50", "已揽收", "T-DEL"),
+                            event("SFDEL", "2026-11-18 12:00:00", "31", "到达", "T-DEL"),
+                            event("SFKEEP", "2026-11-18 10:00:00", "50", "已揽收", "T-KEEP")])
+    shipment("SFDEL").delete()
+    assert not TrackingEvent.objects.filter(shipment__waybill_number="SFDEL").exists()
+    assert TrackingEvent.objects.count() == 1
+    assert set(TrackingEvent.objects.values_list("shipment_id", flat=True)) == {shipment("SFKEEP").pk}
