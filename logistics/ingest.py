@@ -261,7 +261,7 @@ def _naive(moment):
 
 def naive_utc(moment):
     """Inside the ingest, times are naive UTC datetimes: cheaper to parse, compare and store."""
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo is not None else moment
+    return _naive(moment) - moment.utcoffset() if moment.tzinfo is not None else moment
 
 
 class DatabaseValues:
@@ -337,9 +337,11 @@ class Ingestor:
                 raise Rejected(field_name, _("impossible timestamp “%(value)s”") % {"value": text}) from None
         if not 2000 <= at.year <= 2100:
             raise Rejected(field_name, _("impossible timestamp “%(value)s”") % {"value": value})
-        if at.tzinfo is not None:
-            return _naive(at) - at.utcoffset()
-        return at - self.zone.utcoffset(at)
+        return self.to_utc(at)
+
+    def to_utc(self, at):
+        """Naive UTC; a time without an offset is in the carrier's time zone."""
+        return naive_utc(at) if at.tzinfo is not None else at - self.zone.utcoffset(at)
 
     def parse_one(self, row, raw) -> Event:
         get = raw.get
@@ -359,7 +361,7 @@ class Ingestor:
                 at = self.parse_time(text)  # raises with the reason
             if not 2000 <= at.year <= 2100:
                 at = self.parse_time(text)
-            at = _naive(at) - at.utcoffset() if at.tzinfo is not None else at - self.zone.utcoffset(at)
+            at = self.to_utc(at)
         else:
             at = self.parse_time(text)
         code = get("code")

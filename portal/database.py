@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 CHECKPOINT_WAL_BYTES = 32 << 20
 CHECKPOINT_POLL_SECONDS = 0.05
 
-_checkpointers: dict[tuple[int, str], threading.Thread] = {}
+_checkpointers: set[tuple[int, str]] = set()  # (process, database file)
 _checkpointers_lock = threading.Lock()
 
 
@@ -71,6 +71,5 @@ def start_checkpointer(sender=None, connection=None, **kwargs):
     with _checkpointers_lock:
         if key in _checkpointers:
             return
-        thread = threading.Thread(target=_checkpoint_loop, args=(path,), name="sqlite-checkpoint", daemon=True)
-        _checkpointers[key] = thread
-        thread.start()
+        _checkpointers.add(key)
+        threading.Thread(target=_checkpoint_loop, args=(path,), name="sqlite-checkpoint", daemon=True).start()

@@ -37,7 +37,7 @@ def _rows_in_main_file(path):
 @pytest.fixture
 def wal_database(tmp_path, monkeypatch):
     monkeypatch.setattr(database, "CHECKPOINT_WAL_BYTES", 64 * 1024)
-    monkeypatch.setattr(database, "_checkpointers", {})
+    monkeypatch.setattr(database, "_checkpointers", set())
     path = str(tmp_path / "wal.sqlite3")
     writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     writer.execute("PRAGMA journal_mode=WAL")
