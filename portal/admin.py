@@ -30,6 +30,20 @@ class RestrictedAdmin(admin.ModelAdmin):
         return super().has_delete_permission(request, obj) and self._in_scope(request, obj, "delete")
 
 
+class ReadOnlyAdmin(RestrictedAdmin):
+    """Records only the system writes (history, audit): viewable in scope, never added, changed or
+    deleted in admin."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.admin import RestrictedAdmin
+from portal.admin import ReadOnlyAdmin, RestrictedAdmin
 from portal.models import Notification
 from tickets.escalation import publish_policy
 from tickets.models import (
@@ -90,7 +90,7 @@ class LadderLevelInline(admin.TabularInline):
 
 
 @admin.register(EscalationLadder)
-class EscalationLadderAdmin(RestrictedAdmin):
+class EscalationLadderAdmin(ReadOnlyAdmin):
     """Published versions: immutable."""
 
     list_display = ["policy", "version", "published_at", "published_by"]
@@ -99,46 +99,19 @@ class EscalationLadderAdmin(RestrictedAdmin):
     readonly_fields = ["policy", "version", "published_at", "published_by"]
     inlines = [LadderLevelInline]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Escalation)
-class EscalationAdmin(RestrictedAdmin):
+class EscalationAdmin(ReadOnlyAdmin):
     list_display = ["fired_at", "ticket", "level", "cycle", "queue", "assignee", "acknowledged_by", "hold_until"]
     list_filter = ["level__ladder__policy", "level__position"]
     search_fields = ["ticket__id", "ticket__subject"]
     list_select_related = ["ticket", "level", "queue", "assignee", "acknowledged_by"]
     readonly_fields = [f.name for f in Escalation._meta.fields]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(EscalationSweep)
-class EscalationSweepAdmin(RestrictedAdmin):
+class EscalationSweepAdmin(ReadOnlyAdmin):
     """Sweeps that fired something: when, how many escalations, how many notifications."""
 
     list_display = ["swept_at", "uuid", "fired", "notifications"]
     readonly_fields = ["uuid", "swept_at", "fired", "notifications"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -163,6 +163,10 @@ def test_admin_edits_a_policy_inline_and_saving_publishes(client, ladder):
     # Published versions are read-only in admin.
     assert client.get(f"/admin/tickets/escalationladder/{versions.first().pk}/change/").status_code == 200
     assert client.post(f"/admin/tickets/escalationladder/{versions.first().pk}/delete/").status_code == 403
+    # So is the escalation history the sweeps write.
+    for model in ("escalationladder", "escalation", "escalationsweep"):
+        assert client.get(f"/admin/tickets/{model}/add/").status_code == 403
+        assert client.get(f"/admin/tickets/{model}/").status_code == 200
     assert EscalationPolicy.objects.get(pk=policy.pk).levels.get(position=1).offset_minutes == -60
 
 
