@@ -9,17 +9,12 @@ class LogisticsConfig(AppConfig):
     def ready(self):
         # Rules and navigation only; nothing here touches the database.
         from logistics.permissions import register_rules
-        from portal.context_processors import NAVIGATION
+        from portal import registry
 
         register_rules()
         from logistics.installation_permissions import register as register_installation
 
         register_installation()
-        entries = [
-            (_("Shipments"), "logistics:shipment_list", "logistics.shipment"),
-            (_("Logistics alerts"), "logistics:alert_list", "logistics.alert"),
-            (_("Tracking imports"), "logistics:import_list", "logistics.trackingimport"),
-        ]
-        for entry in entries:
-            if entry[1] not in {item[1] for item in NAVIGATION}:
-                NAVIGATION.append(entry)
+        registry.register_nav("logistics:shipment_list", _("Shipments"), "logistics.shipment", order=50)
+        registry.register_nav("logistics:alert_list", _("Logistics alerts"), "logistics.alert", order=51)
+        registry.register_nav("logistics:import_list", _("Tracking imports"), "logistics.trackingimport", order=52)

@@ -39,6 +39,7 @@ from logistics.models import (
     TrackingEvent,
 )
 from logistics.sql import insert_rows, select_where_in
+from portal.registry import run_delivery_hooks
 
 # The keys of a raw event. "time" is the scan time: a datetime, or text (ISO 8601 or the carrier's format).
 FIELDS = [
@@ -262,6 +263,11 @@ def _naive(moment):
 def naive_utc(moment):
     """Inside the ingest, times are naive UTC datetimes: cheaper to parse, compare and store."""
     return _naive(moment) - moment.utcoffset() if moment.tzinfo is not None else moment
+
+
+def aware_utc(moment):
+    """An ingest time (naive UTC) as the aware datetime the rest of the portal works with."""
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 class DatabaseValues:
@@ -530,10 +536,9 @@ class Ingestor:
             delivered = [p.pk for p in changed.values() if p.newly_delivered]
             if delivered:
                 close_alerts_of_delivered(now=self.now, shipment_ids=delivered)
-            # Installation jobs for delivered parcels with products that need installing (set-based).
-            from logistics.installation import create_jobs_for_delivered
-
-            create_jobs_for_delivered(delivered + [p.pk for p in stubs if p.newly_delivered], now=self.now)
+            # Apps that wait on deliveries (installation jobs, refund holds) hear of this batch's once.
+            newly = [p for p in changed.values() if p.newly_delivered] + [p for p in stubs if p.newly_delivered]
+            run_delivery_hooks([(p.pk, aware_utc(p.delivered_at)) for p in newly], now=self.now)
         return result
 
     def _update_shipments(self, parcels):

@@ -115,6 +115,11 @@ def create_job(*, store, actor, now, product=None, order_number="", shipment=Non
     return job
 
 
+def open_jobs_on_delivery(deliveries, *, now) -> int:
+    """The delivery hook (`portal.registry`): the ingest tells which parcels one batch delivered."""
+    return create_jobs_for_delivered([shipment_id for shipment_id, _at in deliveries], now=now)
+
+
 def create_jobs_for_delivered(shipment_ids, *, now) -> int:
     """Open a job for every product needing installation in the given parcels that are delivered,
     unless one exists. Set-based: a fixed number of queries per chunk of parcels. Returns the count.

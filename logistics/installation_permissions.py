@@ -53,7 +53,7 @@ def register():
         InstallationJob,
         InstallationTicketLink,
     )
-    from portal.context_processors import NAVIGATION
+    from portal import registry
 
     def by_job(prefix):
         def rule(queryset, user, action):
@@ -67,6 +67,10 @@ def register():
     scope_rule(InstallationAlert)(by_job("job__"))
     scope_rule(InstallationTicketLink)(by_job("job__"))
 
-    entry = (_("Installation jobs"), "logistics:installation_list", "logistics.installationjob")
-    if entry[1] not in {item[1] for item in NAVIGATION}:
-        NAVIGATION.append(entry)
+    from logistics.installation import open_jobs_on_delivery
+    from logistics.templatetags.installation_tags import ticket_installation
+
+    registry.register_ticket_panel(ticket_installation)
+    registry.register_delivery_hook(open_jobs_on_delivery)
+    registry.register_nav("logistics:installation_list", _("Installation jobs"), "logistics.installationjob",
+                          order=60)

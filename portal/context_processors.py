@@ -1,16 +1,9 @@
 """Role-aware navigation and the unread count shown in the header."""
 
 from django.urls import NoReverseMatch, reverse
-from django.utils.translation import gettext_lazy as _
 
+from portal import registry
 from portal.models import Notification
-
-# (label, URL name, "app_label.model" the user must be allowed to view, or None).
-# Each app appends its pages here from its AppConfig.ready().
-NAVIGATION = [
-    (_("Home"), "home", None),
-    (_("Inbox"), "inbox", "portal.notification"),
-]
 
 
 def navigation(request):
@@ -18,16 +11,16 @@ def navigation(request):
     if not (user and user.is_authenticated):
         return {}
     items = []
-    for label, url_name, model_label in NAVIGATION:
-        if model_label:
-            app_label, model_name = model_label.split(".")
+    for entry in registry.navigation():
+        if entry.model:
+            app_label, model_name = entry.model.split(".")
             if not user.has_perm(f"{app_label}.view_{model_name}"):
                 continue
         try:
-            url = reverse(url_name)
+            url = reverse(entry.key)
         except NoReverseMatch:
             continue
-        items.append({"label": label, "url": url, "active": request.path == url})
+        items.append({"label": entry.label, "url": url, "active": request.path == url})
     return {
         "nav_items": items,
         "unread_count": Notification.objects.unread_inbox(user).count(),

@@ -10,6 +10,7 @@ from django.views.generic import TemplateView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
+from portal import registry
 from portal.filtersets import NotificationFilterSet
 from portal.models import Membership, Notification, Store, Team
 from portal.notifications import mark_read
@@ -47,11 +48,6 @@ class RestrictedListView(RestrictedViewMixin, SingleTableMixin, FilterView):
         return context
 
 
-# Home page widgets: callables (request) -> {"template": ..., "data": ...} or None (not for this
-# user). Apps append theirs from AppConfig.ready().
-HOME_WIDGETS = []
-
-
 class HomeView(LoginRequiredMixin, TemplateView):
     template_name = "portal/home.html"
 
@@ -63,7 +59,7 @@ class HomeView(LoginRequiredMixin, TemplateView):
         )
         context["teams"] = restrict(Team.objects.all(), user, "view").select_related("parent")
         context["stores"] = restrict(Store.objects.all(), user, "view")
-        context["home_widgets"] = [w for w in (widget(self.request) for widget in HOME_WIDGETS) if w]
+        context["home_widgets"] = [w for w in (widget(self.request) for widget in registry.home_widgets()) if w]
         return context
 
 

@@ -11,11 +11,9 @@ class TicketsConfig(AppConfig):
         from tickets.permissions import register
 
         register()
-        from portal.context_processors import NAVIGATION
-        from tickets import escalation_permissions  # escalation scope rules and navigation
+        from tickets import escalation_permissions  # escalation scope rules
+        from tickets.navigation import register as register_navigation  # pages, home metrics widget
 
         escalation_permissions.register()
-        NAVIGATION.append((_("Escalations"), "tickets:escalation_list", "tickets.escalation"))
-        from tickets.navigation import register as register_navigation  # queue pages, home metrics widget
 
         register_navigation()

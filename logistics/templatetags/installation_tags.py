@@ -1,13 +1,10 @@
-"""`{% ticket_installation ticket %}`: on the ticket page, the linked installation job's live node
-stepper, or the one-click "Transfer to installation" button."""
+"""The ticket page's installation panel (registered in `portal.registry`): the linked installation
+job's live node stepper, or the one-click "Transfer to installation" button."""
 
-from django import template
-
-register = template.Library()
+from django.template.loader import render_to_string
 
 
-@register.inclusion_tag("logistics/installation_ticket_panel.html", takes_context=True)
-def ticket_installation(context, ticket):
+def ticket_installation(context, ticket) -> str:
     from logistics.installation import stepper
     from logistics.installation_models import InstallationEvent, InstallationJob, InstallationTicketLink
     from portal.permissions import can, restrict
@@ -22,4 +19,4 @@ def ticket_installation(context, ticket):
         result["stepper"] = stepper(job, list(events))
     else:
         result["can_transfer"] = ticket.is_open and can(user, ticket, "transfer")
-    return result
+    return render_to_string("logistics/installation_ticket_panel.html", result, request=request)

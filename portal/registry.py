@@ -1,0 +1,83 @@
+"""The one place where an app plugs into pages and events owned by another app.
+
+Imports run one way (`portal` <- `tickets` <- `logistics` <- `installation` <- ...): a lower app
+never imports a higher one. When a higher app adds something to a lower app's page, or reacts to
+its events, it registers a callable here from its `AppConfig.ready()`, and the lower app asks the
+registry. Registration is idempotent (keyed), touches no database and imports no views.
+
+Kinds of entries:
+- navigation entries (header links, shown to users who may view the model);
+- home widgets: `widget(request) -> {"template": ..., "data": ...} | None`;
+- ticket-page panels: `panel(context, ticket) -> str (HTML) | ""`, rendered in registration order;
+- delivery hooks: `hook(deliveries, *, now)` where `deliveries` is a list of
+  `(shipment_id, delivered_at)` pairs newly delivered in one ingest batch. The ingest calls every
+  hook once per batch inside its transaction; hooks must be set-based and replay-safe (a parcel
+  may be reported delivered again).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils.functional import Promise
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    key: str  # the URL name; also the entry's identity
+    label: str | Promise
+    model: str | None  # "app_label.model": shown only to users who may view it
+    order: int  # smaller first; the portal's own entries are 0-9
+
+
+_NAVIGATION: dict[str, NavEntry] = {}
+_HOME_WIDGETS: dict[str, Callable] = {}
+_TICKET_PANELS: dict[str, Callable] = {}
+_DELIVERY_HOOKS: dict[str, Callable] = {}
+
+
+def _key(func: Callable) -> str:
+    return f"{func.__module__}.{func.__qualname__}"
+
+
+def register_nav(url_name: str, label, model: str | None = None, *, order: int = 100) -> None:
+    """A header link to `url_name` for users who may view `model` ("app_label.model")."""
+    _NAVIGATION[url_name] = NavEntry(url_name, label, model, order)
+
+
+def navigation() -> list[NavEntry]:
+    return sorted(_NAVIGATION.values(), key=lambda entry: entry.order)
+
+
+def register_home_widget(func: Callable) -> Callable:
+    """`func(request)` returns `{"template", "data"}` for the home page, or None for this user."""
+    _HOME_WIDGETS[_key(func)] = func
+    return func
+
+
+def home_widgets() -> list[Callable]:
+    return list(_HOME_WIDGETS.values())
+
+
+def register_ticket_panel(func: Callable) -> Callable:
+    """`func(context, ticket)` returns the HTML of a panel on the ticket page ("" for none)."""
+    _TICKET_PANELS[_key(func)] = func
+    return func
+
+
+def ticket_panels() -> list[Callable]:
+    return list(_TICKET_PANELS.values())
+
+
+def register_delivery_hook(func: Callable) -> Callable:
+    """`func(deliveries, *, now)` with `deliveries` a list of `(shipment_id, delivered_at)`."""
+    _DELIVERY_HOOKS[_key(func)] = func
+    return func
+
+
+def run_delivery_hooks(deliveries: list[tuple[int, datetime]], *, now: datetime) -> None:
+    """Tell every registered app which parcels one ingest batch marked delivered (once per batch)."""
+    if not deliveries:
+        return
+    for hook in _DELIVERY_HOOKS.values():
+        hook(deliveries, now=now)
