@@ -417,7 +417,6 @@ def transfer_to_installation(ticket, *, actor, now) -> InstallationJob:
     job of its order, and record both on the ticket's timeline. Repeating it changes nothing."""
     from logistics.models import Shipment
     from tickets import services as ticket_services
-    from tickets.models import TimelineEntry
 
     with transaction.atomic():
         if not ticket.is_open:
@@ -450,8 +449,8 @@ def transfer_to_installation(ticket, *, actor, now) -> InstallationJob:
         _link, linked = InstallationTicketLink.objects.get_or_create(
             job=job, ticket_id=ticket.pk, defaults={"linked_at": now, "linked_by": actor})
         if linked:
-            TimelineEntry.objects.create(
-                ticket=ticket, kind=TimelineEntry.Kind.LINK, actor=actor, at=now,
+            ticket_services.record_link(
+                ticket, actor=actor, now=now,
                 body=_("Installation job #%(id)s (%(node)s)") % {"id": job.pk, "node": job.get_node_display()},
                 data={"installation_job": job.pk},
             )

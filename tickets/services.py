@@ -66,6 +66,12 @@ def _entry(ticket, kind, *, actor, now, body="", visibility=INTERNAL, data=None,
     )
 
 
+def record_link(ticket, *, actor, now, body, data) -> TimelineEntry:
+    """Note on the ticket's timeline that another app linked something to it (an installation job,
+    a refund request...). The one way for other apps to write a ticket's timeline."""
+    return _entry(ticket, TimelineEntry.Kind.LINK, actor=actor, now=now, body=body, data=data)
+
+
 def _save(ticket, now):
     ticket.updated_at = now
     ticket.full_clean(
