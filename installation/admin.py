@@ -3,7 +3,7 @@ worked through the pages and the API (every node move goes through the state mac
 
 from django.contrib import admin
 
-from logistics.installation_models import (
+from installation.models import (
     InstallationAlert,
     InstallationEvent,
     InstallationJob,

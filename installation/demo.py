@@ -1,14 +1,17 @@
 """Installation demo data: the drying-rack store's products need installing; two installation
 partners (the marketplace's service with an API user, and the brand's own crew); jobs in various
-nodes, one of them for the sample report's delivered parcel; then the SLA scan. Idempotent."""
+nodes, one of them for the sample report's delivered parcel; then the SLA scan. Idempotent.
+
+Runs after the logistics demo (`load_demo` command's DEMO_APPS order), whose sample report delivers
+that parcel."""
 
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from logistics.installation import create_job, record_event, scan_installations
-from logistics.installation_models import InstallationJob, InstallationPartner, Product
+from installation.models import InstallationJob, InstallationPartner, Product
+from installation.services import create_job, record_event, scan_installations
 from logistics.models import Shipment
 from portal.models import Store, Team
 from portal.roles import Role

@@ -4,14 +4,13 @@ import django_filters
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from installation.models import InstallationJob, InstallationNode, InstallationPartner
+from installation.permissions import is_partner_user, partner_ids
 from logistics.filtersets import user_stores
-from logistics.installation_models import InstallationJob, InstallationNode, InstallationPartner
 
 
 def user_partners(request):
     """Partners of the jobs the user may see (a partner's own user sees only its own)."""
-    from logistics.installation_permissions import is_partner_user, partner_ids
-
     if request is None:
         return InstallationPartner.objects.none()
     if is_partner_user(request.user):

@@ -17,7 +17,7 @@ from statistics import median
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from logistics.installation_models import InstallationEvent, InstallationNode
+from installation.models import InstallationEvent, InstallationNode
 
 
 def installation_metrics(jobs, *, date_from, date_to) -> dict:

@@ -2,8 +2,12 @@
 
 A job moves through nodes (requested → scheduled → dispatched → on site → completed, or failed /
 rescheduled / cancelled); every move is an `InstallationEvent` with its time, actor and note, written
-by logistics/installation.py, which also holds the state machine (`TRANSITIONS`). SLA alerts
+by installation/services.py, which also holds the state machine (`TRANSITIONS`). SLA alerts
 (`InstallationAlert`) are opened and closed by the set-based scan in the same module.
+
+These models lived in the logistics app until migration installation 0001 moved them here (state
+only, tables renamed); their constraint and index names keep the `logistics_` prefix they were
+created with.
 """
 
 from django.conf import settings
@@ -245,8 +249,8 @@ class InstallationAlert(models.Model):
 
 
 class InstallationTicketLink(models.Model):
-    """A ticket about a job (tickets.Ticket id kept as a plain id, like logistics alerts, so the
-    logistics app does not depend on the tickets app's migrations)."""
+    """A ticket about a job (the tickets.Ticket id kept as a plain id, as when this model lived in
+    the logistics app, which must not depend on the tickets app's migrations)."""
 
     job = models.ForeignKey(InstallationJob, on_delete=models.CASCADE, related_name="ticket_links",
                             verbose_name=_("installation job"))

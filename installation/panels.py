@@ -1,12 +1,12 @@
-"""The ticket page's installation panel (registered in `portal.registry`): the linked installation
-job's live node stepper, or the one-click "Transfer to installation" button."""
+"""The ticket page's installation panel (registered in `portal.registry` by InstallationConfig):
+the linked installation job's live node stepper, or the one-click "Transfer to installation" button."""
 
 from django.template.loader import render_to_string
 
 
 def ticket_installation(context, ticket) -> str:
-    from logistics.installation import stepper
-    from logistics.installation_models import InstallationEvent, InstallationJob, InstallationTicketLink
+    from installation.models import InstallationEvent, InstallationJob, InstallationTicketLink
+    from installation.services import stepper
     from portal.permissions import can, restrict
 
     request = context["request"]
@@ -19,4 +19,4 @@ def ticket_installation(context, ticket) -> str:
         result["stepper"] = stepper(job, list(events))
     else:
         result["can_transfer"] = ticket.is_open and can(user, ticket, "transfer")
-    return render_to_string("logistics/installation_ticket_panel.html", result, request=request)
+    return render_to_string("installation/job_ticket_panel.html", result, request=request)

@@ -1,4 +1,4 @@
-"""Installation scope rules, registered from LogisticsConfig.ready().
+"""Installation scope rules, registered from InstallationConfig.ready().
 
 - org-wide roles: every job;
 - installation partners' API users (integration role linked to an `InstallationPartner`): only the
@@ -18,7 +18,7 @@ def partner_ids(user) -> set[int]:
     """The installation partners whose API user this is (cached on the user object)."""
     cached = getattr(user, "_installation_partner_ids", None)
     if cached is None:
-        from logistics.installation_models import InstallationPartner
+        from installation.models import InstallationPartner
 
         cached = set(InstallationPartner.users.through.objects.filter(user_id=user.pk)
                      .values_list("installationpartner_id", flat=True))
@@ -41,19 +41,16 @@ def job_condition(user, prefix="") -> Q | None:
 
 def can_see_customer(user) -> bool:
     """Customer phone and address are PII: unmasked for the roles that arrange the visit."""
-    return user.has_perm("logistics.view_customer_installationjob")
+    return user.has_perm("installation.view_customer_installationjob")
 
 
-def register():
-    from django.utils.translation import gettext_lazy as _
-
-    from logistics.installation_models import (
+def register_rules():
+    from installation.models import (
         InstallationAlert,
         InstallationEvent,
         InstallationJob,
         InstallationTicketLink,
     )
-    from portal import registry
 
     def by_job(prefix):
         def rule(queryset, user, action):
@@ -66,11 +63,3 @@ def register():
     scope_rule(InstallationEvent)(by_job("job__"))
     scope_rule(InstallationAlert)(by_job("job__"))
     scope_rule(InstallationTicketLink)(by_job("job__"))
-
-    from logistics.installation import open_jobs_on_delivery
-    from logistics.templatetags.installation_tags import ticket_installation
-
-    registry.register_ticket_panel(ticket_installation)
-    registry.register_delivery_hook(open_jobs_on_delivery)
-    registry.register_nav("logistics:installation_list", _("Installation jobs"), "logistics.installationjob",
-                          order=60)

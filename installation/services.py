@@ -30,7 +30,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from logistics.installation_models import (
+from installation.models import (
     InstallationAlert,
     InstallationAlertKind,
     InstallationEvent,
@@ -362,7 +362,7 @@ def _notify_coordinators(*, now, token) -> int:
             stores.add(store_id)
     users = get_user_model().objects.filter(is_active=True).in_bulk(list(recipients))
     kinds = dict(InstallationAlertKind.choices)
-    link = reverse("logistics:installation_list") + "?overdue=true"
+    link = reverse("installation:job_list") + "?overdue=true"
     sent = 0
     for user_id, stores in sorted(recipients.items()):
         if user_id not in users:

@@ -1,9 +1,8 @@
 """Installation pages: the job list, the job page (node stepper, events, photos, linked tickets and
 parcel, the form to record the next node), the stepper's JSON for live polling, and the one-click
-transfer of a ticket to installation. Thin: writes go through logistics/installation.py."""
+transfer of a ticket to installation. Thin: writes go through installation/services.py; the table
+is in installation/tables.py, the forms in installation/forms.py."""
 
-import django_tables2 as tables
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,56 +10,21 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import DetailView
 
-from logistics.installation import allowed_next, create_job, record_event, stepper, transfer_to_installation
-from logistics.installation_filtersets import InstallationJobFilterSet
-from logistics.installation_models import (
-    InstallationAlert,
-    InstallationEvent,
-    InstallationJob,
-    InstallationNode,
-    InstallationPartner,
-    Product,
-)
-from logistics.installation_permissions import can_see_customer
+from installation.filtersets import InstallationJobFilterSet
+from installation.forms import InstallationEventForm, InstallationJobForm
+from installation.models import InstallationAlert, InstallationEvent, InstallationJob, InstallationNode
+from installation.permissions import can_see_customer
+from installation.services import create_job, record_event, stepper, transfer_to_installation
+from installation.tables import InstallationJobTable
 from logistics.models import Shipment
 from logistics.permissions import mask_name, mask_phone
-from portal.models import Store
 from portal.permissions import has_action, restrict
 from portal.views import RestrictedListView, RestrictedViewMixin
-
-NODE_CLASS = {"completed": "ok", "failed": "bad", "cancelled": "muted", "rescheduled": "warn"}
-
-
-class InstallationJobTable(tables.Table):
-    id = tables.Column(verbose_name="#", linkify=("logistics:installation", {"pk": tables.A("pk")}))
-    store = tables.Column(accessor="store__name", verbose_name=gettext_lazy("store"))
-    order_number = tables.Column(verbose_name=gettext_lazy("order number"))
-    product = tables.Column(accessor="product__sku", verbose_name=gettext_lazy("product"))
-    partner = tables.Column(accessor="partner__name", verbose_name=gettext_lazy("partner"))
-    node = tables.Column(verbose_name=gettext_lazy("node"))
-    appointment_start = tables.DateTimeColumn(verbose_name=gettext_lazy("appointment"), format="Y-m-d H:i")
-    technician_name = tables.Column(verbose_name=gettext_lazy("technician"))
-    requested_at = tables.DateTimeColumn(verbose_name=gettext_lazy("requested at"), format="Y-m-d H:i")
-
-    class Meta:
-        model = InstallationJob
-        fields = ["id", "store", "order_number", "product", "partner", "node", "appointment_start",
-                  "technician_name", "requested_at"]
-        default_columns = fields
-        attrs = {"class": "table", "data-testid": "installation-table"}
-
-    def render_node(self, record, value):
-        return node_badge(record.node, value)
-
-
-def node_badge(node, label):
-    return format_html('<span class="status {}" data-node="{}">{}</span>', NODE_CLASS.get(node, ""), node, label)
 
 
 class InstallationJobListView(RestrictedListView):
@@ -68,7 +32,7 @@ class InstallationJobListView(RestrictedListView):
     table_class = InstallationJobTable
     filterset_class = InstallationJobFilterSet
     title = gettext_lazy("Installation jobs")
-    template_name = "logistics/installation_list.html"
+    template_name = "installation/job_list.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -77,36 +41,6 @@ class InstallationJobListView(RestrictedListView):
 
     def get_queryset(self):
         return super().get_queryset().select_related("store", "product", "partner").order_by("-requested_at", "-id")
-
-
-class MultiURLField(forms.CharField):
-    widget = forms.Textarea(attrs={"rows": 2})
-
-    def to_python(self, value):
-        return [line.strip() for line in (value or "").splitlines() if line.strip()]
-
-
-class InstallationEventForm(forms.Form):
-    """The next node of a job, with the details that node needs."""
-
-    node = forms.ChoiceField(label=gettext_lazy("Next node"))
-    time = forms.DateTimeField(label=gettext_lazy("Time (empty: now)"), required=False,
-                               widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    appointment_start = forms.DateTimeField(label=gettext_lazy("Appointment from"), required=False,
-                                            widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    appointment_end = forms.DateTimeField(label=gettext_lazy("Appointment until"), required=False,
-                                          widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    technician = forms.CharField(label=gettext_lazy("Technician"), max_length=100, required=False)
-    technician_phone = forms.CharField(label=gettext_lazy("Technician phone"), max_length=30, required=False)
-    photos = MultiURLField(label=gettext_lazy("Photo URLs (one per line)"), required=False)
-    customer_confirmed = forms.BooleanField(label=gettext_lazy("Customer confirmed"), required=False)
-    reason = forms.CharField(label=gettext_lazy("Reason (failed, cancelled)"), max_length=300, required=False)
-    note = forms.CharField(label=gettext_lazy("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-
-    def __init__(self, *args, job, **kwargs):
-        super().__init__(*args, **kwargs)
-        labels = dict(InstallationNode.choices)
-        self.fields["node"].choices = [(node, labels[node]) for node in allowed_next(job.node)]
 
 
 def customer_for(user, job) -> dict:
@@ -118,7 +52,7 @@ def customer_for(user, job) -> dict:
 
 class InstallationJobDetailView(RestrictedViewMixin, DetailView):
     model = InstallationJob
-    template_name = "logistics/installation_detail.html"
+    template_name = "installation/job_detail.html"
     context_object_name = "job"
 
     def get_queryset(self):
@@ -171,7 +105,7 @@ class InstallationEventView(LoginRequiredMixin, View):
                     form.add_error(target if target in form.fields else None, errors)
             else:
                 messages.success(request, _("Recorded: %(node)s.") % {"node": dict(InstallationNode.choices)[data["node"]]})
-                return redirect("logistics:installation", pk=job.pk)
+                return redirect("installation:job", pk=job.pk)
         view = InstallationJobDetailView(request=request, kwargs={"pk": pk}, args=())
         view.object = InstallationJob.objects.select_related("store", "product", "partner", "shipment").get(pk=pk)
         return render(request, view.template_name, view.get_context_data(bound=form, object=view.object), status=400)
@@ -188,7 +122,7 @@ class InstallationStatusView(RestrictedViewMixin, View):
             raise Http404
         events = InstallationEvent.objects.filter(job=job).select_related("actor", "partner").order_by("at", "id")
         data = stepper(job, list(events))
-        data["url"] = reverse("logistics:installation", args=[job.pk])
+        data["url"] = reverse("installation:job", args=[job.pk])
         return JsonResponse(data)
 
 
@@ -214,31 +148,10 @@ class TransferToInstallationView(LoginRequiredMixin, View):
         return redirect(reverse("tickets:ticket", args=[ticket.pk]) + "#installation")
 
 
-class InstallationJobForm(forms.Form):
-    """A job opened by hand (e.g. a customer asks for installation of a product bought elsewhere)."""
-
-    store = forms.ModelChoiceField(queryset=None, label=gettext_lazy("Store"))
-    product = forms.ModelChoiceField(queryset=None, label=gettext_lazy("Product"), required=False)
-    order_number = forms.CharField(label=gettext_lazy("Order number"), max_length=64, required=False)
-    customer_name = forms.CharField(label=gettext_lazy("Customer"), max_length=100, required=False)
-    customer_phone = forms.CharField(label=gettext_lazy("Customer phone"), max_length=30, required=False)
-    address = forms.CharField(label=gettext_lazy("Address"), max_length=300, required=False)
-    partner = forms.ModelChoiceField(queryset=InstallationPartner.objects.filter(is_active=True),
-                                     label=gettext_lazy("Installation partner (empty: the store's default)"),
-                                     required=False)
-    note = forms.CharField(label=gettext_lazy("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        stores = restrict(Store.objects.all(), user, "view")
-        self.fields["store"].queryset = stores
-        self.fields["product"].queryset = Product.objects.filter(store__in=stores, needs_installation=True)
-
-
 class InstallationJobCreateView(RestrictedViewMixin, View):
     model = InstallationJob
     permission_action = "add"
-    template_name = "logistics/installation_form.html"
+    template_name = "installation/job_form.html"
 
     def get(self, request):
         return render(request, self.template_name, {"form": InstallationJobForm(user=request.user),
@@ -255,5 +168,5 @@ class InstallationJobCreateView(RestrictedViewMixin, View):
                     form.add_error(field if field in form.fields else None, errors)
             else:
                 messages.success(request, _("Installation job #%(id)s opened.") % {"id": job.pk})
-                return redirect("logistics:installation", pk=job.pk)
+                return redirect("installation:job", pk=job.pk)
         return render(request, self.template_name, {"form": form, "title": _("New installation job")}, status=400)

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from logistics.installation import scan_installations
+from installation.services import scan_installations
 from portal.commands import NOW_HELP, parse_now
 
 
