@@ -17,6 +17,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("inbox/", views.InboxView.as_view(), name="inbox"),
     path("inbox/read/", views.InboxReadView.as_view(), name="inbox_read"),
+    # The installation models' admin pages from before they left the logistics app: permanent redirects.
+    path("admin/logistics/", include("installation.admin_urls")),
     path("admin/", admin.site.urls),
     path("tickets/", include("tickets.urls")),
     path("logistics/", include("logistics.urls")),
