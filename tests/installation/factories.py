@@ -3,8 +3,8 @@
 import itertools
 from datetime import timedelta
 
-from logistics.installation import create_job, record_event
-from logistics.installation_models import InstallationPartner, Product
+from installation.models import InstallationPartner, Product
+from installation.services import create_job, record_event
 from portal.models import Team
 from portal.roles import Role
 from tests.factories import make_team, make_user

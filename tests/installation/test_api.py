@@ -6,10 +6,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from logistics.installation_models import InstallationEvent, InstallationJob
+from installation.models import InstallationEvent, InstallationJob
 from portal.roles import Role
 from tests.factories import make_user
-from tests.logistics.installation_factories import (
+from tests.installation.factories import (
     NOW,
     make_installation_coordinator,
     make_job,

@@ -12,8 +12,8 @@ from tests.browser import log_in, page  # noqa: F401  (fixture)
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_agent_transfers_a_ticket_to_installation_and_the_coordinator_follows_the_job(page):  # noqa: F811
-    from logistics.installation import record_event
-    from logistics.installation_models import InstallationJob
+    from installation.models import InstallationJob
+    from installation.services import record_event
     from portal.demo import load_portal_demo
     from tickets.demo import load_demo
     from tickets.models import Ticket, TimelineEntry

@@ -1,11 +1,14 @@
 """The installation demo: products, partners, jobs in various nodes, SLA alerts; idempotent."""
 
-from logistics.demo import load_demo
-from logistics.installation_models import InstallationAlert, InstallationJob, InstallationPartner, Product
+from installation.demo import load_demo
+from installation.models import InstallationAlert, InstallationJob, InstallationPartner, Product
 from tests.logistics.factories import REPORT_TIME
 
 
 def test_the_demo_shows_jobs_in_various_nodes_and_is_idempotent(demo, client):
+    from logistics.demo import load_demo as load_logistics_demo
+
+    load_logistics_demo(now=REPORT_TIME)  # delivers the sample report's parcel
     load_demo(now=REPORT_TIME)
     load_demo(now=REPORT_TIME)
     assert InstallationPartner.objects.count() == 2

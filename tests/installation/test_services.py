@@ -6,11 +6,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
-from logistics.installation import TRANSITIONS, create_jobs_for_delivered, record_event, scan_installations
-from logistics.installation_models import InstallationAlert, InstallationEvent, InstallationJob
+from installation.models import InstallationAlert, InstallationEvent, InstallationJob
+from installation.services import TRANSITIONS, create_jobs_for_delivered, record_event, scan_installations
 from portal.models import Notification
-from tests.logistics.factories import event, ingest
-from tests.logistics.installation_factories import (
+from tests.installation.factories import (
     DETAILS,
     NOW,
     WINDOW,
@@ -19,6 +18,7 @@ from tests.logistics.installation_factories import (
     make_partner,
     make_product,
 )
+from tests.logistics.factories import event, ingest
 
 pytestmark = pytest.mark.django_db
 
@@ -224,7 +224,7 @@ def test_the_scan_is_a_django_q_schedule(db):
     from portal.schedules import declared_schedules
 
     spec = next(s for s in declared_schedules() if s.name == "logistics.scan_installations")
-    assert spec.func == "logistics.tasks.scan_installations" and spec.minutes == 10
-    from logistics.tasks import scan_installations as task
+    assert spec.func == "installation.tasks.scan_installations" and spec.minutes == 10
+    from installation.tasks import scan_installations as task
 
     assert task() == {"opened": 0, "closed": 0, "notified": 0}

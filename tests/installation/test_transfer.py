@@ -6,10 +6,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from logistics.installation import record_event, transfer_to_installation
-from logistics.installation_models import InstallationJob, InstallationTicketLink
+from installation.models import InstallationJob, InstallationTicketLink
+from installation.services import record_event, transfer_to_installation
 from logistics.models import Shipment
-from tests.logistics.installation_factories import make_job, make_partner, make_product
+from tests.installation.factories import make_job, make_partner, make_product
 
 pytestmark = pytest.mark.django_db
 
