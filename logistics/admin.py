@@ -113,4 +113,3 @@ class AlertAdmin(RestrictedAdmin):
 
     def has_add_permission(self, request):
         return False
-from logistics.installation_admin import *  # noqa: E402,F401,F403

@@ -12,9 +12,6 @@ class LogisticsConfig(AppConfig):
         from portal import registry
 
         register_rules()
-        from logistics.installation_permissions import register as register_installation
-
-        register_installation()
         registry.register_nav("logistics:shipment_list", _("Shipments"), "logistics.shipment", order=50)
         registry.register_nav("logistics:alert_list", _("Logistics alerts"), "logistics.alert", order=51)
         registry.register_nav("logistics:import_list", _("Tracking imports"), "logistics.trackingimport", order=52)

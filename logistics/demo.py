@@ -70,4 +70,3 @@ def load_demo(*, now):
     ]
     Ingestor(carrier, now=now, actor=coordinator, store=bike).ingest(list(enumerate(rows)))
     scan_logistics(now=now)
-    __import__("logistics.installation_demo", fromlist=["load_demo"]).load_demo(now=now)  # installation demo

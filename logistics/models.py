@@ -566,4 +566,3 @@ class Compensation(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.amount} CNY ({self.get_status_display()})"
-from logistics.installation_models import *  # noqa: E402,F401,F403

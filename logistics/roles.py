@@ -40,21 +40,3 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
        "logistics.view_consignee_shipment", "logistics.work_alert", "logistics.approve_alert",
        "logistics.change_alert"],
 }
-
-# Installation tracking (logistics/installation*.py): coordinators run the jobs; customer service sees
-# the jobs of its stores (the stepper on a ticket); partners' API users post events for their jobs.
-_INSTALL_VIEW = ["logistics.view_installationjob", "logistics.view_installationevent",
-                 "logistics.view_installationalert", "logistics.view_installationticketlink",
-                 "logistics.view_product", "logistics.view_installationpartner"]
-_INSTALL_WORK = _INSTALL_VIEW + ["logistics.add_installationjob", "logistics.change_installationjob",
-                                 "logistics.progress_installationjob", "logistics.view_customer_installationjob"]
-for _role, _perms in {
-    Role.AGENT: _INSTALL_VIEW, Role.TEAM_LEAD: _INSTALL_VIEW, Role.MANAGER: _INSTALL_VIEW,
-    Role.DIRECTOR: _INSTALL_VIEW + ["logistics.view_customer_installationjob"], Role.EXECUTIVE: _INSTALL_VIEW,
-    Role.LOGISTICS_COORDINATOR: _INSTALL_VIEW, Role.INSTALLATION_COORDINATOR: _INSTALL_WORK,
-    Role.INTEGRATION: ["logistics.view_installationjob", "logistics.progress_installationjob",
-                       "logistics.view_customer_installationjob"],
-    Role.ADMIN: _INSTALL_WORK + [f"logistics.{verb}_{model}" for model in ("product", "installationpartner")
-                                 for verb in ("add", "change", "delete")],
-}.items():
-    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS.get(_role, []) + _perms

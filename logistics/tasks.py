@@ -6,7 +6,6 @@ from portal.schedules import ScheduleSpec
 
 SCHEDULES = [
     ScheduleSpec(name="logistics.scan_logistics", func="logistics.tasks.scan_logistics", minutes=10),
-    ScheduleSpec(name="logistics.scan_installations", func="logistics.tasks.scan_installations", minutes=10),
 ]
 
 
@@ -21,8 +20,3 @@ def run_import(import_id):
 
     return run(import_id, now=timezone.now(), clock=timezone.now).status
 
-
-def scan_installations():
-    from logistics.installation import scan_installations as scan
-
-    return scan(now=timezone.now())

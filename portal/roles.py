@@ -58,7 +58,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 
 
 # The apps that contribute a `roles.py` with a ROLE_PERMISSIONS dict of their own codenames.
-ROLE_APPS = ["tickets", "logistics", "training"]
+ROLE_APPS = ["tickets", "logistics", "installation", "training"]
 
 
 def role_matrix() -> dict[str, set[str]]:

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "portal.apps.PortalConfig",
     "tickets.apps.TicketsConfig",
     "logistics.apps.LogisticsConfig",
+    "installation.apps.InstallationConfig",
     "training.apps.TrainingConfig",
 ]
 
@@ -240,7 +241,7 @@ SPECTACULAR_SETTINGS = {
         "TrackingImportStatusEnum": "logistics.models.TrackingImport.Status",
         "AlertStatusEnum": "logistics.models.Alert.Status",
         "CompensationStatusEnum": "logistics.models.Compensation.Status",
-        "InstallationAlertStatusEnum": "logistics.installation_models.InstallationAlert.Status",
+        "InstallationAlertStatusEnum": "installation.models.InstallationAlert.Status",
     },
 }
 

@@ -147,21 +147,6 @@ class TicketViewSet(RestrictedModelViewSet):
             return Response({"id": ticket.pk, "queue": ticket.queue_id, "status": ticket.status})
         return self._detail(ticket)
 
-    @extend_schema(request=None, responses=s.TicketDetailSerializer)
-    @action(detail=True, methods=["post"], permission_action="transfer")
-    def transfer_to_installation(self, request, pk=None):
-        """One click: to the installation team's queue, with the order's installation job created or linked."""
-        from logistics.installation import transfer_to_installation
-
-        ticket = self.get_object()
-        job = transfer_to_installation(ticket, actor=request.user, now=self.now)
-        if not restrict(Ticket.objects.filter(pk=ticket.pk), request.user, "view").exists():
-            return Response({"id": ticket.pk, "queue": ticket.queue_id, "status": ticket.status,
-                             "installation_job": job.pk})
-        response = self._detail(ticket)
-        response.data["installation_job"] = job.pk
-        return response
-
     @extend_schema(request=s.ResolveSerializer, responses=s.TicketDetailSerializer)
     @action(detail=True, methods=["post"], permission_action="resolve")
     def resolve(self, request, pk=None):

@@ -1,0 +1,172 @@
+"""Installation pages: the job list, the job page (node stepper, events, photos, linked tickets and
+parcel, the form to record the next node), the stepper's JSON for live polling, and the one-click
+transfer of a ticket to installation. Thin: writes go through installation/services.py; the table
+is in installation/tables.py, the forms in installation/forms.py."""
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+from django.views.generic import DetailView
+
+from installation.filtersets import InstallationJobFilterSet
+from installation.forms import InstallationEventForm, InstallationJobForm
+from installation.models import InstallationAlert, InstallationEvent, InstallationJob, InstallationNode
+from installation.permissions import can_see_customer
+from installation.services import create_job, record_event, stepper, transfer_to_installation
+from installation.tables import InstallationJobTable
+from logistics.models import Shipment
+from logistics.permissions import mask_name, mask_phone
+from portal.permissions import has_action, restrict
+from portal.views import RestrictedListView, RestrictedViewMixin
+
+
+class InstallationJobListView(RestrictedListView):
+    model = InstallationJob
+    table_class = InstallationJobTable
+    filterset_class = InstallationJobFilterSet
+    title = gettext_lazy("Installation jobs")
+    template_name = "installation/job_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["can_add"] = has_action(self.request.user, InstallationJob, "add")
+        return context
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("store", "product", "partner").order_by("-requested_at", "-id")
+
+
+def customer_for(user, job) -> dict:
+    if can_see_customer(user):
+        return {"name": job.customer_name, "phone": job.customer_phone, "address": job.address}
+    return {"name": mask_name(job.customer_name), "phone": mask_phone(job.customer_phone) if job.customer_phone else "",
+            "address": job.address[:6] + "****" if job.address else ""}
+
+
+class InstallationJobDetailView(RestrictedViewMixin, DetailView):
+    model = InstallationJob
+    template_name = "installation/job_detail.html"
+    context_object_name = "job"
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("store", "product", "partner", "shipment")
+
+    def get_context_data(self, bound=None, **kwargs):
+        from tickets.models import Ticket
+
+        context = super().get_context_data(**kwargs)
+        job, user = self.object, self.request.user
+        events = list(InstallationEvent.objects.filter(job=job).select_related("actor", "partner").order_by("at", "id"))
+        context["events"] = events
+        context["stepper"] = stepper(job, events)
+        context["photos"] = [url for event in events for url in event.photos]
+        context["customer"] = customer_for(user, job)
+        context["alerts"] = InstallationAlert.objects.filter(job=job).order_by("-opened_at")
+        ticket_ids = list(job.ticket_links.values_list("ticket_id", flat=True))
+        context["tickets"] = restrict(Ticket.objects.filter(pk__in=ticket_ids), user, "view").select_related("queue")
+        context["hidden_tickets"] = len(ticket_ids) - len(context["tickets"])
+        context["shipment"] = (restrict(Shipment.objects.filter(pk=job.shipment_id), user, "view").first()
+                               if job.shipment_id else None)
+        if job.is_open and has_action(user, InstallationJob, "progress"):
+            context["event_form"] = bound or InstallationEventForm(job=job)
+        context["title"] = _("Installation job #%(id)s") % {"id": job.pk}
+        return context
+
+
+class InstallationEventView(LoginRequiredMixin, View):
+    """POST the job's next node from its page."""
+
+    def post(self, request, pk):
+        job = restrict(InstallationJob.objects.all(), request.user, "progress").filter(pk=pk).first()
+        if job is None:
+            if has_action(request.user, InstallationJob, "progress"):
+                raise Http404
+            raise PermissionDenied(_("Your role does not allow this."))
+        form = InstallationEventForm(request.POST, job=job)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                record_event(
+                    job, node=data["node"], actor=request.user, now=timezone.now(), at=data["time"],
+                    note=data["note"], technician_name=data["technician"], technician_phone=data["technician_phone"],
+                    appointment_start=data["appointment_start"], appointment_end=data["appointment_end"],
+                    photos=data["photos"], reason=data["reason"], customer_confirmed=data["customer_confirmed"],
+                )
+            except ValidationError as error:
+                for field, errors in error.message_dict.items():
+                    target = {"time": "time", "technician": "technician"}.get(field, field)
+                    form.add_error(target if target in form.fields else None, errors)
+            else:
+                messages.success(request, _("Recorded: %(node)s.") % {"node": dict(InstallationNode.choices)[data["node"]]})
+                return redirect("installation:job", pk=job.pk)
+        view = InstallationJobDetailView(request=request, kwargs={"pk": pk}, args=())
+        view.object = InstallationJob.objects.select_related("store", "product", "partner", "shipment").get(pk=pk)
+        return render(request, view.template_name, view.get_context_data(bound=form, object=view.object), status=400)
+
+
+class InstallationStatusView(RestrictedViewMixin, View):
+    """The node stepper as JSON, polled by the ticket page and the job page."""
+
+    model = InstallationJob
+
+    def get(self, request, pk):
+        job = restrict(InstallationJob.objects.all(), request.user, "view").filter(pk=pk).first()
+        if job is None:
+            raise Http404
+        events = InstallationEvent.objects.filter(job=job).select_related("actor", "partner").order_by("at", "id")
+        data = stepper(job, list(events))
+        data["url"] = reverse("installation:job", args=[job.pk])
+        return JsonResponse(data)
+
+
+class TransferToInstallationView(LoginRequiredMixin, View):
+    """One click on the ticket page: the ticket goes to installation, the job is created or linked."""
+
+    def post(self, request, ticket_id):
+        from tickets.models import Ticket
+
+        ticket = restrict(Ticket.objects.all(), request.user, "transfer").filter(pk=ticket_id).first()
+        if ticket is None:
+            if has_action(request.user, Ticket, "transfer"):
+                raise Http404
+            raise PermissionDenied(_("Your role does not allow this."))
+        try:
+            job = transfer_to_installation(ticket, actor=request.user, now=timezone.now())
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Transferred to installation; job #%(id)s.") % {"id": job.pk})
+        if not restrict(Ticket.objects.filter(pk=ticket.pk), request.user, "view").exists():
+            return redirect("tickets:ticket_list")
+        return redirect(reverse("tickets:ticket", args=[ticket.pk]) + "#installation")
+
+
+class InstallationJobCreateView(RestrictedViewMixin, View):
+    model = InstallationJob
+    permission_action = "add"
+    template_name = "installation/job_form.html"
+
+    def get(self, request):
+        return render(request, self.template_name, {"form": InstallationJobForm(user=request.user),
+                                                    "title": _("New installation job")})
+
+    def post(self, request):
+        form = InstallationJobForm(request.POST, user=request.user)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                job = create_job(actor=request.user, now=timezone.now(), **data)
+            except ValidationError as error:
+                for field, errors in error.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                messages.success(request, _("Installation job #%(id)s opened.") % {"id": job.pk})
+                return redirect("installation:job", pk=job.pk)
+        return render(request, self.template_name, {"form": form, "title": _("New installation job")}, status=400)
