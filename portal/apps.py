@@ -4,10 +4,18 @@ from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
-def _after_migrate(sender, **kwargs):
+def _after_migrate(sender, using="default", **kwargs):
     """Bring role groups, django-q2 schedules and planner statistics up to date after every migrate."""
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+
     from portal.database import optimize
     from portal.roles import ensure_roles
+
+    # The portal's post_migrate runs before the other apps' (it is installed first): create every
+    # app's permissions now, so the role groups get all their grants on a brand-new database.
+    for app_config in apps.get_app_configs():
+        create_permissions(app_config, verbosity=0, using=using)
     from portal.schedules import sync_schedules
 
     ensure_roles()
