@@ -17,6 +17,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("inbox/", views.InboxView.as_view(), name="inbox"),
     path("inbox/read/", views.InboxReadView.as_view(), name="inbox_read"),
+    path("pii/reveal/", views.PiiRevealView.as_view(), name="pii_reveal"),
     path("admin/", admin.site.urls),
     path("tickets/", include("tickets.urls")),
     path("logistics/", include("logistics.urls")),
