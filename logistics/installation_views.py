@@ -27,9 +27,7 @@ from logistics.installation_models import (
     InstallationPartner,
     Product,
 )
-from logistics.installation_permissions import can_see_customer
 from logistics.models import Shipment
-from logistics.permissions import mask_name, mask_phone
 from portal.models import Store
 from portal.permissions import has_action, restrict
 from portal.views import RestrictedListView, RestrictedViewMixin
@@ -109,13 +107,6 @@ class InstallationEventForm(forms.Form):
         self.fields["node"].choices = [(node, labels[node]) for node in allowed_next(job.node)]
 
 
-def customer_for(user, job) -> dict:
-    if can_see_customer(user):
-        return {"name": job.customer_name, "phone": job.customer_phone, "address": job.address}
-    return {"name": mask_name(job.customer_name), "phone": mask_phone(job.customer_phone) if job.customer_phone else "",
-            "address": job.address[:6] + "****" if job.address else ""}
-
-
 class InstallationJobDetailView(RestrictedViewMixin, DetailView):
     model = InstallationJob
     template_name = "logistics/installation_detail.html"
@@ -133,7 +124,6 @@ class InstallationJobDetailView(RestrictedViewMixin, DetailView):
         context["events"] = events
         context["stepper"] = stepper(job, events)
         context["photos"] = [url for event in events for url in event.photos]
-        context["customer"] = customer_for(user, job)
         context["alerts"] = InstallationAlert.objects.filter(job=job).order_by("-opened_at")
         ticket_ids = list(job.ticket_links.values_list("ticket_id", flat=True))
         context["tickets"] = restrict(Ticket.objects.filter(pk__in=ticket_ids), user, "view").select_related("queue")
