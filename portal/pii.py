@@ -14,7 +14,7 @@ tag `{% pii obj "field" %}`, `static/portal/pii.js`) asks `reveal()`, which writ
 One exception, for integration clients: an API-only client (the integration role, e.g. an
 installation partner's system) has no person to press "show", so where the rule lets it see a
 field its payload carries the value, and every object so served is audited in one bulk insert per
-response (`payload_value()` + `flush_disclosures()`, called by the base viewset).
+response (`open_disclosures()`, `payload_value()`, `flush_disclosures()`: the base viewset).
 """
 
 import re
@@ -162,14 +162,21 @@ def serves_values(user) -> bool:
         Role.INTEGRATION in user_roles(user) and not is_org_wide(user))
 
 
+def open_disclosures(request) -> None:
+    """Let this API request serve values to an integration client (the base viewset calls it, and
+    `flush_disclosures` after the response). Anywhere else, payloads stay masked."""
+    request.__dict__["_pii_disclosures"] = {}
+
+
 def payload_value(request, obj, field: str) -> str:
     """The value of a PII field in an API payload: masked, unless the caller is an integration
-    client the rule lets see it; that disclosure is noted on the request for `flush_disclosures`."""
+    client the rule lets see it, in a view that audits it (`open_disclosures`); the disclosure is
+    noted on the request for `flush_disclosures`."""
     user = getattr(request, "user", None)
-    if serves_values(user) and may_see(user, obj):
+    pending = request.__dict__.get("_pii_disclosures") if request is not None else None
+    if pending is not None and serves_values(user) and may_see(user, obj):
         value = getattr(obj, field)
         if value:
-            pending = request.__dict__.setdefault("_pii_disclosures", {})
             pending[(type(obj), obj.pk, field)] = obj
         return value
     return masked(obj, field)

@@ -2,7 +2,6 @@
 
 from urllib.parse import urlsplit
 
-from django import forms
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import JsonResponse
@@ -17,6 +16,7 @@ from django_tables2 import SingleTableMixin
 
 from portal import pii, registry
 from portal.filtersets import NotificationFilterSet
+from portal.forms import PiiRevealForm
 from portal.models import Membership, Notification, PiiAccess, Store, Team
 from portal.notifications import mark_read
 from portal.permissions import has_action, restrict
@@ -93,13 +93,6 @@ class InboxReadView(LoginRequiredMixin, View):
         if follow.startswith("/") and not follow.startswith("//"):
             return redirect(follow)
         return redirect("inbox")
-
-
-class PiiRevealForm(forms.Form):
-    model = forms.CharField(max_length=100)  # "app_label.model"
-    id = forms.IntegerField(min_value=1)
-    field = forms.CharField(max_length=60)
-    page = forms.CharField(max_length=300, required=False)  # the page the "show" button is on
 
 
 class PiiRevealView(View):

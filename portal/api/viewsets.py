@@ -20,6 +20,10 @@ class RestrictedQuerysetMixin:
         queryset = super().get_queryset()
         return restrict(queryset, self.request.user, verb_for(self) or "view")
 
+    def initial(self, request, *args, **kwargs):
+        pii.open_disclosures(request)
+        super().initial(request, *args, **kwargs)
+
     def finalize_response(self, request, response, *args, **kwargs):
         # Personal data served unmasked to an integration client (portal.pii.payload_value) is
         # audited here, one bulk insert per response.

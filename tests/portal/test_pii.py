@@ -1,6 +1,8 @@
 """The one PII rule (portal/pii.py): maskers, the predicate per model and role, and the audited
 reveal through the page endpoint and the API."""
 
+from types import SimpleNamespace
+
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.contenttypes.models import ContentType
@@ -284,3 +286,13 @@ def test_api_reveal_takes_json_only(w):
     response = api(w.lead).post("/api/v1/pii/reveal/", {"object": "tickets.ticket", "id": w.t.pk,
                                                         "field": "customer_phone"}, format="multipart")
     assert response.status_code == 415 and not PiiAccess.objects.exists()
+
+
+def test_values_reach_an_integration_client_only_where_the_serving_is_audited(w):
+    request = SimpleNamespace(user=w.partner_user, method="GET", path="/somewhere/")
+    assert pii.payload_value(request, w.job, "customer_phone") == "138****5678"  # no audit opened: masked
+    pii.open_disclosures(request)
+    assert pii.payload_value(request, w.job, "customer_phone") == PHONE
+    assert pii.payload_value(request, w.t, "customer_phone") == "138****5678"  # the rule says no
+    assert pii.flush_disclosures(request, now=w.t.created_at) == 1
+    assert PiiAccess.objects.get().source == "GET /somewhere/"
