@@ -5,12 +5,14 @@
   jobs of their partner(s), nothing else; an integration user linked to no partner sees no job;
 - everyone else: the jobs of the stores served by the teams in their scope.
 Events, alerts and ticket links follow their job. Products and partners are configuration: visible
-to whoever holds the view permission.
+to whoever holds the view permission. A job's customer name, phone and address are personal data
+(`portal.pii`).
 """
 
 from django.db.models import Q
 
-from portal.permissions import is_org_wide, scope_rule, user_roles, visible_store_ids
+from portal import pii
+from portal.permissions import has_action, is_org_wide, scope_rule, user_roles, visible_store_ids
 from portal.roles import Role
 
 
@@ -39,9 +41,10 @@ def job_condition(user, prefix="") -> Q | None:
     return Q(**{f"{prefix}store_id__in": visible_store_ids(user)})
 
 
-def can_see_customer(user) -> bool:
-    """Customer phone and address are PII: unmasked for the roles that arrange the visit."""
-    return user.has_perm("installation.view_customer_installationjob")
+def may_see_customer(user, job) -> bool:
+    """The PII rule of a job (registered with `portal.pii`): customer name, phone and address are
+    revealed to the roles that arrange the visit (`view_customer` on installation jobs)."""
+    return has_action(user, type(job), "view_customer")
 
 
 def register_rules():
@@ -60,6 +63,8 @@ def register_rules():
         return rule
 
     scope_rule(InstallationJob)(by_job(""))
+    pii.register(InstallationJob, fields={"customer_name": pii.NAME, "customer_phone": pii.PHONE,
+                                          "address": pii.ADDRESS}, may_see=may_see_customer)
     scope_rule(InstallationEvent)(by_job("job__"))
     scope_rule(InstallationAlert)(by_job("job__"))
     scope_rule(InstallationTicketLink)(by_job("job__"))

@@ -18,11 +18,9 @@ from django.views.generic import DetailView
 from installation.filtersets import InstallationJobFilterSet
 from installation.forms import InstallationEventForm, InstallationJobForm
 from installation.models import InstallationAlert, InstallationEvent, InstallationJob, InstallationNode
-from installation.permissions import can_see_customer
 from installation.services import create_job, record_event, stepper, transfer_to_installation
 from installation.tables import InstallationJobTable
 from logistics.models import Shipment
-from logistics.permissions import mask_name, mask_phone
 from portal.permissions import has_action, restrict
 from portal.views import RestrictedListView, RestrictedViewMixin
 
@@ -43,11 +41,6 @@ class InstallationJobListView(RestrictedListView):
         return super().get_queryset().select_related("store", "product", "partner").order_by("-requested_at", "-id")
 
 
-def customer_for(user, job) -> dict:
-    if can_see_customer(user):
-        return {"name": job.customer_name, "phone": job.customer_phone, "address": job.address}
-    return {"name": mask_name(job.customer_name), "phone": mask_phone(job.customer_phone) if job.customer_phone else "",
-            "address": job.address[:6] + "****" if job.address else ""}
 
 
 class InstallationJobDetailView(RestrictedViewMixin, DetailView):
@@ -67,7 +60,6 @@ class InstallationJobDetailView(RestrictedViewMixin, DetailView):
         context["events"] = events
         context["stepper"] = stepper(job, events)
         context["photos"] = [url for event in events for url in event.photos]
-        context["customer"] = customer_for(user, job)
         context["alerts"] = InstallationAlert.objects.filter(job=job).order_by("-opened_at")
         ticket_ids = list(job.ticket_links.values_list("ticket_id", flat=True))
         context["tickets"] = restrict(Ticket.objects.filter(pk__in=ticket_ids), user, "view").select_related("queue")

@@ -60,7 +60,9 @@ class TrackingEventInline(admin.TabularInline):
 
 @admin.register(Shipment)
 class ShipmentAdmin(RestrictedAdmin):
-    list_display = ["waybill_number", "carrier", "store", "order_number", "status", "last_event_at", "delivered_at"]
+    # consignee_name: masked by RestrictedAdmin (portal.pii), like every PII field in admin.
+    list_display = ["waybill_number", "carrier", "store", "order_number", "consignee_name", "status", "last_event_at",
+                    "delivered_at"]
     list_filter = ["status", "carrier", "store"]
     search_fields = ["waybill_number", "order_number"]
     list_select_related = ["carrier", "store"]

@@ -2,12 +2,14 @@
 
 Org-wide roles see every store; others see the stores of the teams in their scope
 (`visible_store_ids`). The integration role feeds tracking data for every store, so ingest is not
-narrowed for it. Registered from LogisticsConfig.ready().
+narrowed for it. Consignee name, phone and address are personal data (`portal.pii`), revealed only
+to roles that call customers. Registered from LogisticsConfig.ready().
 """
 
 from django.db.models import Q
 
-from portal.permissions import is_org_wide, scope_rule, user_roles, visible_store_ids
+from portal import pii
+from portal.permissions import has_action, is_org_wide, scope_rule, user_roles, visible_store_ids
 from portal.roles import Role
 
 
@@ -18,17 +20,10 @@ def ingest_store_ids(user) -> set[int] | None:
     return visible_store_ids(user)
 
 
-def can_see_consignee(user) -> bool:
-    """Consignee name, phone and address are PII: unmasked only for roles that call customers."""
-    return user.has_perm("logistics.view_consignee_shipment")
-
-
-def mask_phone(phone: str) -> str:
-    return phone[:3] + "****" + phone[-4:] if len(phone) >= 8 else "****"
-
-
-def mask_name(name: str) -> str:
-    return name[:1] + "*" * max(1, len(name) - 1) if name else ""
+def may_see_consignee(user, shipment) -> bool:
+    """The PII rule of a shipment (registered with `portal.pii`): consignee name, phone and address
+    are revealed only to roles that call customers (`logistics.view_consignee_shipment`)."""
+    return has_action(user, type(shipment), "view_consignee")
 
 
 def register_rules():
@@ -43,6 +38,8 @@ def register_rules():
         return rule
 
     scope_rule(Shipment)(by_store(""))
+    pii.register(Shipment, fields={"consignee_name": pii.NAME, "consignee_phone": pii.PHONE,
+                                   "consignee_address": pii.ADDRESS}, may_see=may_see_consignee)
     scope_rule(TrackingEvent)(by_store("shipment__"))
     scope_rule(Alert)(by_store("shipment__"))
     scope_rule(AlertEntry)(by_store("alert__shipment__"))

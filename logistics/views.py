@@ -16,7 +16,6 @@ from logistics.filtersets import AlertFilterSet, ShipmentFilterSet, TrackingImpo
 from logistics.forms import ImportForm
 from logistics.imports import ImportFailed, create_import, start_import
 from logistics.models import Alert, AlertEntry, Compensation, Shipment, TrackingEvent, TrackingImport
-from logistics.permissions import can_see_consignee, mask_name, mask_phone
 from logistics.tables import AlertTable, ShipmentTable, TrackingImportTable
 from portal.models import Store
 from portal.permissions import has_action, restrict
@@ -47,18 +46,8 @@ class ShipmentDetailView(RestrictedViewMixin, DetailView):
         shipment = self.object
         context["events"] = TrackingEvent.objects.filter(shipment=shipment).order_by("-occurred_at", "-id")
         context["alerts"] = restrict(shipment.alerts.all(), self.request.user, "view").order_by("-opened_at")
-        context["consignee"] = consignee_for(self.request.user, shipment)
         context["title"] = _("Shipment %(waybill)s") % {"waybill": shipment.waybill_number}
         return context
-
-
-def consignee_for(user, shipment) -> dict:
-    if can_see_consignee(user):
-        return {"name": shipment.consignee_name, "phone": shipment.consignee_phone,
-                "address": shipment.consignee_address}
-    return {"name": mask_name(shipment.consignee_name),
-            "phone": mask_phone(shipment.consignee_phone) if shipment.consignee_phone else "",
-            "address": shipment.consignee_address[:6] + "…" if shipment.consignee_address else ""}
 
 
 class AlertListView(RestrictedListView):
@@ -116,7 +105,6 @@ class AlertDetailView(RestrictedViewMixin, DetailView):
         context.update(
             action_forms=action_forms,
             shipment=alert.shipment,
-            consignee=consignee_for(user, alert.shipment),
             outlets=alert.shipment.carrier.outlets.all(),
             title=_("Alert #%(id)s") % {"id": alert.pk},
         )

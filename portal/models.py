@@ -1,8 +1,10 @@
-"""Core model: stores, teams (the org chart), memberships with roles, user profiles, notifications."""
+"""Core model: stores, teams (the org chart), memberships with roles, user profiles, notifications,
+and the audit of personal-data reveals."""
 
 import uuid
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -174,3 +176,37 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.get_channel_display()} → {self.recipient}: {self.subject}"
+
+
+class PiiAccess(models.Model):
+    """One disclosure of a customer's personal data (`portal.pii`): who saw which field of which
+    object, when, and from which page or API call. Written by the reveal and by the payloads served
+    to integration clients; never changed. The object's store is kept for scoping."""
+
+    class Channel(models.TextChoices):
+        PAGE = "page", _("Page")
+        ADMIN = "admin", _("Admin")
+        API = "api", _("API")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="pii_accesses",
+    )
+    content_type = models.ForeignKey(ContentType, verbose_name=_("object type"), on_delete=models.PROTECT,
+                                     related_name="+")
+    object_id = models.PositiveBigIntegerField(_("object id"))
+    store = models.ForeignKey(Store, verbose_name=_("store"), null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+")
+    field = models.CharField(_("field"), max_length=60)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    source = models.CharField(_("page or API call"), max_length=300, blank=True)
+    at = models.DateTimeField(_("at"))
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["content_type", "object_id"]), models.Index(fields=["at"]),
+                   models.Index(fields=["user", "at"])]
+        verbose_name = _("personal-data access")
+        verbose_name_plural = _("personal-data accesses")
+
+    def __str__(self):
+        return f"{self.user} → {self.content_type.model} #{self.object_id}.{self.field} @ {self.at:%Y-%m-%d %H:%M}"

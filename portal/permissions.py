@@ -113,7 +113,7 @@ def visible_store_ids(user) -> set[int]:
 
 
 def _register_core_rules():
-    from portal.models import Membership, Notification, Store, Team
+    from portal.models import Membership, Notification, PiiAccess, Store, Team
 
     @scope_rule(Store)
     def store_scope(queryset, user, action):
@@ -139,3 +139,10 @@ def _register_core_rules():
         if user.is_superuser or Role.ADMIN in user_roles(user):
             return queryset
         return queryset.filter(Q(recipient=user))
+
+    @scope_rule(PiiAccess)
+    def pii_access_scope(queryset, user, action):
+        # The audit of personal-data reveals is for administrators only, whatever else a role holds.
+        if user.is_superuser or Role.ADMIN in user_roles(user):
+            return queryset
+        return queryset.none()

@@ -19,6 +19,7 @@ urlpatterns = [
     path("inbox/read/", views.InboxReadView.as_view(), name="inbox_read"),
     # The installation models' admin pages from before they left the logistics app: permanent redirects.
     path("admin/logistics/", include("installation.admin_urls")),
+    path("pii/reveal/", views.PiiRevealView.as_view(), name="pii_reveal"),
     path("admin/", admin.site.urls),
     path("tickets/", include("tickets.urls")),
     path("logistics/", include("logistics.urls")),

@@ -1,8 +1,12 @@
 """Base classes for UI views (the same `restrict` as the API and admin) and the shell pages."""
 
+from urllib.parse import urlsplit
+
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
@@ -10,9 +14,10 @@ from django.views.generic import TemplateView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
-from portal import registry
+from portal import pii, registry
 from portal.filtersets import NotificationFilterSet
-from portal.models import Membership, Notification, Store, Team
+from portal.forms import PiiRevealForm
+from portal.models import Membership, Notification, PiiAccess, Store, Team
 from portal.notifications import mark_read
 from portal.permissions import has_action, restrict
 from portal.tables import NotificationTable
@@ -88,6 +93,32 @@ class InboxReadView(LoginRequiredMixin, View):
         if follow.startswith("/") and not follow.startswith("//"):
             return redirect(follow)
         return redirect("inbox")
+
+
+class PiiRevealView(View):
+    """The "show" button (static/portal/pii.js): POST `model`, `id`, `field` and `page`; answers
+    `{"value": ...}` and writes the audit row (`portal.pii.reveal`). Bad input or an object not in
+    the user's scope: 400 with field errors; the rule says no: 403. JSON only; CSRF applies."""
+
+    def post(self, request):
+        if not request.user.is_authenticated:
+            return JsonResponse({"detail": _("Log in first.")}, status=403)
+        form = PiiRevealForm(request.POST)
+        if not form.is_valid():
+            return JsonResponse({name: list(errors) for name, errors in form.errors.items()}, status=400)
+        data = form.cleaned_data
+        page = data["page"]
+        if not page.startswith("/") or page.startswith("//"):
+            page = urlsplit(request.META.get("HTTP_REFERER", "")).path
+        channel = PiiAccess.Channel.ADMIN if page.startswith(reverse("admin:index")) else PiiAccess.Channel.PAGE
+        try:
+            value = pii.reveal(request.user, label=data["model"], pk=data["id"], field=data["field"],
+                               channel=channel, source=page, now=timezone.now())
+        except ValidationError as exc:
+            return JsonResponse(exc.message_dict, status=400)
+        except pii.RevealRefused as exc:
+            return JsonResponse({"detail": str(exc)}, status=403)
+        return JsonResponse({"value": value})
 
 
 def error_403(request, exception=None):

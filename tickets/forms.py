@@ -9,6 +9,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from portal import pii
 from portal.models import Store, Team
 from portal.permissions import is_org_wide, restrict, visible_team_ids
 from tickets.models import Category, Macro, Priority, Queue, Ticket
@@ -245,7 +246,8 @@ class RateForm(TicketActionForm):
 
 
 class TicketEditForm(TicketActionForm):
-    """Descriptive fields (update_ticket). Customer phone and address only for who may see them."""
+    """Descriptive fields (update_ticket). Customer phone and address only for who may see them,
+    and even then masked: the masked value sent back unchanged keeps the stored one."""
 
     subject = forms.CharField(label=_("Subject"), max_length=200, required=False)
     category = forms.ChoiceField(label=_("Category"), choices=Category.choices)
@@ -264,10 +266,26 @@ class TicketEditForm(TicketActionForm):
             for name in self.PII_FIELDS:
                 del self.fields[name]
         for name in self.fields:
-            self.fields[name].initial = getattr(self.ticket, name)
+            if name in self.PII_FIELDS:
+                self.fields[name].initial = pii.masked(self.ticket, name)
+                self.fields[name].help_text = _("Shown masked. Type the new value to replace it, or clear it.")
+            else:
+                self.fields[name].initial = getattr(self.ticket, name)
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in self.PII_FIELDS:
+            value = cleaned.get(name)
+            if value and "*" in value and value != pii.masked(self.ticket, name):
+                self.add_error(name, _("Type the whole new value, or leave the masked value as it is."))
+        return cleaned
 
     def changes(self):
-        return {name: self.cleaned_data[name] for name in self.fields}
+        changes = {name: self.cleaned_data[name] for name in self.fields}
+        for name in self.PII_FIELDS:
+            if name in changes and changes[name] == pii.masked(self.ticket, name):
+                del changes[name]  # sent back masked: unchanged
+        return changes
 
 
 # --- Creating, bulk actions, columns ----------------------------------------------------------

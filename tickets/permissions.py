@@ -7,12 +7,14 @@
 - integration clients: no ticket through lists, but `rate` reaches any ticket (the marketplace
   reports ratings by ticket id) and chat ingestion is its own endpoint (`ingest`).
 
-Customer phone and address are masked unless the user is the ticket's assignee or holds
-`tickets.view_pii_ticket` (team lead, manager, director, admin) for a ticket in their scope.
+Customer phone and address are personal data (`portal.pii`): shown masked, and revealed (audited)
+only to the ticket's assignee or a holder of `tickets.view_pii_ticket` (team lead, manager,
+director, admin) for a ticket in their scope.
 """
 
 from django.db.models import Q
 
+from portal import pii
 from portal.permissions import (
     has_action,
     is_org_wide,
@@ -46,38 +48,21 @@ def register():
     def chat_scope(queryset, user, action):
         return queryset.filter(ticket__in=restrict(Ticket.objects.all(), user, "view"))
 
+    pii.register(Ticket, fields={"customer_phone": pii.PHONE, "customer_address": pii.ADDRESS},
+                 may_see=may_see_pii, related=("queue",))
 
-def can_view_pii(user, ticket) -> bool:
-    """Unmasked customer phone/address: the assignee, or a role with view_pii on a ticket in scope.
 
-    Uses only the ticket's own columns and the user's cached roles, so a list can call it per row.
-    """
+def may_see_pii(user, ticket) -> bool:
+    """The PII rule of a ticket (registered with `portal.pii`): the assignee, or a role with
+    view_pii on a ticket in scope. Uses only the ticket's own columns (and its queue's team, which
+    lists load) and the user's cached roles, so a list can call it per row."""
     from tickets.models import Ticket
 
-    if not (user and user.is_authenticated):
-        return False
     if ticket.assignee_id is not None and ticket.assignee_id == user.pk:
         return True
     if not has_action(user, Ticket, "view_pii"):
         return False
     return is_org_wide(user) or ticket.queue.team_id in visible_team_ids(user)
-
-
-def mask_phone(phone: str) -> str:
-    """138****5678: keep the first 3 and last 4 digits of a mobile number."""
-    if not phone:
-        return ""
-    if len(phone) <= 7:
-        return phone[:1] + "*" * (len(phone) - 1)
-    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
-
-
-def mask_address(address: str) -> str:
-    """Keep the start (province and city), hide the rest: 浙江省杭州市****."""
-    if not address:
-        return ""
-    keep = min(6, max(1, len(address) // 3))
-    return address[:keep] + "****"
 
 
 def can(user, ticket, action: str) -> bool:

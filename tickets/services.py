@@ -15,6 +15,7 @@ from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
+from portal import pii
 from portal.models import Membership, Notification, Team
 from portal.notifications import queue_notification
 from portal.roles import Role
@@ -481,10 +482,10 @@ def update_ticket(ticket, *, actor, now, **changes) -> Ticket:
                 changed[field] = (old, value)
         if not changed:
             return ticket
-        pii = {"customer_phone", "customer_address"}
+        personal = pii.pii_fields(Ticket)
         for field, (old, new) in changed.items():
             # Customer PII stays out of the audit trail's values; the entry records that it changed.
-            data = {"field": field} if field in pii else {"field": field, "from": old, "to": new}
+            data = {"field": field} if field in personal else {"field": field, "from": old, "to": new}
             _entry(ticket, Kind.FIELD, actor=actor, now=now, data=data)
         if {"category", "priority"} & set(changed):
             _refresh_sla(ticket, actor=actor, now=now)

@@ -9,8 +9,8 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from portal import pii
 from tickets.models import Ticket
-from tickets.permissions import can_view_pii, mask_address, mask_phone
 
 PRIORITY_CLASS = {"urgent": "bad", "high": "warn", "normal": "", "low": "muted"}
 STATUS_CLASS = {"new": "status new", "resolved": "status ok", "closed": "status muted"}
@@ -194,12 +194,14 @@ class TicketTable(tables.Table):
         return record.order_no or "—"
 
     def render_customer_phone(self, record):
-        value = record.customer_phone
-        return (value if can_view_pii(self.user, record) else mask_phone(value)) or "—"
+        return pii.html(self.user, record, "customer_phone", empty="—", reveal_url=self._reveal_url)
 
     def render_customer_address(self, record):
-        value = record.customer_address
-        return (value if can_view_pii(self.user, record) else mask_address(value)) or "—"
+        return pii.html(self.user, record, "customer_address", empty="—", reveal_url=self._reveal_url)
+
+    @cached_property
+    def _reveal_url(self):
+        return reverse("pii_reveal")
 
     def render_store(self, record):
         return record.store.name

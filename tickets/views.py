@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import DetailView, FormView
 
+from portal import pii
 from portal.permissions import can, has_action, is_org_wide, restrict, visible_team_ids
 from portal.views import RestrictedListView, RestrictedViewMixin
 from tickets import forms as f
@@ -32,7 +33,6 @@ from tickets import services, sla
 from tickets.businesstime import is_working
 from tickets.filtersets import TicketFilterSet
 from tickets.models import ChatMessage, Queue, Ticket, TimelineEntry
-from tickets.permissions import can_view_pii, mask_address, mask_phone
 from tickets.tables import CappedCountPaginator, TicketTable
 
 AT_RISK_WITHIN = timedelta(hours=2)
@@ -329,7 +329,6 @@ class ExportRows:
         return value.astimezone(self.zone).strftime("%Y-%m-%d %H:%M") if value else ""
 
     def row(self, ticket):
-        pii = can_view_pii(self.user, ticket)
         assignee = ticket.assignee
         labels, when = self.labels, self.when
         return [
@@ -338,8 +337,7 @@ class ExportRows:
             "1" if ticket.is_major else "0", labels["status"].get(ticket.status), ticket.queue.name,
             ticket.queue.team.name, (assignee.get_full_name() or assignee.get_username()) if assignee else "",
             ticket.order_no, ticket.buyer_nick,
-            ticket.customer_phone if pii else mask_phone(ticket.customer_phone),
-            ticket.customer_address if pii else mask_address(ticket.customer_address),
+            pii.masked(ticket, "customer_phone"), pii.masked(ticket, "customer_address"),
             ticket.subject, when(ticket.first_response_due), when(ticket.first_response_at),
             when(ticket.resolution_due), when(ticket.resolved_at), "1" if ticket.sla_breached else "0",
             ticket.rating or "",
@@ -347,8 +345,8 @@ class ExportRows:
 
 
 class TicketExportView(LoginRequiredMixin, View):
-    """CSV of a queue page (`view`) with its filters: the rows the user may export, PII masked
-    unless they may see it, streamed in chunks (constant memory, a constant number of queries)."""
+    """CSV of a queue page (`view`) with its filters: the rows the user may export, PII masked for
+    everyone (a file has no "show" control; a value is revealed, audited, on its page), streamed in chunks (constant memory, a constant number of queries)."""
 
     def get(self, request):
         user = request.user
@@ -579,7 +577,7 @@ def build_form(key, ticket, user, data=None):
     form_class = ACTION_FORMS[key][0]
     kwargs = {"ticket": ticket, "user": user, "prefix": key}
     if form_class is f.TicketEditForm:
-        kwargs["show_pii"] = can_view_pii(user, ticket)
+        kwargs["show_pii"] = pii.may_see(user, ticket)
     return form_class(data, **kwargs)
 
 
@@ -600,7 +598,6 @@ def ticket_context(request, ticket, *, bound=None):
             "url": reverse(f"tickets:ticket_{key}", args=[ticket.pk]),
             "folded": folded and not (bound and bound[0] == key),
         })
-    pii = can_view_pii(user, ticket)
     entries = list(ticket.timeline.select_related("actor").order_by("at", "id"))
     macros = [(m.pk, m.render(ticket, user)) for m in forms["reply"].macros] if "reply" in forms else []
     senders = {value: str(label) for value, label in ChatMessage.Sender.choices}
@@ -617,9 +614,7 @@ def ticket_context(request, ticket, *, bound=None):
         "ticket": ticket,
         "title": str(ticket),
         "now": now,
-        "show_pii": pii,
-        "phone": ticket.customer_phone if pii else mask_phone(ticket.customer_phone),
-        "address": ticket.customer_address if pii else mask_address(ticket.customer_address),
+        "may_see_pii": pii.may_see(user, ticket),
         "clocks": sla_clocks(ticket, now),
         "rating_stars": "★" * (ticket.rating or 0),
         "chat_messages": [

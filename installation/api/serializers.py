@@ -13,11 +13,10 @@ from installation.models import (
     InstallationPartner,
     Product,
 )
-from installation.permissions import can_see_customer
 from installation.services import MAX_PHOTOS
 from logistics.api.serializers import choice
 from logistics.models import Shipment
-from logistics.permissions import mask_name, mask_phone
+from portal.api.serializers import PiiFieldsMixin
 from portal.models import Store
 from portal.permissions import restrict
 
@@ -37,14 +36,14 @@ class InstallationEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class InstallationJobSerializer(serializers.ModelSerializer):
+class InstallationJobSerializer(PiiFieldsMixin, serializers.ModelSerializer):
+    """A job. Customer name, phone and address are masked (`portal.pii`), except for the
+    installation partner's own API client, which needs them to arrange the visit (audited)."""
+
     store = serializers.SlugRelatedField(slug_field="code", read_only=True)
     product = serializers.SlugRelatedField(slug_field="sku", read_only=True)
     partner = serializers.SlugRelatedField(slug_field="code", read_only=True)
     node = choice(InstallationNode)
-    customer_name = serializers.SerializerMethodField()
-    customer_phone = serializers.SerializerMethodField()
-    address = serializers.SerializerMethodField()
     tickets = serializers.SerializerMethodField()
 
     class Meta:
@@ -54,21 +53,6 @@ class InstallationJobSerializer(serializers.ModelSerializer):
                   "delivered_at", "requested_at", "booking_due_at", "booked_at", "completion_due_at", "on_site_at",
                   "completed_at", "visits", "customer_confirmed", "failure_reason", "tickets", "updated_at"]
         read_only_fields = fields
-
-    def _unmasked(self):
-        request = self.context.get("request")
-        return bool(request and can_see_customer(request.user))
-
-    def get_customer_name(self, job) -> str:
-        return job.customer_name if self._unmasked() else mask_name(job.customer_name)
-
-    def get_customer_phone(self, job) -> str:
-        if self._unmasked() or not job.customer_phone:
-            return job.customer_phone
-        return mask_phone(job.customer_phone)
-
-    def get_address(self, job) -> str:
-        return job.address if self._unmasked() or not job.address else job.address[:6] + "****"
 
     def get_tickets(self, job) -> list[int]:
         return [link.ticket_id for link in job.ticket_links.all()]

@@ -13,7 +13,7 @@ from logistics.models import (
     TrackingEvent,
     TrackingImport,
 )
-from logistics.permissions import can_see_consignee, mask_name, mask_phone
+from portal.api.serializers import PiiFieldsMixin
 
 
 def choice(choices_class):
@@ -36,7 +36,9 @@ class TrackingEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ShipmentSerializer(serializers.ModelSerializer):
+class ShipmentSerializer(PiiFieldsMixin, serializers.ModelSerializer):
+    """A parcel with its events; consignee name, phone and address masked (`portal.pii`)."""
+
     store = serializers.SlugRelatedField(slug_field="code", read_only=True)
     carrier = serializers.SlugRelatedField(slug_field="code", read_only=True)
     events = TrackingEventSerializer(many=True, read_only=True)
@@ -50,15 +52,6 @@ class ShipmentSerializer(serializers.ModelSerializer):
             "last_description", "last_outlet", "picked_up_at", "last_mile_at", "delivered_at", "events",
         ]
         read_only_fields = fields
-
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        request = self.context.get("request")
-        if request is not None and not can_see_consignee(request.user):
-            data["consignee_name"] = mask_name(data["consignee_name"])
-            data["consignee_phone"] = mask_phone(data["consignee_phone"]) if data["consignee_phone"] else ""
-            data["consignee_address"] = data["consignee_address"][:6] + "…" if data["consignee_address"] else ""
-        return data
 
 
 class AlertEntrySerializer(serializers.ModelSerializer):

@@ -1,6 +1,21 @@
 from rest_framework import serializers
 
+from portal import pii
 from portal.models import Notification, Store, Team
+
+
+class PiiFieldsMixin:
+    """For a model with PII (`portal.pii`): each PII field of the payload carries the masked value;
+    an integration client the rule lets see it gets the value, audited by the base viewset. Callers
+    who may see it ask `POST /api/v1/pii/reveal/` for one value at a time."""
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        for field in pii.pii_fields(type(instance)):
+            if field in data:
+                data[field] = pii.payload_value(request, instance, field)
+        return data
 
 
 class StoreSerializer(serializers.ModelSerializer):
@@ -22,3 +37,31 @@ class NotificationSerializer(serializers.ModelSerializer):
         model = Notification
         fields = ["id", "channel", "subject", "body", "link", "status", "created_at", "sent_at", "read_at"]
         read_only_fields = fields
+
+
+class StrictCharField(serializers.CharField):
+    """A JSON string, nothing else (DRF's CharField would turn 12 or true into a string)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer, nothing else (DRF's IntegerField would accept "12", 12.0 or true)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class PiiRevealSerializer(serializers.Serializer):
+    object = StrictCharField(max_length=100, help_text='The model as "app_label.model", e.g. "tickets.ticket".')
+    id = StrictIntegerField(min_value=1)
+    field = StrictCharField(max_length=60, help_text='A personal-data field of that model, e.g. "customer_phone".')
+
+
+class PiiValueSerializer(serializers.Serializer):
+    value = serializers.CharField()

@@ -1,9 +1,11 @@
 """Base viewsets: every queryset goes through `restrict`, every write re-checks scope."""
 
 from django.db import transaction
+from django.utils import timezone
 from rest_framework import viewsets
 from rest_framework.exceptions import PermissionDenied
 
+from portal import pii
 from portal.api.permissions import verb_for
 from portal.permissions import restrict
 
@@ -17,6 +19,17 @@ class RestrictedQuerysetMixin:
     def get_queryset(self):
         queryset = super().get_queryset()
         return restrict(queryset, self.request.user, verb_for(self) or "view")
+
+    def initial(self, request, *args, **kwargs):
+        pii.open_disclosures(request)
+        super().initial(request, *args, **kwargs)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        # Personal data served unmasked to an integration client (portal.pii.payload_value) is
+        # audited here, one bulk insert per response.
+        if response.status_code < 400:
+            pii.flush_disclosures(request, now=timezone.now())
+        return super().finalize_response(request, response, *args, **kwargs)
 
     def check_still_in_scope(self, instance):
         """After a write, inside its transaction: the saved row must be one the user may see."""

@@ -141,8 +141,11 @@ def test_column_choice_is_remembered_and_phone_is_masked(w, client):
     assert response.status_code == 302 and response.url == "/tickets/"
     html = page(client, None, "/tickets/")
     assert headers(html) == ["", "#", "Subject", "Phone"]
-    assert "13912345678" in html  # assigned to the agent: unmasked
+    # Masked for everyone; the assignee gets a "show" button on their own ticket only.
+    assert "13912345678" not in html and "139****5678" in html
     assert "13987654321" not in html and "139****4321" in html
+    assert f'data-pii-id="{mine.pk}" data-pii-field="customer_phone"' in html
+    assert f'data-pii-id="{other.pk}"' not in html
     assert other.pk in rows(html)
     client.post("/tickets/columns/", {"reset": "1", "next": "/tickets/"})
     html = page(client, None, "/tickets/")
@@ -232,7 +235,8 @@ def test_export_by_a_manager_has_the_rows_in_scope(w, client):
     data = export(client, w.manager)
     assert {int(r["ticket"]) for r in data} == {a.pk, b.pk}
     row = next(r for r in data if int(r["ticket"]) == a.pk)
-    assert row["customer phone"] == "13912345678"  # managers may see PII
+    # A file has no "show" control: PII is masked even for a manager (who reveals it on the page).
+    assert (row["customer phone"], row["customer address"]) == ("139****5678", "浙江省杭州市****")
     assert row["status"] == "New" and row["store"] == "clouddry"
 
 
@@ -246,7 +250,7 @@ def test_export_masks_pii_unless_allowed_and_follows_filters(w, client):
     w.agent.user_permissions.add(Permission.objects.get(codename="export_ticket"))
     data = {int(r["ticket"]): r for r in export(client, w.agent, "view=team")}
     assert set(data) == {mine.pk, other.pk}
-    assert data[mine.pk]["customer phone"] == "13912345678"  # assigned to the agent
+    assert data[mine.pk]["customer phone"] == "139****5678"  # assigned to the agent, masked all the same
     assert data[other.pk]["customer phone"] == "139****4321"
     assert data[other.pk]["customer address"].endswith("****") and "世纪大道" not in data[other.pk]["customer address"]
     assert set(r["ticket"] for r in export(client, w.agent, "view=team&q=lily")) == {str(other.pk)}
@@ -270,10 +274,14 @@ def test_ticket_page_shows_buyer_order_sla_conversation_and_timeline(w, client):
     assert "It shakes when I lift it" in html and "Call the installer" in html
     assert w.lead.username in html or (w.lead.get_full_name() and w.lead.get_full_name() in html)
     assert 'data-testid="clock-first_response"' in html and 'data-testid="clock-resolution"' in html
-    # The assignee and the lead see the phone number.
-    assert "13912345678" in page(client, w.lead, f"/tickets/{t.pk}/")
+    assert 'class="pii-show"' not in html and "Phone and address are masked" in html
+    # The lead, and the agent once assigned, see it masked too, with a "show" button (portal.pii).
+    html = page(client, w.lead, f"/tickets/{t.pk}/")
+    assert "13912345678" not in html and "139****5678" in html and "浙江省杭州市****" in html
+    assert html.count('class="pii-show"') == 2 and "Phone and address are masked" not in html
     services.assign(t, actor=w.lead, assignee=w.agent, now=NOW)
-    assert "13912345678" in page(client, w.agent, f"/tickets/{t.pk}/")
+    html = page(client, w.agent, f"/tickets/{t.pk}/")
+    assert "13912345678" not in html and html.count('class="pii-show"') == 2
 
 
 def test_sla_box_shows_remaining_business_time_and_paused_state(w, client):

@@ -1,4 +1,4 @@
-"""Ticket API serializers: output shapes (PII masked per user), inputs of create/update/actions,
+"""Ticket API serializers: output shapes (PII masked, `portal.pii`), inputs of create/update/actions,
 and the chat-ingestion payload."""
 
 from datetime import timedelta
@@ -10,10 +10,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from portal.api.serializers import PiiFieldsMixin
 from portal.models import Store, Team
 from tickets import chat
 from tickets.models import Category, Macro, Priority, Queue, Ticket, TimelineEntry
-from tickets.permissions import can_view_pii, mask_address, mask_phone
 from tickets.services import EDITABLE_FIELDS, MANUAL_STATUSES
 
 
@@ -41,15 +41,14 @@ class TimelineEntrySerializer(serializers.ModelSerializer):
         return _user_label(entry.actor)
 
 
-class TicketSerializer(serializers.ModelSerializer):
-    """A ticket as lists show it. Phone and address are masked unless `can_view_pii`."""
+class TicketSerializer(PiiFieldsMixin, serializers.ModelSerializer):
+    """A ticket as lists show it. Phone and address are masked (`portal.pii`); who may see them
+    asks `POST /api/v1/pii/reveal/`."""
 
     store = serializers.SlugRelatedField(slug_field="code", read_only=True)
     queue_name = serializers.CharField(source="queue.name", read_only=True)
     team = serializers.IntegerField(source="queue.team_id", read_only=True)
     assignee_name = serializers.SerializerMethodField()
-    customer_phone = serializers.SerializerMethodField()
-    customer_address = serializers.SerializerMethodField()
     clock_paused = serializers.SerializerMethodField()
     breached = serializers.SerializerMethodField()
 
@@ -63,16 +62,6 @@ class TicketSerializer(serializers.ModelSerializer):
             "rating", "rating_comment", "previous_ticket", "merged_into", "created_at", "updated_at",
         ]
         read_only_fields = fields
-
-    def _pii(self, ticket):
-        request = self.context.get("request")
-        return can_view_pii(getattr(request, "user", None), ticket)
-
-    def get_customer_phone(self, ticket) -> str:
-        return ticket.customer_phone if self._pii(ticket) else mask_phone(ticket.customer_phone)
-
-    def get_customer_address(self, ticket) -> str:
-        return ticket.customer_address if self._pii(ticket) else mask_address(ticket.customer_address)
 
     def get_assignee_name(self, ticket) -> str | None:
         return _user_label(ticket.assignee)

@@ -1,0 +1,12 @@
+"""Forms of the portal shell."""
+
+from django import forms
+
+
+class PiiRevealForm(forms.Form):
+    """The "show" button's POST (static/portal/pii.js): which field of which object, and from where."""
+
+    model = forms.CharField(max_length=100)  # "app_label.model"
+    id = forms.IntegerField(min_value=1)
+    field = forms.CharField(max_length=60)
+    page = forms.CharField(max_length=300, required=False)  # the page the "show" button is on
