@@ -983,7 +983,7 @@ def attach_deliveries(escalations) -> list[Escalation]:
         .prefetch_related("notifications", "notifications__recipient")
     )
     by_key = {d.key(): d for d in deliveries}
-    from tickets.escalation_models import delivery_key
+    from tickets.models.escalation import delivery_key
 
     for escalation in escalations:
         delivery = by_key.get(delivery_key(escalation))

@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from portal.api.viewsets import RestrictedModelViewSet, RestrictedReadOnlyViewSet
 from portal.models import Notification
 from tickets.escalation import acknowledge, attach_deliveries, latest_version, save_policy
-from tickets.escalation_models import CHANNEL_VALUES
+from tickets.models.escalation import CHANNEL_VALUES
 from tickets.escalation_views import EscalationFilterSet
 from tickets.models import (
     Category,
