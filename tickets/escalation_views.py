@@ -16,8 +16,9 @@ from django.views import View
 from portal.models import Notification, Team
 from portal.permissions import has_action, restrict
 from portal.views import RestrictedListView
-from tickets.escalation import acknowledge, attach_deliveries, ticket_url
-from tickets.escalation_permissions import reached_q
+from tickets.escalation.acknowledge import acknowledge
+from tickets.escalation.permissions import reached_q
+from tickets.escalation.recipients import attach_deliveries, ticket_url
 from tickets.models import Escalation, EscalationPolicy
 
 STATUS_CLASS = {
