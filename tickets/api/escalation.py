@@ -25,7 +25,7 @@ from portal.models import Notification
 from tickets.escalation.acknowledge import acknowledge
 from tickets.escalation.ladders import latest_version, save_policy
 from tickets.escalation.recipients import attach_deliveries
-from tickets.escalation_views import EscalationFilterSet
+from tickets.filtersets import EscalationFilterSet
 from tickets.models import (
     Category,
     Escalation,
