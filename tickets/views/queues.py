@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
+from portal.models import Store
 from portal.permissions import has_action, restrict, visible_team_ids
 from portal.views import RestrictedListView
 from tickets import forms as f
@@ -109,8 +110,6 @@ UI_FILTERS = ["q", "queue", "assignee", "store", "status", "category", "priority
 def prepare_filter_form(filterset, user, *, workers, queues):
     """Friendlier widgets for the UI: choice lists in the user's scope for assignee and store;
     the queue list given (loaded once for the filter and the bulk form)."""
-    from portal.models import Store
-
     form = filterset.form
     if "assignee" in form.fields:
         choices = [("", _("anyone")), ("me", _("me")), ("none", _("unassigned"))] + workers
