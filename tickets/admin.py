@@ -1,4 +1,6 @@
-"""Admin: configuration (queues, calendars, SLA policies, routing rules, macros) and tickets read-only.
+"""Admin: configuration (queues, calendars, SLA policies, routing rules, macros) and tickets read-only;
+the escalation ladder's admin (policies, published versions, escalations, sweeps) is in
+tickets/escalation/admin.py, imported here so that Django's admin discovery registers it.
 
 Saving a calendar or an SLA policy applies the change to open tickets the way
 `sla.apply_configuration_change` does: running clocks are folded into the used minutes under the
@@ -10,7 +12,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.admin import RestrictedAdmin
-from tickets import services, sla
+from tickets import sla
+from tickets.escalation.admin import (
+    EscalationAdmin,
+    EscalationLadderAdmin,
+    EscalationPolicyAdmin,
+    EscalationSweepAdmin,
+)
 from tickets.models import (
     BusinessCalendar,
     CalendarInterval,
@@ -24,6 +32,12 @@ from tickets.models import (
     Ticket,
     TimelineEntry,
 )
+
+__all__ = [
+    "BusinessCalendarAdmin", "MacroAdmin", "QueueAdmin", "RoutingRuleAdmin", "SLAPolicyAdmin", "TicketAdmin",
+    # registered in tickets/escalation/admin.py
+    "EscalationAdmin", "EscalationLadderAdmin", "EscalationPolicyAdmin", "EscalationSweepAdmin",
+]
 
 
 class SLAConfigurationAdmin(RestrictedAdmin):
@@ -41,13 +55,13 @@ class SLAConfigurationAdmin(RestrictedAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         now = self._now(request)
-        services.log_sla_changes(sla.recompute_open_tickets(now=now), actor=request.user, now=now)
+        sla.log_sla_changes(sla.recompute_open_tickets(now=now), actor=request.user, now=now)
 
     def delete_model(self, request, obj):
         now = self._now(request)
         sla.freeze_open_clocks(now=now)
         super().delete_model(request, obj)
-        services.log_sla_changes(sla.recompute_open_tickets(now=now), actor=request.user, now=now)
+        sla.log_sla_changes(sla.recompute_open_tickets(now=now), actor=request.user, now=now)
 
 
 @admin.register(Queue)
@@ -158,5 +172,3 @@ class TicketAdmin(RestrictedAdmin):
     def team(self, obj):
         return obj.queue.team
 
-
-from tickets import escalation_admin  # noqa: E402,F401  (escalation ladders: policies, versions)

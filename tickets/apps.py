@@ -11,7 +11,7 @@ class TicketsConfig(AppConfig):
         from tickets.permissions import register
 
         register()
-        from tickets import escalation_permissions  # escalation scope rules
+        from tickets.escalation import permissions as escalation_permissions  # escalation scope rules
         from tickets.navigation import register as register_navigation  # pages, home metrics widget
 
         escalation_permissions.register()

@@ -18,8 +18,8 @@ from django.test.utils import CaptureQueriesContext
 from portal.bench import peak_memory
 from portal.models import Membership, Profile, Store, Team
 from portal.roles import Role
-from tickets.escalation import escalate_due_tickets
-from tickets.escalation_demo import make_standard_policy
+from tickets.escalation.demo import make_standard_policy
+from tickets.escalation.sweep import escalate_due_tickets
 from tickets.models import BusinessCalendar, Queue, SLAPolicy, SLATarget, Ticket, TicketLadder
 
 NOW = datetime(2026, 3, 4, 15, 0, tzinfo=ZoneInfo("Asia/Shanghai"))

@@ -9,7 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from portal.models import Store, Team
-from tickets import chat, escalation_demo, services
+from tickets import chat, services
+from tickets.escalation import demo as escalation_demo
 from tickets.models import (
     BusinessCalendar,
     CalendarInterval,

@@ -1,4 +1,5 @@
-"""TicketFilterSet: one FilterSet for the API's query parameters and the UI list's filter form."""
+"""The tickets app's FilterSets, each serving the API's query parameters and the UI list's filter form:
+`TicketFilterSet` (queue pages, ticket API) and `EscalationFilterSet` (escalations page and API)."""
 
 import django_filters
 from django.core.validators import RegexValidator
@@ -7,7 +8,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Team
-from tickets.models import Category, Priority, Queue, Ticket, TicketQuerySet
+from portal.permissions import restrict
+from tickets.escalation.permissions import reached_q
+from tickets.models import Category, Escalation, EscalationPolicy, Priority, Queue, Ticket, TicketQuerySet
 
 
 class TicketFilterSet(django_filters.FilterSet):
@@ -71,3 +74,55 @@ class TicketFilterSet(django_filters.FilterSet):
 
     def filter_due_before(self, queryset, name, value):
         return queryset.due_before(value)
+
+
+class EscalationFilterSet(django_filters.FilterSet):
+    STATES = [
+        ("open", _("Open (ticket unresolved, current cycle)")),
+        ("unacknowledged", _("Open and not acknowledged")),
+        ("acknowledged", _("Acknowledged")),
+        ("all", _("All")),
+    ]
+    state = django_filters.ChoiceFilter(label=_("state"), choices=STATES, method="filter_state",
+                                        empty_label=None)
+    level = django_filters.NumberFilter(field_name="level__position", label=_("level"))
+    policy = django_filters.ModelChoiceFilter(
+        field_name="level__ladder__policy", queryset=EscalationPolicy.objects.all(), label=_("policy")
+    )
+    team = django_filters.ModelChoiceFilter(field_name="queue__team", queryset=Team.objects.all(),
+                                            label=_("team"))
+    reached_me = django_filters.ChoiceFilter(
+        label=_("reached me"), method="filter_reached_me", empty_label=_("any"),
+        choices=[("true", _("yes")), ("false", _("no"))],
+    )
+    sweep = django_filters.UUIDFilter(field_name="sweep__uuid", label=_("sweep"))
+    ticket = django_filters.NumberFilter(field_name="ticket_id", label=_("ticket"))
+
+    class Meta:
+        model = Escalation
+        fields = ["state", "level", "policy", "team", "reached_me", "sweep", "ticket"]
+
+    def __init__(self, data=None, *args, request=None, **kwargs):
+        data = data.copy() if data is not None else None
+        if data is not None and not data.get("state"):
+            # Open escalations unless asked otherwise; a sweep link shows everything of that sweep.
+            data["state"] = "all" if data.get("sweep") or data.get("ticket") else "open"
+        super().__init__(data, *args, request=request, **kwargs)
+        if request is not None:
+            self.filters["team"].queryset = restrict(Team.objects.all(), request.user, "view")
+
+    def filter_state(self, queryset, name, value):
+        if value == "all":
+            return queryset
+        if value == "acknowledged":
+            return queryset.filter(acknowledged_at__isnull=False)
+        queryset = queryset.current()
+        if value == "unacknowledged":
+            queryset = queryset.filter(acknowledged_at__isnull=True)
+        return queryset
+
+    def filter_reached_me(self, queryset, name, value):
+        if value not in ("true", "false"):
+            return queryset
+        mine = reached_q(self.request.user)
+        return queryset.filter(mine if value == "true" else ~mine)

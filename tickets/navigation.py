@@ -5,8 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 def metrics_widget(request):
-    """Home page: service metrics of the last 30 days for managers and above (see tickets.views)."""
-    from tickets.views import metrics_widget as widget
+    """Home page: service metrics of the last 30 days for managers and above (see tickets.views.metrics)."""
+    from tickets.views.metrics import metrics_widget as widget
 
     return widget(request)
 

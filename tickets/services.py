@@ -20,6 +20,7 @@ from portal.models import Membership, Notification, Team
 from portal.notifications import queue_notification
 from portal.roles import Role
 from tickets import routing, sla
+from tickets.escalation.ladders import start_ladder
 from tickets.models import Macro, Queue, QueueRotation, Ticket, TimelineEntry
 
 Kind = TimelineEntry.Kind
@@ -38,12 +39,6 @@ EDITABLE_FIELDS = [
 
 
 # --- Helpers ----------------------------------------------------------------------------------
-
-
-def start_ladder(ticket, *, now):
-    from tickets.escalation import start_ladder as start
-
-    return start(ticket, now=now)
 
 
 def ticket_link(ticket) -> str:
@@ -141,35 +136,9 @@ def check_assignable(queue: Queue, user) -> None:
         )
 
 
-def log_sla_changes(tickets, *, actor, now):
-    """Timeline entries for tickets whose SLA policy or targets changed (bulk)."""
-    TimelineEntry.objects.bulk_create(
-        [
-            TimelineEntry(
-                ticket=t, kind=Kind.SLA, actor=actor, at=now, visibility=INTERNAL,
-                data={
-                    "policy": t.sla_policy_id, "first_response_due": _iso(t.first_response_due),
-                    "resolution_due": _iso(t.resolution_due),
-                },
-            )
-            for t in tickets
-        ]
-    )
-
-
-def _iso(value):
-    return value.isoformat() if value else None
-
-
 def _refresh_sla(ticket, *, actor, now):
     if sla.refresh(ticket, now=now):
-        _entry(
-            ticket, Kind.SLA, actor=actor, now=now,
-            data={
-                "policy": ticket.sla_policy_id, "first_response_due": _iso(ticket.first_response_due),
-                "resolution_due": _iso(ticket.resolution_due),
-            },
-        )
+        _entry(ticket, Kind.SLA, actor=actor, now=now, data=sla.timeline_data(ticket))
 
 
 # --- Creating ---------------------------------------------------------------------------------

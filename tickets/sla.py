@@ -12,7 +12,8 @@ Pausing folds the running stretch into `used`; resuming starts a new stretch and
 times later. A policy or calendar change first folds the running stretch into `used` under the
 old rules (time already used is never given back), then recomputes due times under the new ones.
 Functions on one ticket change the instance only; the caller (tickets/services.py) saves it and
-writes the timeline entry.
+writes the timeline entry (`timeline_data`). Changes to many tickets at once (a policy or calendar
+edit, an escalation raising priorities) log theirs with `log_sla_changes`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from datetime import datetime
 from django.db import transaction
 
 from tickets.businesstime import CalendarSpec, add_business_minutes, business_minutes_between
-from tickets.models import BusinessCalendar, SLAPolicy, Ticket
+from tickets.models import BusinessCalendar, SLAPolicy, Ticket, TimelineEntry
 
 CLOCK_FIELDS = [
     "sla_policy", "first_response_target", "resolution_target", "first_response_due", "resolution_due",
@@ -368,11 +369,34 @@ def recompute_open_tickets(*, now, queryset=None) -> list[Ticket]:
     return changed
 
 
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+def timeline_data(ticket: Ticket) -> dict:
+    """The data of an SLA timeline entry: the ticket's policy and due times."""
+    return {
+        "policy": ticket.sla_policy_id, "first_response_due": _iso(ticket.first_response_due),
+        "resolution_due": _iso(ticket.resolution_due),
+    }
+
+
+def log_sla_changes(tickets, *, actor, now):
+    """Timeline entries for tickets whose SLA policy or targets changed (bulk)."""
+    TimelineEntry.objects.bulk_create(
+        [
+            TimelineEntry(
+                ticket=t, kind=TimelineEntry.Kind.SLA, actor=actor, at=now,
+                visibility=TimelineEntry.Visibility.INTERNAL, data=timeline_data(t),
+            )
+            for t in tickets
+        ]
+    )
+
+
 def apply_configuration_change(change, *, now, actor=None):
     """Run `change()` (edit policies, targets or calendars) so that it applies to open tickets
     from `now` on without giving back business time already used."""
-    from tickets.services import log_sla_changes
-
     with transaction.atomic():
         freeze_open_clocks(now=now)
         result = change()

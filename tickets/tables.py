@@ -1,16 +1,21 @@
-"""TicketTable: the queue pages' table (django-tables2), with a column choice the user can change."""
+"""The tickets app's tables (django-tables2): `TicketTable`, the queue pages' table with a column choice
+the user can change, and `EscalationTable`, the escalations page's."""
 
 import django_tables2 as tables
 from django.core.paginator import Paginator
+from django.middleware.csrf import get_token
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.html import conditional_escape, format_html
+from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from portal import pii
-from tickets.models import Ticket
+from portal.models import Notification
+from tickets.escalation.recipients import ticket_url
+from tickets.models import Escalation, Ticket
 
 PRIORITY_CLASS = {"urgent": "bad", "high": "warn", "normal": "", "low": "muted"}
 STATUS_CLASS = {"new": "status new", "resolved": "status ok", "closed": "status muted"}
@@ -258,3 +263,98 @@ class TicketTable(tables.Table):
 
     def render_updated_at(self, record):
         return _local(record.updated_at)
+
+
+# --- Escalations ------------------------------------------------------------------------------
+
+NOTIFICATION_STATUS_CLASS = {
+    Notification.Status.SENT: "ok", Notification.Status.PENDING: "warn", Notification.Status.SENDING: "warn",
+    Notification.Status.FAILED: "bad", Notification.Status.UNKNOWN: "bad",
+}
+
+
+def _local_datetime(value):
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else "—"
+
+
+def _person(user):
+    return (user.get_full_name() or user.get_username()) if user else ""
+
+
+def notified_html(escalation):
+    """Who the escalation reached, over which channel, with the delivery status (see `attach_deliveries`)."""
+    if not getattr(escalation, "notified", None):
+        return format_html('<span class="muted">{}</span>', gettext("nobody"))
+    return format_html_join(
+        ", ", '<span class="notified">{} · {} <span class="status {}">{}</span></span>',
+        (
+            (_person(n.recipient), n.get_channel_display(), NOTIFICATION_STATUS_CLASS.get(n.status, ""),
+             n.get_status_display())
+            for n in escalation.notified
+        ),
+    )
+
+
+class EscalationTable(tables.Table):
+    ticket = tables.Column(verbose_name=_("ticket"), accessor="ticket_id")
+    level = tables.Column(verbose_name=_("level"), accessor="level__position")
+    fired_at = tables.Column(verbose_name=_("fired at"))
+    age = tables.Column(verbose_name=_("age"), accessor="fired_at", orderable=False, empty_values=())
+    team = tables.Column(verbose_name=_("team"), accessor="queue__team__name", orderable=False)
+    notified = tables.Column(verbose_name=_("notified"), accessor="pk", orderable=False, empty_values=())
+    acknowledged = tables.Column(verbose_name=_("acknowledgement"), accessor="acknowledged_at",
+                                 empty_values=())
+    actions = tables.Column(verbose_name="", accessor="pk", orderable=False, empty_values=())
+
+    class Meta:
+        model = Escalation
+        fields = ["ticket", "level", "fired_at", "age", "team", "notified", "acknowledged", "actions"]
+        default_columns = fields
+        attrs = {"class": "table escalations", "data-testid": "escalation-table"}
+        row_attrs = {"data-escalation": lambda record: record.pk}
+
+    def __init__(self, *args, next_url="", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.next_url = next_url
+
+    def render_ticket(self, record):
+        return format_html('<a href="{}">#{}</a> {}', ticket_url(record.ticket_id), record.ticket_id,
+                           record.ticket.subject or record.ticket.buyer_nick)
+
+    def render_level(self, record):
+        return format_html("{}. {} <span class=\"muted small\">{} v{}</span>", record.level.position,
+                           record.level.name, record.level.ladder.policy.name, record.level.ladder.version)
+
+    def render_fired_at(self, record):
+        return _local_datetime(record.fired_at)
+
+    def render_age(self, record):
+        return getattr(record, "age", "")
+
+    def render_notified(self, record):
+        return notified_html(record)
+
+    def render_acknowledged(self, record):
+        if record.acknowledged_at is None:
+            return format_html('<span class="muted">{}</span>', gettext("not acknowledged"))
+        text = gettext("%(user)s at %(at)s") % {
+            "user": _person(record.acknowledged_by), "at": _local_datetime(record.acknowledged_at),
+        }
+        if getattr(record, "held", False):
+            text += " · " + gettext("ladder halted until %(until)s") % {"until": _local_datetime(record.hold_until)}
+        return text
+
+    def render_actions(self, record):
+        if not getattr(record, "can_ack", False):
+            return ""
+        return acknowledge_button(record, self.request, self.next_url)
+
+
+def acknowledge_button(escalation, request, next_url=""):
+    return format_html(
+        '<form method="post" action="{}" class="inline"><input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+        '<input type="hidden" name="next" value="{}"><button type="submit" data-testid="acknowledge-{}">{}</button>'
+        "</form>",
+        reverse("tickets:escalation_acknowledge", args=[escalation.pk]), get_token(request), next_url,
+        escalation.pk, gettext("Acknowledge"),
+    )

@@ -10,7 +10,7 @@ SCHEDULES = [
 
 
 def escalate():
-    """The escalation sweep (tickets/escalation.py), every minute."""
-    from tickets.escalation import escalate_due_tickets
+    """The escalation sweep (tickets/escalation/sweep.py), every minute."""
+    from tickets.escalation.sweep import escalate_due_tickets
 
     return escalate_due_tickets(now=timezone.now()).summary()

@@ -4,8 +4,8 @@ from portal.models import Notification, Profile, Team
 from portal.roles import Role
 from tests.factories import make_team, make_user
 from tests.tickets.factories import World, sh
-from tickets.escalation import save_policy
-from tickets.escalation_demo import make_standard_policy
+from tickets.escalation.demo import make_standard_policy
+from tickets.escalation.ladders import save_policy
 from tickets.models import Escalation, EscalationPolicy
 
 CONFIGURED = sh(2026, 3, 1, 9, 0)

@@ -11,8 +11,11 @@ from django.test.utils import CaptureQueriesContext
 from portal.models import Notification
 from tests.tickets.escalation_helpers import MON_10, Ladder, custom_policy, inbox, positions
 from tests.tickets.factories import sh
-from tickets import escalation, services
-from tickets.escalation import acknowledge, escalate_due_tickets, publish_policy
+from tickets import services
+from tickets.escalation import recipients
+from tickets.escalation.acknowledge import acknowledge
+from tickets.escalation.ladders import publish_policy
+from tickets.escalation.sweep import escalate_due_tickets
 from tickets.models import (
     Escalation,
     EscalationLadder,
@@ -294,7 +297,7 @@ def test_notifications_are_written_in_the_escalations_transaction(ladder, monkey
     def broken(*args, **kwargs):
         raise RuntimeError("outbox unavailable")
 
-    monkeypatch.setattr(escalation, "queue_notifications", broken)
+    monkeypatch.setattr(recipients, "queue_notifications", broken)
     with pytest.raises(RuntimeError):
         sweep(tue(10, 30))
     assert not Escalation.objects.exists()

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from portal.roles import Role
 from tests.factories import make_user
 from tests.tickets.escalation_helpers import Ladder, sh
-from tickets.escalation import escalate_due_tickets
+from tickets.escalation.sweep import escalate_due_tickets
 from tickets.models import Escalation, EscalationLadder, EscalationPolicy
 
 POLICIES = "/api/v1/escalation-policies/"

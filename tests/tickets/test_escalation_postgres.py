@@ -11,8 +11,8 @@ from django.db import connection, connections
 
 from portal.models import Notification
 from tests.tickets.escalation_helpers import Ladder, sh
-from tickets import escalation
-from tickets.escalation import escalate_due_tickets
+from tickets.escalation import sql
+from tickets.escalation.sweep import escalate_due_tickets
 from tickets.models import Escalation, TimelineEntry
 
 pytestmark = [
@@ -85,7 +85,7 @@ def test_a_sweep_blocked_on_anothers_uncommitted_escalations_skips_them(ladder, 
     constraint) and, once A commits, skips them: B owns nothing, notifies nobody."""
     for _ in range(10):
         ladder.ticket()
-    inserted, original = threading.Event(), escalation.FireStatement.execute
+    inserted, original = threading.Event(), sql.FireStatement.execute
     sweep_b_state = []
 
     def blocked_waiters():
@@ -109,7 +109,7 @@ def test_a_sweep_blocked_on_anothers_uncommitted_escalations_skips_them(ladder, 
                 raise AssertionError(f"sweep B never waited on sweep A's rows ({sweep_b_state})")
         return count
 
-    monkeypatch.setattr(escalation.FireStatement, "execute", execute)
+    monkeypatch.setattr(sql.FireStatement, "execute", execute)
     now = sh(2026, 3, 3, 14, 0)
 
     def sweep_a():

@@ -21,7 +21,7 @@ from portal.roles import Role, ensure_roles
 from portal.services import add_member
 from django.contrib.auth.models import User
 from tickets import services
-from tickets.escalation_demo import make_standard_policy
+from tickets.escalation.demo import make_standard_policy
 from tickets.models import BusinessCalendar, Queue, SLAPolicy, SLATarget
 
 ensure_roles()

@@ -11,7 +11,7 @@ from portal.models import Notification
 from portal.roles import Role
 from tests.factories import make_user
 from tests.tickets.escalation_helpers import Ladder, inbox, sh
-from tickets.escalation import escalate_due_tickets
+from tickets.escalation.sweep import escalate_due_tickets
 from tickets.models import Escalation, EscalationLadder, EscalationPolicy
 
 LIST = "/tickets/escalations/"

@@ -22,9 +22,10 @@ from rest_framework.response import Response
 
 from portal.api.viewsets import RestrictedModelViewSet, RestrictedReadOnlyViewSet
 from portal.models import Notification
-from tickets.escalation import acknowledge, attach_deliveries, latest_version, save_policy
-from tickets.escalation_models import CHANNEL_VALUES
-from tickets.escalation_views import EscalationFilterSet
+from tickets.escalation.acknowledge import acknowledge
+from tickets.escalation.ladders import latest_version, save_policy
+from tickets.escalation.recipients import attach_deliveries
+from tickets.filtersets import EscalationFilterSet
 from tickets.models import (
     Category,
     Escalation,
@@ -34,6 +35,7 @@ from tickets.models import (
     Queue,
     RecipientRole,
 )
+from tickets.models.escalation import CHANNEL_VALUES
 
 User = get_user_model()
 

@@ -9,7 +9,7 @@ register = template.Library()
 
 @register.inclusion_tag("tickets/escalation_panel.html", takes_context=True)
 def ticket_escalations(context, ticket):
-    from tickets.escalation_views import ticket_escalations as load
+    from tickets.views.escalations import ticket_escalations as load
 
     request = context["request"]
     return {"escalations": load(request.user, ticket, timezone.now()), "request": request}

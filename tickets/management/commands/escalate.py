@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand
 
 from portal.commands import NOW_HELP, parse_now
-from tickets.escalation import escalate_due_tickets
+from tickets.escalation.sweep import escalate_due_tickets
 
 
 class Command(BaseCommand):

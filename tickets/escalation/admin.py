@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.admin import ReadOnlyAdmin, RestrictedAdmin
 from portal.models import Notification
-from tickets.escalation import publish_policy
+from tickets.escalation.ladders import publish_policy
 from tickets.models import (
     Category,
     Escalation,

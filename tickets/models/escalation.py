@@ -1,9 +1,9 @@
 """Escalation ladders: editable policies, their immutable published versions, the ladder each SLA
-cycle of a ticket runs on, and the escalations the sweep fires (see tickets/escalation.py).
+cycle of a ticket runs on, and the escalations the sweep fires (see tickets/escalation/).
 
 Versioning: an `EscalationPolicy` and its `EscalationLevel` rows are what admins edit. Publishing
-(`escalation.publish_policy`) freezes them into a new `EscalationLadder` version with
-`LadderLevel` copies. When a ticket's SLA clock starts (creation) or restarts (reopen: a new
+(`tickets.escalation.ladders.publish_policy`) freezes them into a new `EscalationLadder` version
+with `LadderLevel` copies. When a ticket's SLA clock starts (creation) or restarts (reopen: a new
 cycle), a `TicketLadder` row records the version that cycle runs on, so a later edit never changes
 the levels under a ticket in flight.
 """
@@ -19,20 +19,9 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Notification
-from tickets.models import Category, Priority, Queue, SLAPolicy, Ticket
-
-__all__ = [
-    "Clock",
-    "RecipientRole",
-    "EscalationPolicy",
-    "EscalationLevel",
-    "EscalationLadder",
-    "LadderLevel",
-    "TicketLadder",
-    "EscalationSweep",
-    "Escalation",
-    "EscalationDelivery",
-]
+from tickets.models.queue import Queue
+from tickets.models.sla import SLAPolicy
+from tickets.models.ticket import Category, Priority, Ticket
 
 DEFAULT_ACK_WINDOW_MINUTES = 120
 # Level positions are bits of TicketLadder.fired_mask (a signed 64-bit integer).

@@ -8,7 +8,7 @@ chairman by SMS.
 from django.db import transaction
 
 from portal.models import Notification
-from tickets.escalation import publish_policy
+from tickets.escalation.ladders import publish_policy
 from tickets.models import Clock, EscalationLevel, EscalationPolicy, RecipientRole
 
 IN_APP, EMAIL, SMS = Notification.Channel.IN_APP, Notification.Channel.EMAIL, Notification.Channel.SMS
