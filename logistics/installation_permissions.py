@@ -10,7 +10,7 @@ to whoever holds the view permission.
 
 from django.db.models import Q
 
-from portal.permissions import is_org_wide, scope_rule, user_roles, visible_store_ids
+from portal.permissions import is_org_wide, scope_rule, unscoped, user_roles, visible_store_ids
 from portal.roles import Role
 
 
@@ -51,7 +51,9 @@ def register():
         InstallationAlert,
         InstallationEvent,
         InstallationJob,
+        InstallationPartner,
         InstallationTicketLink,
+        Product,
     )
     from portal import registry
 
@@ -66,6 +68,9 @@ def register():
     scope_rule(InstallationEvent)(by_job("job__"))
     scope_rule(InstallationAlert)(by_job("job__"))
     scope_rule(InstallationTicketLink)(by_job("job__"))
+    unscoped(Product, reason="The product catalogue (SKU, installation SLA) is configuration, not customer data.")
+    unscoped(InstallationPartner, reason="The directory of installation partners is configuration; their "
+                                         "jobs are scoped by the job rule.")
 
     from logistics.installation import open_jobs_on_delivery
     from logistics.templatetags.installation_tags import ticket_installation
