@@ -40,6 +40,7 @@ from logistics.installation_models import (
 from logistics.installation_permissions import can_see_customer, is_partner_user, partner_ids
 from logistics.models import Shipment
 from logistics.permissions import mask_name, mask_phone
+from portal.api.fields import RestrictedSlugRelatedField
 from portal.api.params import date_range
 from portal.api.viewsets import RestrictedModelViewSet
 from portal.models import Store
@@ -136,7 +137,7 @@ class InstallationEventResultSerializer(serializers.Serializer):
 
 
 class InstallationJobCreateSerializer(serializers.Serializer):
-    store = serializers.SlugRelatedField(slug_field="code", queryset=Store.objects.all())
+    store = RestrictedSlugRelatedField(slug_field="code", queryset=Store.objects.all())
     order_number = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     product = serializers.CharField(max_length=64, required=False, allow_blank=True, default="",
                                     help_text="SKU of one of the store's products")
@@ -150,9 +151,7 @@ class InstallationJobCreateSerializer(serializers.Serializer):
 
     def validate(self, data):
         user = self.context["request"].user
-        store = data["store"]
-        if not restrict(Store.objects.filter(pk=store.pk), user, "view").exists():
-            raise ValidationError({"store": [_("No store %(code)s in your scope.") % {"code": store.code}]})
+        store = data["store"]  # in the user's scope: the field's choices are
         if data["product"]:
             data["product"] = Product.objects.filter(store=store, sku=data["product"]).first()
             if data["product"] is None:

@@ -120,7 +120,11 @@ def test_a_coordinator_opens_a_job_by_hand_and_a_partner_cannot(api, store, othe
     assert job.node == "requested" and job.created_by == coordinator and job.partner.code == "tmall-install"
     assert api.post(URL, {"store": store.code, "product": "NOPE"}).json() == {
         "product": ["The store has no product with this SKU."]}
-    assert api.post(URL, {"store": other_store.code}).status_code == 400  # not a store in scope
+    # A store outside the coordinator's scope answers exactly as a store that does not exist.
+    outside, unknown = api.post(URL, {"store": other_store.code}), api.post(URL, {"store": "no-such-store"})
+    assert (outside.status_code, outside.json()) == (
+        400, {"store": [f"Object with code={other_store.code} does not exist."]})
+    assert (unknown.status_code, unknown.json()) == (400, {"store": ["Object with code=no-such-store does not exist."]})
     api.as_user(two_partners["user"])
     assert api.post(URL, {"store": store.code}).status_code == 403
 

@@ -124,8 +124,9 @@ def test_create_and_update(world):
 
 
 def test_create_outside_scope_is_refused_and_rolled_back(world):
+    """A store of the agent's, but a queue outside their scope: created, re-checked, refused, rolled back."""
     response = api(world.agent).post(
-        "/api/v1/tickets/", {"store": "swiftride", "queue": world.other_queue.pk, "description": "x"}, format="json"
+        "/api/v1/tickets/", {"store": "clouddry", "queue": world.other_queue.pk, "description": "x"}, format="json"
     )
     assert response.status_code == 403
     assert not Ticket.objects.exists()
@@ -133,7 +134,26 @@ def test_create_outside_scope_is_refused_and_rolled_back(world):
 
 def test_create_validation(world):
     response = api(world.agent).post("/api/v1/tickets/", {"store": "nope"}, format="json")
-    assert response.status_code == 400 and "store" in response.json()
+    assert response.status_code == 400
+    assert response.json()["store"] == ["Object with code=nope does not exist."]
+
+
+def test_team_filter_answers_a_team_outside_scope_as_an_unknown_team(world):
+    ticket(world)
+    outside = api(world.agent).get("/api/v1/tickets/", {"team": world.other_team.pk})
+    unknown = api(world.agent).get("/api/v1/tickets/", {"team": 999999})
+    assert (outside.status_code, outside.json()) == (400, {
+        "team": ["Select a valid choice. That choice is not one of the available choices."]})
+    assert (unknown.status_code, unknown.json()) == (outside.status_code, outside.json())
+    assert ids(api(world.agent).get("/api/v1/tickets/", {"team": world.team.pk})) == set(Ticket.objects.values_list(
+        "pk", flat=True))
+
+
+def test_create_in_a_store_outside_scope_answers_as_for_an_unknown_store(world):
+    response = api(world.agent).post("/api/v1/tickets/", {"store": "swiftride", "description": "x"}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"store": ["Object with code=swiftride does not exist."]}
+    assert not Ticket.objects.exists()
 
 
 def test_reply_note_with_handling_time_and_macro(world):
