@@ -214,7 +214,8 @@ def test_failure_midway_writes_nothing(client, clock, world):
 
 def test_only_integration_may_post(world, clock):
     api = APIClient()
-    assert api.post(URL, payload(msg(1)), format="json").status_code in (401, 403)
+    anonymous = api.post(URL, payload(msg(1)), format="json")
+    assert anonymous.status_code == 401 and anonymous["WWW-Authenticate"] == "Token"
     api.force_authenticate(world.agent)
     assert api.post(URL, payload(msg(1)), format="json").status_code == 403
     assert _nothing_written()
