@@ -13,8 +13,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.utils import timezone
-from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from portal.models import Membership, Notification, Profile, Store, Team
 from portal.permissions import restrict, scope_registry
@@ -56,7 +56,8 @@ def refuse_unless_in_scope(request, obj, action):
     """The post-save check: raises PermissionDenied (the admin's transaction rolls back) when
     `obj` as saved is outside what `request.user` may `action`."""
     if not restrict(type(obj)._default_manager.filter(pk=obj.pk), request.user, action).exists():
-        raise PermissionDenied(gettext("The result would be outside your scope."))
+        # Logged, not shown: the 403 page says the role does not allow it (as the API's re-check).
+        raise PermissionDenied("The result would be outside your scope.")
 
 
 class RestrictedChoicesMixin:
