@@ -11,7 +11,7 @@ from installation.models import (
     InstallationTicketLink,
     Product,
 )
-from portal.admin import RestrictedAdmin
+from portal.admin import RestrictedAdmin, RestrictedTabularInline
 
 
 @admin.register(Product)
@@ -29,7 +29,7 @@ class InstallationPartnerAdmin(RestrictedAdmin):
     search_fields = ["code", "name"]
 
 
-class InstallationEventInline(admin.TabularInline):
+class InstallationEventInline(RestrictedTabularInline):
     model = InstallationEvent
     extra = 0
     can_delete = False
@@ -40,7 +40,7 @@ class InstallationEventInline(admin.TabularInline):
         return False
 
 
-class InstallationTicketLinkInline(admin.TabularInline):
+class InstallationTicketLinkInline(RestrictedTabularInline):
     model = InstallationTicketLink
     extra = 0
     can_delete = False

@@ -12,7 +12,7 @@ to whoever holds the view permission. A job's customer name, phone and address a
 from django.db.models import Q
 
 from portal import pii
-from portal.permissions import has_action, is_org_wide, scope_rule, user_roles, visible_store_ids
+from portal.permissions import has_action, is_org_wide, scope_rule, unscoped, user_roles, visible_store_ids
 from portal.roles import Role
 
 
@@ -52,7 +52,9 @@ def register_rules():
         InstallationAlert,
         InstallationEvent,
         InstallationJob,
+        InstallationPartner,
         InstallationTicketLink,
+        Product,
     )
 
     def by_job(prefix):
@@ -68,3 +70,7 @@ def register_rules():
     scope_rule(InstallationEvent)(by_job("job__"))
     scope_rule(InstallationAlert)(by_job("job__"))
     scope_rule(InstallationTicketLink)(by_job("job__"))
+    unscoped(Product, reason="The product catalogue (SKU, installation SLA) is configuration, not customer data.")
+    unscoped(InstallationPartner, reason="The directory of installation partners is configuration; their "
+                                         "jobs are scoped by the job rule.")
+

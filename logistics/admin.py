@@ -14,21 +14,21 @@ from logistics.models import (
     TrackingEvent,
     TrackingImport,
 )
-from portal.admin import RestrictedAdmin
+from portal.admin import RestrictedAdmin, RestrictedStackedInline, RestrictedTabularInline
 
 
-class StatusMappingInline(admin.TabularInline):
+class StatusMappingInline(RestrictedTabularInline):
     model = StatusMapping
     extra = 1
     fields = ["position", "code", "keyword", "status", "is_anomaly", "is_last_mile"]
 
 
-class ReportColumnsInline(admin.StackedInline):
+class ReportColumnsInline(RestrictedStackedInline):
     model = ReportColumns
     can_delete = False
 
 
-class CarrierOutletInline(admin.TabularInline):
+class CarrierOutletInline(RestrictedTabularInline):
     model = CarrierOutlet
     extra = 1
 
@@ -47,7 +47,7 @@ class CarrierAdmin(RestrictedAdmin):
     ]
 
 
-class TrackingEventInline(admin.TabularInline):
+class TrackingEventInline(RestrictedTabularInline):
     model = TrackingEvent
     extra = 0
     can_delete = False
@@ -82,7 +82,7 @@ class TrackingImportAdmin(RestrictedAdmin):
         return False
 
 
-class AlertEntryInline(admin.TabularInline):
+class AlertEntryInline(RestrictedTabularInline):
     model = AlertEntry
     extra = 0
     can_delete = False
@@ -93,7 +93,7 @@ class AlertEntryInline(admin.TabularInline):
         return False
 
 
-class CompensationInline(admin.TabularInline):
+class CompensationInline(RestrictedTabularInline):
     model = Compensation
     extra = 0
     can_delete = False

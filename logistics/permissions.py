@@ -9,7 +9,7 @@ to roles that call customers. Registered from LogisticsConfig.ready().
 from django.db.models import Q
 
 from portal import pii
-from portal.permissions import has_action, is_org_wide, scope_rule, user_roles, visible_store_ids
+from portal.permissions import has_action, is_org_wide, scope_rule, unscoped, user_roles, visible_store_ids
 from portal.roles import Role
 
 
@@ -27,7 +27,21 @@ def may_see_consignee(user, shipment) -> bool:
 
 
 def register_rules():
-    from logistics.models import Alert, AlertEntry, Compensation, Shipment, TrackingEvent, TrackingImport
+    from logistics.models import (
+        Alert,
+        AlertEntry,
+        Carrier,
+        CarrierContact,
+        CarrierOutlet,
+        Compensation,
+        CustomerContact,
+        IngestRequest,
+        ReportColumns,
+        Shipment,
+        StatusMapping,
+        TrackingEvent,
+        TrackingImport,
+    )
 
     def by_store(prefix):
         def rule(queryset, user, action):
@@ -44,6 +58,18 @@ def register_rules():
     scope_rule(Alert)(by_store("shipment__"))
     scope_rule(AlertEntry)(by_store("alert__shipment__"))
     scope_rule(Compensation)(by_store("alert__shipment__"))
+    scope_rule(CarrierContact)(by_store("alert__shipment__"))
+    scope_rule(CustomerContact)(by_store("alert__shipment__"))
+    for model in (Carrier, CarrierOutlet, StatusMapping, ReportColumns):
+        unscoped(model, reason="Carrier configuration (status codes, report columns, outlet directory) is the "
+                               "same for every store and holds no customer data.")
+
+    @scope_rule(IngestRequest)
+    def ingest_request_scope(queryset, user, action):
+        # An idempotency record belongs to the API client that sent the request.
+        if Role.ADMIN in user_roles(user):
+            return queryset
+        return queryset.filter(user=user)
 
     @scope_rule(TrackingImport)
     def import_scope(queryset, user, action):

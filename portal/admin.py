@@ -1,19 +1,95 @@
-"""Admin on the same `restrict` as UI and API: a ModelAdmin shows and edits only in-scope rows, and
-shows a customer's personal data masked (`portal.pii`), with "show" where the PII rule allows."""
+"""Admin on the same `restrict` as UI and API: a ModelAdmin shows and edits only in-scope rows.
+
+- changelists, change forms and inlines list only the rows `restrict(user, "view")` leaves;
+- every foreign-key and many-to-many choice list offers only the related rows the user may view
+  (stores, queues, teams in their scope), so an out-of-scope choice is "not a valid choice";
+- after a save, inside the admin's transaction, the saved object (and each saved inline row)
+  must still be one the user may change (NetBox's post-save check); otherwise the save is
+  rolled back and the answer is 403.
+
+Personal data is shown masked (`portal.pii`), with "show" where the PII rule allows.
+"""
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from portal import pii
 from portal.models import Membership, Notification, PiiAccess, Profile, Store, Team
-from portal.permissions import restrict
+from portal.permissions import restrict, scope_registry
 
 
-class RestrictedAdmin(admin.ModelAdmin):
+def restrict_choices(formfield, request):
+    """Narrow a model choice field to the related rows the user may view (models with a scope rule)."""
+    queryset = getattr(formfield, "queryset", None)
+    if queryset is not None and queryset.model in scope_registry():
+        formfield.queryset = restrict(queryset, request.user, "view")
+    return formfield
+
+
+def keep_current_choices(form_class, obj):
+    """Keep the related rows `obj` points at today in its form's restricted choice lists.
+
+    A current value outside the user's scope is then shown and kept as it is (not silently cleared
+    by a save), while every other out-of-scope row stays unavailable."""
+    for name, formfield in form_class.base_fields.items():
+        queryset = getattr(formfield, "queryset", None)
+        if queryset is None:
+            continue
+        try:
+            field = obj._meta.get_field(name)
+        except FieldDoesNotExist:
+            continue
+        if field.many_to_many:
+            current = set(getattr(obj, name).values_list("pk", flat=True))
+        elif field.many_to_one or field.one_to_one:
+            current = {getattr(obj, field.attname)} - {None}
+        else:
+            continue
+        missing = current - set(queryset.filter(pk__in=current).values_list("pk", flat=True))
+        if missing:
+            formfield.queryset = queryset | queryset.model._default_manager.filter(pk__in=missing)
+
+
+def refuse_unless_in_scope(request, obj, action):
+    """The post-save check: raises PermissionDenied (the admin's transaction rolls back) when
+    `obj` as saved is outside what `request.user` may `action`."""
+    if not restrict(type(obj)._default_manager.filter(pk=obj.pk), request.user, action).exists():
+        # Logged, not shown: the 403 page says the role does not allow it (as the API's re-check).
+        raise PermissionDenied("The result would be outside your scope.")
+
+
+class RestrictedChoicesMixin:
+    """Foreign-key and many-to-many choices through `restrict(user, "view")`."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        return restrict_choices(super().formfield_for_foreignkey(db_field, request, **kwargs), request)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_manytomany(db_field, request, **kwargs)
+        return restrict_choices(formfield, request) if formfield is not None else None
+
+
+class RestrictedInlineMixin(RestrictedChoicesMixin):
+    """An inline of a RestrictedAdmin: its rows and its choices through `restrict`."""
+
+    def get_queryset(self, request):
+        return restrict(super().get_queryset(request), request.user, "view")
+
+
+class RestrictedTabularInline(RestrictedInlineMixin, admin.TabularInline):
+    pass
+
+
+class RestrictedStackedInline(RestrictedInlineMixin, admin.StackedInline):
+    pass
+
+
+class RestrictedAdmin(RestrictedChoicesMixin, admin.ModelAdmin):
     class Media:
         js = ["portal/pii.js"]  # the "show" buttons of masked personal data
 
@@ -28,11 +104,31 @@ class RestrictedAdmin(admin.ModelAdmin):
     def has_view_permission(self, request, obj=None):
         return super().has_view_permission(request, obj) and self._in_scope(request, obj, "view")
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        if obj is not None:
+            keep_current_choices(form_class, obj)
+        return form_class
+
     def has_change_permission(self, request, obj=None):
         return super().has_change_permission(request, obj) and self._in_scope(request, obj, "change")
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and self._in_scope(request, obj, "delete")
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        if formset.model in scope_registry():
+            for obj in formset.new_objects:
+                refuse_unless_in_scope(request, obj, "add")
+            for obj, _fields in formset.changed_objects:
+                refuse_unless_in_scope(request, obj, "change")
+
+    def save_related(self, request, form, formsets, change):
+        # Runs after save_model and the many-to-many and inline saves, still inside the admin's
+        # transaction (change form and changelist alike): the object as finally saved is checked.
+        super().save_related(request, form, formsets, change)
+        refuse_unless_in_scope(request, form.instance, "change" if change else "add")
 
     # --- Personal data: every PII field of the model (portal.pii) is shown masked and read-only,
     # in the list and in the change form, with a "show" button (audited) where the rule allows.
@@ -113,7 +209,7 @@ class PiiAccessAdmin(ReadOnlyAdmin):
     date_hierarchy = "at"
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(RestrictedTabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["user"]
@@ -165,7 +261,7 @@ class NotificationAdmin(RestrictedAdmin):
         )
 
 
-class ProfileInline(admin.StackedInline):
+class ProfileInline(RestrictedStackedInline):
     model = Profile
     can_delete = False
 

@@ -38,3 +38,38 @@ def check_q_cluster(app_configs, **kwargs):
     if conf.get("catch_up", True):
         errors.append(Error("Q_CLUSTER catch_up must be False.", hint="After downtime a schedule should run once.", id="portal.E005"))
     return errors
+
+
+@register()
+def check_scope_rules(app_configs, **kwargs):
+    """Fail closed: every model of the portal's apps, and every model admin shows through
+    `RestrictedAdmin` (or its inlines), has a scope rule or an explicit `unscoped(...)`."""
+    from django.contrib import admin
+
+    from portal.admin import RestrictedAdmin, RestrictedInlineMixin
+    from portal.permissions import governed_models, scope_registry
+
+    registered = scope_registry()
+    wanted = set(governed_models())
+    errors = []
+    for model, model_admin in admin.site._registry.items():
+        if not isinstance(model_admin, RestrictedAdmin):
+            continue
+        wanted.add(model)
+        for inline in model_admin.inlines:
+            wanted.add(inline.model)
+            if not issubclass(inline, RestrictedInlineMixin):
+                errors.append(Error(
+                    f"{type(model_admin).__name__} shows {inline.__name__}, an inline that does not apply restrict().",
+                    hint="Derive it from portal.admin.RestrictedTabularInline or RestrictedStackedInline.",
+                    obj=inline, id="portal.E011",
+                ))
+    missing = sorted(model._meta.label for model in wanted if model not in registered)
+    if missing:
+        errors.insert(0, Error(
+            f"No scope rule for: {', '.join(missing)}.",
+            hint="Register one with @scope_rule(Model) in the app's permissions module, or declare "
+                 "portal.permissions.unscoped(Model, reason=...) for configuration every permission holder may see.",
+            id="portal.E010",
+        ))
+    return errors

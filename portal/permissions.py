@@ -5,16 +5,23 @@ user must hold the model permission `<app>.<action>_<model>` (given by their rol
 the queryset is then narrowed to the rows in the user's scope by the rule the model's app
 registered with `@scope_rule(Model)`. UI views, API viewsets, exports and admin all call this, so
 they cannot disagree about who sees what.
+
+It fails closed: every model of the portal's apps needs a rule, or an explicit
+`unscoped(Model, reason=...)` for configuration that every holder of the model permission may
+see in full. A model with neither is a start-up error (system check portal.E010) and
+`restrict()` on it raises `ImproperlyConfigured`; it never answers "everything".
 """
 
 from collections.abc import Callable
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Q, QuerySet
 
-from portal.roles import ORG_WIDE_ROLES, Role
+from portal.roles import ORG_WIDE_ROLES, ROLE_APPS, Role
 
 ScopeRule = Callable[[QuerySet, object, str], QuerySet]
 _RULES: dict[type, ScopeRule] = {}
+_UNSCOPED: dict[type, str] = {}
 
 
 def scope_rule(model):
@@ -25,6 +32,57 @@ def scope_rule(model):
         return func
 
     return register
+
+
+def unscoped(model, *, reason: str) -> None:
+    """Declare that `model` has no row scope: the model permission alone decides (every row or none).
+
+    For organisation-wide configuration and system bookkeeping only; `reason` says why no row of it
+    needs hiding from a holder of the permission (it is listed by `scope_registry()`).
+    """
+    if not reason.strip():
+        raise ImproperlyConfigured(f"unscoped({model._meta.label}) needs a reason.")
+    _UNSCOPED[model] = reason
+    _RULES[model] = _every_row
+
+
+def _every_row(queryset, user, action):
+    return queryset
+
+
+def scope_registry() -> dict[type, str | None]:
+    """Every model with a registered rule: None for a scope rule, the reason for an `unscoped` one."""
+    return {model: _UNSCOPED.get(model) for model in _RULES}
+
+
+def portal_apps() -> list[str]:
+    """The labels of the portal's own apps: every model of these needs a scope rule."""
+    return ["portal", *ROLE_APPS]
+
+
+def governed_models() -> list[type]:
+    """The models of the portal's apps (auto-created many-to-many tables aside)."""
+    from django.apps import apps
+
+    models = []
+    for label in portal_apps():
+        try:
+            config = apps.get_app_config(label)
+        except LookupError:
+            continue
+        models.extend(config.get_models())
+    return models
+
+
+def rule_for(model) -> ScopeRule:
+    """The scope rule of `model`; a model without one is a configuration error, never "all rows"."""
+    try:
+        return _RULES[model]
+    except KeyError:
+        raise ImproperlyConfigured(
+            f"No scope rule for {model._meta.label}: register one with @scope_rule({model.__name__}) in its "
+            f"app's permissions module, or declare unscoped({model.__name__}, reason=...)."
+        ) from None
 
 
 def permission_name(model, action: str) -> str:
@@ -39,12 +97,12 @@ def has_action(user, model, action: str) -> bool:
 def restrict(queryset: QuerySet, user, action: str = "view") -> QuerySet:
     """The rows of `queryset` the user may perform `action` on."""
     model = queryset.model
+    rule = rule_for(model)
     if not has_action(user, model, action):
         return queryset.none()
     if user.is_superuser:
         return queryset
-    rule = _RULES.get(model)
-    return rule(queryset, user, action) if rule else queryset
+    return rule(queryset, user, action)
 
 
 def can(user, obj, action: str = "view") -> bool:
@@ -113,7 +171,7 @@ def visible_store_ids(user) -> set[int]:
 
 
 def _register_core_rules():
-    from portal.models import Membership, Notification, PiiAccess, Store, Team
+    from portal.models import Membership, Notification, PiiAccess, Profile, Store, Team
 
     @scope_rule(Store)
     def store_scope(queryset, user, action):
@@ -146,3 +204,10 @@ def _register_core_rules():
         if user.is_superuser or Role.ADMIN in user_roles(user):
             return queryset
         return queryset.none()
+
+    @scope_rule(Profile)
+    def profile_scope(queryset, user, action):
+        # Contact details for the notification channels: one's own; administrators everyone's.
+        if Role.ADMIN in user_roles(user):
+            return queryset
+        return queryset.filter(user=user)

@@ -17,7 +17,8 @@ class NotificationTable(tables.Table):
         fields = ["created_at", "subject", "body"]
         default_columns = fields
         orderable = False
-        row_attrs = {"class": lambda record: "unread" if record.read_at is None else ""}
+        row_attrs = {"class": lambda record: "unread" if record.read_at is None else "",
+                     "data-id": lambda record: record.pk}
 
     def render_subject(self, record, value):
         if record.link:

@@ -11,7 +11,7 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.admin import RestrictedAdmin
+from portal.admin import RestrictedAdmin, RestrictedTabularInline
 from tickets import sla
 from tickets.escalation.admin import (
     EscalationAdmin,
@@ -72,17 +72,17 @@ class QueueAdmin(RestrictedAdmin):
     list_select_related = ["team"]
 
 
-class CalendarIntervalInline(admin.TabularInline):
+class CalendarIntervalInline(RestrictedTabularInline):
     model = CalendarInterval
     extra = 0
 
 
-class HolidayInline(admin.TabularInline):
+class HolidayInline(RestrictedTabularInline):
     model = Holiday
     extra = 0
 
 
-class MakeupDayInline(admin.TabularInline):
+class MakeupDayInline(RestrictedTabularInline):
     model = MakeupDay
     extra = 0
 
@@ -94,7 +94,7 @@ class BusinessCalendarAdmin(SLAConfigurationAdmin):
     inlines = [CalendarIntervalInline, HolidayInline, MakeupDayInline]
 
 
-class SLATargetInline(admin.TabularInline):
+class SLATargetInline(RestrictedTabularInline):
     model = SLATarget
     extra = 0
 
@@ -126,7 +126,7 @@ class MacroAdmin(RestrictedAdmin):
     search_fields = ["name", "body"]
 
 
-class TimelineEntryInline(admin.TabularInline):
+class TimelineEntryInline(RestrictedTabularInline):
     """The audit trail: shown, never added to, edited or deleted here."""
 
     model = TimelineEntry

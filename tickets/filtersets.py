@@ -13,12 +13,19 @@ from tickets.escalation.permissions import reached_q
 from tickets.models import Category, Escalation, EscalationPolicy, Priority, Queue, Ticket, TicketQuerySet
 
 
+def user_teams(request):
+    """The team filter's choices: a team outside the user's scope is as unknown as a missing one."""
+    if request is None:
+        return Team.objects.none()
+    return restrict(Team.objects.all(), request.user, "view")
+
+
 class TicketFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("search"))
     status = django_filters.MultipleChoiceFilter(choices=Ticket.Status.choices, label=_("status"))
     open = django_filters.BooleanFilter(method="filter_open", label=_("open"))
     queue = django_filters.ModelChoiceFilter(queryset=Queue.objects.all(), label=_("queue"))
-    team = django_filters.ModelChoiceFilter(field_name="queue__team", queryset=Team.objects.all(), label=_("team"))
+    team = django_filters.ModelChoiceFilter(field_name="queue__team", queryset=user_teams, label=_("team"))
     assignee = django_filters.CharFilter(
         method="filter_assignee", label=_("assignee"),
         validators=[RegexValidator(r"^(me|none|\d+)$", _("A user id, “me” or “none”."))],

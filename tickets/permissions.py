@@ -20,7 +20,9 @@ from portal.permissions import (
     is_org_wide,
     restrict,
     scope_rule,
+    unscoped,
     user_roles,
+    visible_store_ids,
     visible_team_ids,
 )
 from portal.roles import Role
@@ -30,7 +32,22 @@ INTEGRATION_VERBS = {"rate", "ingest"}
 
 
 def register():
-    from tickets.models import ChatMessage, Ticket, TimelineEntry
+    from tickets.models import (
+        BusinessCalendar,
+        CalendarInterval,
+        ChatConversation,
+        ChatMessage,
+        Holiday,
+        Macro,
+        MakeupDay,
+        Queue,
+        QueueRotation,
+        RoutingRule,
+        SLAPolicy,
+        SLATarget,
+        Ticket,
+        TimelineEntry,
+    )
 
     @scope_rule(Ticket)
     def ticket_scope(queryset, user, action):
@@ -50,6 +67,28 @@ def register():
 
     pii.register(Ticket, fields={"customer_phone": pii.PHONE, "customer_address": pii.ADDRESS},
                  may_see=may_see_pii, related=("queue",))
+
+    @scope_rule(ChatConversation)
+    def conversation_scope(queryset, user, action):
+        return queryset.filter(ticket__in=restrict(Ticket.objects.all(), user, "view"))
+
+    @scope_rule(RoutingRule)
+    def routing_rule_scope(queryset, user, action):
+        # A rule for one store is that store's configuration; rules for every store are everyone's.
+        if is_org_wide(user):
+            return queryset
+        return queryset.filter(Q(store__isnull=True) | Q(store_id__in=visible_store_ids(user)))
+
+    unscoped(Queue, reason="The queue directory: any ticket may be transferred to any queue, so every "
+                           "holder of view_queue sees every queue (a name and its team).")
+    for model in (BusinessCalendar, CalendarInterval, Holiday, MakeupDay, SLAPolicy, SLATarget):
+        unscoped(model, reason="Working hours and SLA targets are organisation-wide configuration; they hold "
+                               "no customer or store data.")
+    unscoped(Macro, reason="Canned replies shared across the organisation; the reply form offers those of "
+                           "the ticket's queue and team.")
+    unscoped(QueueRotation, reason="Round-robin bookkeeping written by assignment; no role holds a permission "
+                                   "on it and no page shows it.")
+
 
 
 def may_see_pii(user, ticket) -> bool:

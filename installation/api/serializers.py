@@ -16,6 +16,7 @@ from installation.models import (
 from installation.services import MAX_PHOTOS
 from logistics.api.serializers import choice
 from logistics.models import Shipment
+from portal.api.fields import RestrictedSlugRelatedField
 from portal.api.serializers import PiiFieldsMixin
 from portal.models import Store
 from portal.permissions import restrict
@@ -96,7 +97,7 @@ class InstallationEventResultSerializer(serializers.Serializer):
 
 
 class InstallationJobCreateSerializer(serializers.Serializer):
-    store = serializers.SlugRelatedField(slug_field="code", queryset=Store.objects.all())
+    store = RestrictedSlugRelatedField(slug_field="code", queryset=Store.objects.all())
     order_number = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     product = serializers.CharField(max_length=64, required=False, allow_blank=True, default="",
                                     help_text="SKU of one of the store's products")
@@ -110,9 +111,7 @@ class InstallationJobCreateSerializer(serializers.Serializer):
 
     def validate(self, data):
         user = self.context["request"].user
-        store = data["store"]
-        if not restrict(Store.objects.filter(pk=store.pk), user, "view").exists():
-            raise ValidationError({"store": [_("No store %(code)s in your scope.") % {"code": store.code}]})
+        store = data["store"]  # in the user's scope: the field's choices are
         if data["product"]:
             data["product"] = Product.objects.filter(store=store, sku=data["product"]).first()
             if data["product"] is None:

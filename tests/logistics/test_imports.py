@@ -34,7 +34,7 @@ def test_upload_page_imports_a_small_file_at_once(portal, client):
     assert "<progress" in page and 'data-testid="rejected-rows"' in page
     assert "<td>22</td><td>impossible timestamp" in page
     history = client.get("/logistics/imports/").content.decode()
-    assert "carrier_daily_report_sample" in history or "report.csv" in history
+    assert "<td >report.csv</td>" in history  # the uploaded file's name
 
 
 def test_upload_form_errors(portal, client):
@@ -127,3 +127,17 @@ def test_api_upload(portal, client):
 def test_who_may_upload(portal, client, username, expected):
     client.force_login(portal[username])
     assert post_upload(client, io.BytesIO(sample_bytes()).getvalue(), store="clouddry-tmall").status_code == expected
+
+
+def test_api_upload_answers_a_store_outside_scope_as_an_unknown_store(portal, client):
+    from tests.logistics.factories import make_coordinator
+
+    client.force_login(make_coordinator([portal.stores["clouddry-tmall"]]))
+    answers = []
+    for store in ("swiftride-tmall", "no-such-store"):
+        response = client.post("/api/v1/logistics/imports/", {"file": upload(sample_bytes()), "carrier": "SF",
+                                                              "store": store})
+        answers.append((response.status_code, response.json()))
+    assert answers[0] == answers[1] == (
+        400, {"store": ["Select a valid choice. That choice is not one of the available choices."]})
+    assert not TrackingImport.objects.exists()

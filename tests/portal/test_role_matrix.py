@@ -71,8 +71,10 @@ def test_admin_applies_the_same_scope(demo, client):
     body = changelist.content.decode()
     assert "clouddry-tmall" in body and "swiftride-tmall" not in body
     other = Store.objects.get(code="swiftride-tmall")
-    # Out of scope: admin behaves like the API (not visible) ...
-    assert client.get(f"/admin/portal/store/{other.pk}/change/").status_code in (302, 404)
+    # Out of scope: admin answers as for a store that does not exist (back to the admin index) ...
+    missing = client.get("/admin/portal/store/999999/change/")
+    hidden = client.get(f"/admin/portal/store/{other.pk}/change/")
+    assert (hidden.status_code, hidden["Location"]) == (missing.status_code, missing["Location"]) == (302, "/admin/")
     assert client.get(f"/api/v1/stores/{other.pk}/").status_code == 404
     # ... and an agent may not change even an in-scope store anywhere.
     mine = Store.objects.get(code="clouddry-tmall")

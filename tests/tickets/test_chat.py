@@ -214,7 +214,8 @@ def test_failure_midway_writes_nothing(client, clock, world):
 
 def test_only_integration_may_post(world, clock):
     api = APIClient()
-    assert api.post(URL, payload(msg(1)), format="json").status_code in (401, 403)
+    anonymous = api.post(URL, payload(msg(1)), format="json")
+    assert anonymous.status_code == 401 and anonymous["WWW-Authenticate"] == "Token"
     api.force_authenticate(world.agent)
     assert api.post(URL, payload(msg(1)), format="json").status_code == 403
     assert _nothing_written()
@@ -223,3 +224,19 @@ def test_only_integration_may_post(world, clock):
 def test_integration_cannot_list_tickets(client, clock, world):
     post(client, payload(msg(1)))
     assert client.get("/api/v1/tickets/").status_code == 403
+
+
+def test_a_store_outside_the_callers_scope_is_as_unknown_as_a_missing_one(world, clock):
+    """The store field goes through restrict: a caller allowed to ingest whose scope is one store
+    gets the same answer for another store as for a store that does not exist."""
+    from django.contrib.auth.models import Permission
+
+    world.agent.user_permissions.add(Permission.objects.get(codename="ingest_ticket"))
+    api = APIClient()
+    api.force_authenticate(world.agent)
+    unknown = post(api, payload(msg(1), store="nope"))
+    assert (unknown.status_code, unknown.json()) == (400, {"store": ["Unknown store “nope”."]})
+    outside = post(api, payload(msg(1), store="swiftride"))
+    assert (outside.status_code, outside.json()) == (400, {"store": ["Unknown store “swiftride”."]})
+    assert _nothing_written()
+    assert post(api, payload(msg(1))).status_code == 201

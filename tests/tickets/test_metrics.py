@@ -130,3 +130,25 @@ def test_metrics_api_is_for_managers_and_above_like_the_home_page(world, client)
     assert _get(manager).status_code == 200
     client.force_login(manager)
     assert 'data-testid="ticket-metrics"' in client.get("/").content.decode()
+
+
+def test_metrics_answer_a_store_or_team_outside_scope_as_unknown(world):
+    """A manager's scope is the customer-service teams and their stores: another brand's store (and
+    the refund desk's team) answer exactly as a store or team that does not exist."""
+    from tests.factories import make_store, make_team
+
+    other_brand = make_store("otherbrand", name="Other brand")
+    make_team("Other brand CS", kind=world.refund_team.kind, stores=[other_brand])
+    manager = make_user("mgr", role=Role.MANAGER, team=world.team)
+    unknown = _get(manager, store="nope")
+    assert (unknown.status_code, unknown.json()) == (400, {"store": ["Unknown store."]})
+    for store in ("otherbrand", str(other_brand.pk)):
+        response = _get(manager, store=store)
+        assert (response.status_code, response.json()) == (400, unknown.json()), store
+    unknown_team = _get(manager, team="999999")
+    assert (unknown_team.status_code, unknown_team.json()) == (400, {"team": ["Unknown team."]})
+    outside = _get(manager, team=str(world.refund_team.pk))
+    assert (outside.status_code, outside.json()) == (400, unknown_team.json())
+    # In scope: answered (another brand's customer-service store is a manager's).
+    assert _get(manager, store="swiftride").status_code == 200
+    assert _get(manager, team=str(world.other_team.pk)).status_code == 200

@@ -10,6 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from portal.api.fields import RestrictedSlugRelatedField
 from portal.api.serializers import PiiFieldsMixin
 from portal.models import Store, Team
 from tickets import chat
@@ -85,7 +86,7 @@ class TicketDetailSerializer(TicketSerializer):
 
 
 class TicketCreateSerializer(serializers.Serializer):
-    store = serializers.SlugRelatedField(slug_field="code", queryset=Store.objects.all())
+    store = RestrictedSlugRelatedField(slug_field="code", queryset=Store.objects.all())
     channel = serializers.ChoiceField(choices=Ticket.Channel.choices, default=Ticket.Channel.PHONE)
     queue = serializers.PrimaryKeyRelatedField(queryset=Queue.objects.all(), required=False, allow_null=True)
     category = serializers.ChoiceField(choices=Category.choices, required=False)
@@ -254,7 +255,7 @@ class ChatMessageInSerializer(serializers.Serializer):
         self.fields["text"].validators.append(MaxLengthValidator(chat.limits()["max_text"]))
 
 
-class StoreCodeField(serializers.SlugRelatedField):
+class StoreCodeField(RestrictedSlugRelatedField):
     default_error_messages = {
         "does_not_exist": _("Unknown store “{value}”."),
         "invalid": _("Give the store code."),

@@ -278,11 +278,14 @@ class TicketMetricsView(APIView):
         store = team = None
         if params.get("store"):
             raw = params["store"]
-            store = Store.objects.filter(pk=int(raw)).first() if raw.isdigit() else Store.objects.filter(code=raw).first()
+            # Through restrict: a store or team outside the caller's scope is as unknown as a missing one.
+            stores = restrict(Store.objects.all(), request.user, "view")
+            store = stores.filter(pk=int(raw)).first() if raw.isdigit() else stores.filter(code=raw).first()
             if store is None:
                 errors["store"] = [_("Unknown store.")]
         if params.get("team"):
-            team = Team.objects.filter(pk=params["team"]).first() if params["team"].isdigit() else None
+            teams = restrict(Team.objects.all(), request.user, "view")
+            team = teams.filter(pk=params["team"]).first() if params["team"].isdigit() else None
             if team is None:
                 errors["team"] = [_("Unknown team.")]
         try:

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.admin import ReadOnlyAdmin, RestrictedAdmin
+from portal.admin import ReadOnlyAdmin, RestrictedAdmin, RestrictedStackedInline, RestrictedTabularInline
 from portal.models import Notification
 from tickets.escalation.ladders import publish_policy
 from tickets.models import (
@@ -42,7 +42,7 @@ class EscalationLevelForm(forms.ModelForm):
                   "reassign_queue", "reassign_user", "business_hours_only", "ack_window_minutes", "users"]
 
 
-class EscalationLevelInline(admin.StackedInline):
+class EscalationLevelInline(RestrictedStackedInline):
     model = EscalationLevel
     form = EscalationLevelForm
     extra = 0
@@ -77,7 +77,7 @@ class EscalationPolicyAdmin(RestrictedAdmin):
         publish_policy(form.instance, actor=request.user, now=timezone.now())
 
 
-class LadderLevelInline(admin.TabularInline):
+class LadderLevelInline(RestrictedTabularInline):
     model = LadderLevel
     extra = 0
     fields = ["position", "name", "clock", "offset_minutes", "target_percent", "min_priority", "major_only",

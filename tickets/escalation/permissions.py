@@ -8,7 +8,7 @@
 
 from django.db.models import Exists, OuterRef, Q
 
-from portal.permissions import restrict, scope_rule, user_roles
+from portal.permissions import restrict, scope_rule, unscoped, user_roles
 from portal.roles import Role
 
 OVERSIGHT_ROLES = {Role.TEAM_LEAD, Role.MANAGER, Role.DIRECTOR}
@@ -24,7 +24,34 @@ def reached_q(user) -> Q:
 
 
 def register():
-    from tickets.models import Escalation, Ticket
+    from tickets.models import (
+        Escalation,
+        EscalationDelivery,
+        EscalationLadder,
+        EscalationLevel,
+        EscalationPolicy,
+        EscalationSweep,
+        LadderLevel,
+        Ticket,
+        TicketLadder,
+    )
+
+    for model in (EscalationPolicy, EscalationLevel, EscalationLadder, LadderLevel):
+        unscoped(model, reason="Escalation ladders are organisation-wide configuration (levels, delays, "
+                               "recipient roles); they hold no ticket or customer data.")
+    unscoped(EscalationSweep, reason="A log of sweep runs: times and counts only.")
+
+    @scope_rule(TicketLadder)
+    def ticket_ladder_scope(queryset, user, action):
+        return queryset.filter(ticket__in=restrict(Ticket.objects.all(), user, "view"))
+
+    @scope_rule(EscalationDelivery)
+    def delivery_scope(queryset, user, action):
+        # Who was told: administrators see every delivery, others the ones that reached them.
+        if Role.ADMIN in user_roles(user):
+            return queryset
+        reached = EscalationDelivery.notifications.through.objects.filter(notification__recipient=user)
+        return queryset.filter(pk__in=reached.values("escalationdelivery_id"))
 
     @scope_rule(Escalation)
     def escalation_scope(queryset, user, action):
