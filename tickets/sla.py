@@ -12,8 +12,8 @@ calendar, exactly (to the microsecond of the instants involved; nothing is round
   instant a clock passed a target can be found again when the target is lowered later;
 - `first_response_due` / `resolution_due`: the instant the clock passes its current target, i.e.
   the last instant at which no more business time than the target is used
-  (`business_deadline`): in the past if it already passed it (under the calendars it ran on), else
-  if it keeps running (while paused: as if it had kept running from the pause).
+  (`business_deadline`): in the past if it already passed it (under the calendars it ran on),
+  else when it will if it keeps running (while paused: as if it had kept running from the pause).
 
 One rule for "late" everywhere: a clock is late when it has used more business time than its
 target, which is exactly "after its due time" (`due < now` in SQL, `Ticket.is_breached`). The
@@ -72,6 +72,7 @@ class SpecCache:
 
     def __init__(self):
         self._specs: dict[int, CalendarSpec] = {}
+        self._deleted: set[int] = set()
 
     def load(self, calendar_ids):
         missing = set(calendar_ids) - set(self._specs)
@@ -89,8 +90,11 @@ class SpecCache:
         return self._specs[calendar_id]
 
     def find(self, calendar_id) -> CalendarSpec | None:
-        """The spec, or None for a calendar deleted since."""
-        self.load([calendar_id])
+        """The spec, or None for a calendar deleted since (looked up once)."""
+        if calendar_id not in self._specs and calendar_id not in self._deleted:
+            self.load([calendar_id])
+            if calendar_id not in self._specs:
+                self._deleted.add(calendar_id)
         return self._specs.get(calendar_id)
 
     def for_ticket(self, ticket: Ticket) -> CalendarSpec | None:
