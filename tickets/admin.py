@@ -8,6 +8,8 @@ old settings before the save, and due times are recomputed under the new ones af
 """
 
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -72,8 +74,55 @@ class QueueAdmin(RestrictedAdmin):
     list_select_related = ["team"]
 
 
+class CalendarFormSet(BaseInlineFormSet):
+    """An inline formset of a calendar page that can see the page's other formsets (the make-up
+    days are checked against the working hours submitted with them)."""
+
+    def __init__(self, *args, calendar_formsets=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.calendar_formsets = calendar_formsets if calendar_formsets is not None else []
+        self.calendar_formsets.append(self)
+
+    def kept(self):
+        """Cleaned data of the rows that stay (filled in and not marked for deletion)."""
+        return [form.cleaned_data for form in self.forms
+                if getattr(form, "cleaned_data", None) and not form.cleaned_data.get("DELETE")]
+
+
+class CalendarIntervalFormSet(CalendarFormSet):
+    def working_weekdays(self) -> set[int]:
+        return {row["weekday"] for row in self.kept() if row.get("weekday") is not None}
+
+    def clean(self):
+        super().clean()
+        # Holidays and make-up days are a finite list of dates: without weekday hours a calendar
+        # runs out of working time, and a clock on it could never reach its due time.
+        if not self.instance.always_open and not self.working_weekdays():
+            raise ValidationError(
+                _("A calendar needs working hours on at least one weekday, or 24x7: without them its SLA "
+                  "clocks could never reach a due time.")
+            )
+
+
+class MakeupDayFormSet(CalendarFormSet):
+    def clean(self):
+        super().clean()
+        hours = next((f for f in self.calendar_formsets if isinstance(f, CalendarIntervalFormSet)), None)
+        if self.instance.always_open or hours is None:
+            return
+        working = hours.working_weekdays()
+        weekdays = dict(MakeupDay._meta.get_field("works_like").choices)
+        for row in self.kept():
+            if row.get("works_like") is not None and row["works_like"] not in working:
+                raise ValidationError(
+                    _("The make-up day %(date)s works like %(weekday)s, which has no working hours in this calendar.")
+                    % {"date": row["date"], "weekday": weekdays[row["works_like"]]}
+                )
+
+
 class CalendarIntervalInline(RestrictedTabularInline):
     model = CalendarInterval
+    formset = CalendarIntervalFormSet
     extra = 0
 
 
@@ -84,14 +133,25 @@ class HolidayInline(RestrictedTabularInline):
 
 class MakeupDayInline(RestrictedTabularInline):
     model = MakeupDay
+    formset = MakeupDayFormSet
     extra = 0
 
 
 @admin.register(BusinessCalendar)
 class BusinessCalendarAdmin(SLAConfigurationAdmin):
+    """A calendar that can never work (no weekday hours and not 24x7) is refused with an error."""
+
     list_display = ["name", "time_zone", "always_open"]
     search_fields = ["name"]
     inlines = [CalendarIntervalInline, HolidayInline, MakeupDayInline]
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        if issubclass(inline.formset, CalendarFormSet):
+            if not hasattr(request, "_calendar_formsets"):
+                request._calendar_formsets = []
+            kwargs["calendar_formsets"] = request._calendar_formsets
+        return kwargs
 
 
 class SLATargetInline(RestrictedTabularInline):

@@ -213,6 +213,7 @@ def _ticket(i, *, rng, now, queues, queue_weights, workers, policy, targets):
         clock_paused_at=created_at + timedelta(minutes=30) if paused else None,
         first_response_at=first_response_at,
         first_response_minutes=int((first_response_at - created_at).total_seconds() // 60) if first_response_at else None,
+        first_response_time=(first_response_at - created_at) if first_response_at else None,
         resolved_at=resolved_at, first_resolved_at=resolved_at, closed_at=resolved_at if status == "closed" else None,
         first_response_breached=bool(first_response_at and first_response_at > first_due),
         resolution_breached=bool(resolved_at and resolved_at > resolution_due), sla_breached=late,

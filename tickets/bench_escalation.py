@@ -94,7 +94,7 @@ def _tickets(count, seed):
                 buyer_nick=f"buyer{i}", status=Ticket.Status.OPEN, priority=Ticket.Priority.NORMAL,
                 category=Ticket.Category.PRODUCT, is_major=rng.random() < MAJOR_SHARE, sla_policy=policy,
                 first_response_target=60, resolution_target=480, first_response_at=started + timedelta(minutes=5),
-                first_response_minutes=5, resolution_due=due, sla_clock_started_at=started, created_at=started,
+                first_response_minutes=5, first_response_time=timedelta(minutes=5), resolution_due=due, sla_clock_started_at=started, created_at=started,
                 updated_at=started,
             ))
         with transaction.atomic():

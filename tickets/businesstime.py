@@ -6,7 +6,14 @@ its local date. The local date's intervals are: nothing on a holiday; the make-u
 on a make-up working day; otherwise the weekday's intervals. A 24x7 calendar is always working.
 Business minutes between two instants are the real working time between them, so a DST change
 inside working hours shortens or lengthens that day's business time just as it does the clock on
-the wall.
+the wall. The arithmetic is exact (to the microsecond of a datetime): `business_time_between`
+returns a timedelta; whole business minutes are only a display unit on top of it.
+
+Two "due" instants exist for a budget of business time from a start: `add_business_minutes`
+gives the earliest instant by which the budget is used up, `business_deadline` the last instant
+by which no more than the budget is used (they differ when the budget ends exactly at the end of
+a working interval: the deadline is then the start of the next one). The SLA clocks use the
+deadline, so that "late" means "more business time used than the target" and nothing else.
 
 The walk goes chunk by chunk, a chunk being the rest of one local day under one UTC offset (it is
 split only on the rare day the offset changes), so its cost grows with the number of days covered,
@@ -51,7 +58,7 @@ class CalendarSpec:
 
     `weekly`: {weekday (Monday=0): [(start_minute, end_minute), ...]}.
     `makeup_days`: {date: intervals or None}; None means "a normal working day" (the intervals of
-    `makeup_default()`, the first weekday that has working hours).
+    `makeup_default()`, the first weekday that has working hours; no hours if no weekday has any).
     """
 
     tz: str = "Asia/Shanghai"
@@ -77,7 +84,7 @@ class CalendarSpec:
         for weekday in range(7):
             if self.weekly.get(weekday):
                 return self.weekly[weekday]
-        return ((0, DAY_MINUTES),) if not self.weekly else ()
+        return ()
 
     def intervals_on(self, day: date) -> tuple[Interval, ...]:
         """The working intervals of one local date."""
@@ -91,7 +98,8 @@ class CalendarSpec:
         return self.weekly.get(day.weekday(), ())
 
     def has_working_time(self) -> bool:
-        return self.always_open or any(self.weekly.values()) or bool(self.makeup_days)
+        """Whether any date has working hours (a calendar with only make-up days has a few)."""
+        return self.always_open or any(self.weekly.values()) or any(self.makeup_days.values())
 
 
 def _as_utc(moment: datetime) -> datetime:
@@ -171,18 +179,45 @@ def add_business_minutes(spec: CalendarSpec, start: datetime, minutes: int) -> d
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def business_seconds_between(spec: CalendarSpec, start: datetime, end: datetime) -> float:
-    """Working seconds in [start, end); negative when end is before start."""
+def business_deadline(spec: CalendarSpec, start: datetime, budget: timedelta) -> datetime:
+    """The last instant by which no more than `budget` of business time has elapsed after `start`:
+    any later instant has used more. It is `add_business_minutes` except when the budget runs out
+    exactly at the end of a working interval: then it is the start of the next working interval
+    (nothing is used in between). A zero budget gives the first working instant at or after `start`.
+    """
+    start = _as_utc(start)
+    if budget < timedelta(0):
+        raise ValueError("The budget must not be negative.")
+    if spec.always_open:
+        return start + budget
+    if not spec.has_working_time():
+        raise ValueError("The calendar has no working time.")
+    remaining = budget
+    for a, b in _windows(spec, start):
+        length = b - a
+        if remaining < length:
+            return a + remaining
+        remaining -= length
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def business_time_between(spec: CalendarSpec, start: datetime, end: datetime) -> timedelta:
+    """Working time in [start, end), exact; negative when end is before start."""
     start, end = _as_utc(start), _as_utc(end)
     if end < start:
-        return -business_seconds_between(spec, end, start)
+        return -business_time_between(spec, end, start)
     if spec.always_open:
-        return (end - start).total_seconds()
+        return end - start
     total = timedelta(0)
     if spec.has_working_time():
         for a, b in _windows_until(spec, start, end):
             total += b - a
-    return total.total_seconds()
+    return total
+
+
+def business_seconds_between(spec: CalendarSpec, start: datetime, end: datetime) -> float:
+    """Working seconds in [start, end); negative when end is before start."""
+    return business_time_between(spec, start, end).total_seconds()
 
 
 def _windows_until(spec, start, end):

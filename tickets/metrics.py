@@ -22,7 +22,12 @@ def _rate(part, whole):
     return round(part / whole, 4) if whole else None
 
 
-def percentile(values: list[int], share: float) -> int | None:
+def _minutes(seconds):
+    """Business seconds reported in minutes, to two decimals (docs/metrics.md)."""
+    return None if seconds is None else round(seconds / 60, 2)
+
+
+def percentile(values: list, share: float):
     """Nearest-rank percentile: the smallest value with at least `share` of the values at or below it."""
     if not values:
         return None
@@ -42,7 +47,8 @@ def cohort(*, start, end, store=None, team=None, queryset=None):
 
 def ticket_metrics(*, start, end, now, store=None, team=None, queryset=None) -> dict:
     """Tickets created, 24-hour resolution rate, first-response time (median, p90, business
-    minutes), average handling time, satisfaction rate and SLA breach rate for the period."""
+    minutes computed from the exact business times), average handling time, satisfaction rate and
+    SLA breach rate (the clocks' exact breach flags, or past due now) for the period."""
     tickets = cohort(start=start, end=end, store=store, team=team, queryset=queryset)
     within_24h = Q(first_resolved_at__isnull=False, first_resolved_at__lte=F("created_at") + DAY)
     counts = tickets.aggregate(
@@ -55,9 +61,11 @@ def ticket_metrics(*, start, end, now, store=None, team=None, queryset=None) -> 
         breached=Count("id", filter=Q(sla_breached=True) | TicketQuerySet.breached_q(now)),
         resolved=Count("id", filter=Q(first_resolved_at__isnull=False)),
     )
-    first_response = list(
-        tickets.filter(first_response_minutes__isnull=False).values_list("first_response_minutes", flat=True)
-    )
+    # Exact business times (seconds); minutes are only the unit the figures are reported in.
+    first_response = [
+        time.total_seconds()
+        for time in tickets.filter(first_response_time__isnull=False).values_list("first_response_time", flat=True)
+    ]
     handling = TimelineEntry.objects.filter(
         ticket__in=tickets.filter(first_resolved_at__isnull=False)
     ).aggregate(total=Sum("handling_seconds"))["total"] or 0
@@ -66,8 +74,8 @@ def ticket_metrics(*, start, end, now, store=None, team=None, queryset=None) -> 
         "resolution_24h_rate": _rate(counts["resolved_24h"], counts["decided_24h"]),
         "resolved_within_24h": counts["resolved_24h"],
         "resolution_24h_counted": counts["decided_24h"],
-        "first_response_median_minutes": statistics.median(first_response) if first_response else None,
-        "first_response_p90_minutes": percentile(first_response, 0.9),
+        "first_response_median_minutes": _minutes(statistics.median(first_response)) if first_response else None,
+        "first_response_p90_minutes": _minutes(percentile(first_response, 0.9)),
         "first_response_counted": len(first_response),
         "average_handling_seconds": round(handling / counts["resolved"], 1) if counts["resolved"] else None,
         "handling_counted": counts["resolved"],

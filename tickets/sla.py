@@ -1,16 +1,30 @@
 """SLA clocks: policy matching, starting, pausing, resuming, stopping and recomputing due times.
 
-Two clocks per ticket, first response and resolution, counted in business minutes of the
-policy's calendar. Bookkeeping (fields on Ticket):
+Two clocks per ticket, first response and resolution, counted in business time of the policy's
+calendar, exactly (to the microsecond of the instants involved; nothing is rounded). Bookkeeping
+(fields on Ticket):
 
 - `sla_clock_started_at`: start of the current running stretch (None while paused or stopped);
-- `first_response_used` / `resolution_used`: business minutes spent before that stretch;
-- `first_response_due` / `resolution_due`: the instant the target is reached if the clock keeps
-  running, i.e. `add_business_minutes(calendar, stretch start, target - used)`.
+- `first_response_used_time` / `resolution_used_time`: business time spent before that stretch
+  (all of it while paused); `first_response_used` / `resolution_used` are the same rounded down
+  to whole minutes, for display;
+- `sla_history`: the running stretches already folded into the used times (this cycle's), so the
+  instant a clock passed a target can be found again when the target is lowered later;
+- `first_response_due` / `resolution_due`: the instant the clock passes its current target, i.e.
+  the last instant at which no more business time than the target is used
+  (`business_deadline`): in the past if it already passed it (under the calendars it ran on),
+  else when it will if it keeps running (while paused: as if it had kept running from the pause).
 
-Pausing folds the running stretch into `used`; resuming starts a new stretch and so moves the due
-times later. A policy or calendar change first folds the running stretch into `used` under the
-old rules (time already used is never given back), then recomputes due times under the new ones.
+One rule for "late" everywhere: a clock is late when it has used more business time than its
+target, which is exactly "after its due time" (`due < now` in SQL, `Ticket.is_breached`). The
+breach flags are set whenever a clock is judged: when it pauses, stops (first reply,
+resolution), and before and after a change of policy or target, so a breach under any target
+that applied at the time stands. Minutes are a display and reporting unit only: `whole_minutes`
+rounds the exact time down.
+
+Pausing folds the running stretch into the used time; resuming starts a new stretch and so moves
+the due times later. A calendar change first folds the running stretch under the old calendar
+(time already used is never given back), then recomputes due times under the new one.
 Functions on one ticket change the instance only; the caller (tickets/services.py) saves it and
 writes the timeline entry (`timeline_data`). Changes to many tickets at once (a policy or calendar
 edit, an escalation raising priorities) log theirs with `log_sla_changes`.
@@ -18,16 +32,17 @@ edit, an escalation raising priorities) log theirs with `log_sla_changes`.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
 
-from tickets.businesstime import CalendarSpec, add_business_minutes, business_minutes_between
+from tickets.businesstime import CalendarSpec, business_deadline, business_time_between
 from tickets.models import BusinessCalendar, SLAPolicy, Ticket, TimelineEntry
 
 CLOCK_FIELDS = [
     "sla_policy", "first_response_target", "resolution_target", "first_response_due", "resolution_due",
     "sla_clock_started_at", "clock_paused_at", "first_response_used", "resolution_used",
+    "first_response_used_time", "resolution_used_time", "sla_history",
     "first_response_breached", "resolution_breached", "sla_breached",
 ]
 DEFAULT_PAUSE_STATUSES = [Ticket.Status.PENDING_CUSTOMER]
@@ -58,6 +73,7 @@ class SpecCache:
 
     def __init__(self):
         self._specs: dict[int, CalendarSpec] = {}
+        self._deleted: set[int] = set()
 
     def load(self, calendar_ids):
         missing = set(calendar_ids) - set(self._specs)
@@ -73,6 +89,14 @@ class SpecCache:
         if calendar_id not in self._specs:
             self.load([calendar_id])
         return self._specs[calendar_id]
+
+    def find(self, calendar_id) -> CalendarSpec | None:
+        """The spec, or None for a calendar deleted since (looked up once)."""
+        if calendar_id not in self._specs and calendar_id not in self._deleted:
+            self.load([calendar_id])
+            if calendar_id not in self._specs:
+                self._deleted.add(calendar_id)
+        return self._specs.get(calendar_id)
 
     def for_ticket(self, ticket: Ticket) -> CalendarSpec | None:
         if ticket.sla_policy_id is None:
@@ -122,64 +146,169 @@ def pause_statuses(ticket: Ticket) -> list[str]:
 
 # --- Clock arithmetic on one ticket -----------------------------------------------------------
 
+ZERO = timedelta(0)
+MINUTE = timedelta(minutes=1)
+_MICROSECOND = timedelta(microseconds=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+CLOCKS = ("first_response", "resolution")
+# A history entry: [start, end, calendar id, first-response used before, after, resolution used
+# before, after]; instants and durations in integer microseconds (exact in JSON); a clock that
+# did not run in the stretch has None.
+_SLOTS = {"first_response": 3, "resolution": 5}
 
-def _fr_active(ticket) -> bool:
-    return ticket.first_response_at is None and ticket.first_response_target is not None
+
+def whole_minutes(time: timedelta) -> int:
+    """The display and reporting unit: business time rounded down to whole minutes. A remainder
+    below zero (overdue by any amount) is at least one minute overdue, so its sign is the rule."""
+    return time // MINUTE
 
 
-def _res_active(ticket) -> bool:
+def _active(ticket, clock) -> bool:
+    if clock == "first_response":
+        return ticket.first_response_at is None and ticket.first_response_target is not None
     return ticket.resolution_target is not None
 
 
-def _due(spec, start, target, used, previous):
-    """Due time of a clock running from `start` with `used` minutes spent; a clock already past its
-    target keeps the moment it breached (or `start`, if that moment is unknown)."""
-    if target is None or spec is None:
-        return None
-    remaining = target - used
-    if remaining > 0:
-        return add_business_minutes(spec, start, remaining)
-    return previous if previous is not None and previous <= start else start
+def _target_time(ticket, clock) -> timedelta | None:
+    minutes = getattr(ticket, f"{clock}_target")
+    return None if minutes is None else timedelta(minutes=minutes)
 
 
-def _elapsed(spec, start, end) -> int:
-    return max(0, business_minutes_between(spec, start, end)) if spec and start and end > start else 0
+def _used(ticket, clock) -> timedelta:
+    return getattr(ticket, f"{clock}_used_time") or ZERO
 
 
-def _mark_breaches(ticket, at):
-    """Flag a running clock whose due time passed before `at`."""
-    if _fr_active(ticket) and ticket.first_response_due and ticket.first_response_due < at:
-        ticket.first_response_breached = True
-    if _res_active(ticket) and ticket.resolution_due and ticket.resolution_due < at:
-        ticket.resolution_breached = True
-    if ticket.first_response_breached or ticket.resolution_breached:
-        ticket.sla_breached = True
+def _set_used(ticket, clock, used: timedelta):
+    setattr(ticket, f"{clock}_used_time", used)
+    setattr(ticket, f"{clock}_used", whole_minutes(used))
 
 
-def freeze(ticket: Ticket, spec, now: datetime):
-    """Fold the running stretch into the used minutes and start a new stretch at `now`."""
-    if ticket.sla_clock_started_at is None:
-        return
-    elapsed = _elapsed(spec, ticket.sla_clock_started_at, now)
-    if _fr_active(ticket):
-        ticket.first_response_used += elapsed
-    if _res_active(ticket):
-        ticket.resolution_used += elapsed
-    # Used time is kept in whole business minutes: a stretch's leftover seconds (< 1 minute) are dropped.
-    ticket.sla_clock_started_at = now
+def _calendar_id(ticket):
+    return ticket.sla_policy.calendar_id if ticket.sla_policy_id else None
 
 
-def recompute_dues(ticket: Ticket, spec, now: datetime):
-    """Due times of a running clock from its current stretch (no-op when paused or stopped)."""
+def _reference(ticket) -> datetime | None:
+    """The instant the used times refer to: the running stretch's start, or the pause."""
+    return ticket.sla_clock_started_at or ticket.clock_paused_at
+
+
+def _micros(value) -> int:
+    return (value - _EPOCH if isinstance(value, datetime) else value) // _MICROSECOND
+
+
+def _instant(micros: int) -> datetime:
+    return _EPOCH + micros * _MICROSECOND
+
+
+def _stretches(ticket, clock):
+    """(start, end, calendar id, used before, used after) of the clock's folded stretches, latest first."""
+    slot = _SLOTS[clock]
+    for entry in reversed(ticket.sla_history or []):
+        if entry[slot] is not None:
+            yield (_instant(entry[0]), _instant(entry[1]), entry[2], entry[slot] * _MICROSECOND,
+                   entry[slot + 1] * _MICROSECOND)
+
+
+def _forget(ticket, clock):
+    """Drop a stopped clock's stretches from the history (a met first response, a closed cycle)."""
+    slot = _SLOTS[clock]
+    history = []
+    for entry in ticket.sla_history or []:
+        entry = list(entry)
+        entry[slot] = entry[slot + 1] = None
+        if any(entry[s] is not None for s in _SLOTS.values()):
+            history.append(entry)
+    ticket.sla_history = history
+
+
+def _fold(ticket, specs: SpecCache, now: datetime):
+    """Add the running stretch up to `now` to the used times (under the calendar it ran on), keep
+    it in the history and start a new stretch at `now`."""
     start = ticket.sla_clock_started_at
     if start is None:
         return
-    if _fr_active(ticket):
-        ticket.first_response_due = _due(
-            spec, start, ticket.first_response_target, ticket.first_response_used, ticket.first_response_due
-        )
-    if _res_active(ticket):
-        ticket.resolution_due = _due(spec, start, ticket.resolution_target, ticket.resolution_used, ticket.resolution_due)
+    spec = specs.for_ticket(ticket)
+    elapsed = business_time_between(spec, start, now) if spec is not None and now > start else ZERO
+    if elapsed > ZERO:
+        entry = [_micros(start), _micros(now), _calendar_id(ticket)]
+        for clock in CLOCKS:
+            if _active(ticket, clock):
+                before = _used(ticket, clock)
+                _set_used(ticket, clock, before + elapsed)
+                entry += [_micros(before), _micros(before + elapsed)]
+            else:
+                entry += [None, None]
+        ticket.sla_history = [*(ticket.sla_history or []), entry]
+    ticket.sla_clock_started_at = now
+
+
+def freeze(ticket: Ticket, specs: SpecCache, now: datetime):
+    """Fold the running stretch into the used time and start a new stretch at `now`."""
+    _fold(ticket, specs, now)
+
+
+def used_at(ticket: Ticket, clock: str, at: datetime, specs: SpecCache) -> timedelta:
+    """Business time the clock ("first_response" or "resolution") has used by `at`, exactly."""
+    used = _used(ticket, clock)
+    reference = _reference(ticket)
+    start = ticket.sla_clock_started_at
+    if reference is None or at >= reference:
+        if start is not None and at > start and _active(ticket, clock):
+            used += business_time_between(specs.for_ticket(ticket), start, at)
+        return used
+    # `at` lies before the current stretch or pause (a chat reply that arrives late): the history.
+    earliest = None
+    for begin, end, calendar_id, before, after in _stretches(ticket, clock):
+        earliest = before
+        if begin < at:
+            spec = specs.find(calendar_id)
+            if at >= end or spec is None:
+                return after
+            return min(before + business_time_between(spec, begin, at), after)
+    return earliest if earliest is not None else used
+
+
+def _due(ticket, clock, specs: SpecCache) -> datetime | None:
+    """When the clock passes its current target: in its history, in the current stretch, or (if
+    it keeps running) in the future."""
+    target = _target_time(ticket, clock)
+    previous = getattr(ticket, f"{clock}_due")
+    reference = _reference(ticket)
+    spec = specs.for_ticket(ticket)
+    if target is None or spec is None:
+        return None
+    if reference is None:
+        return previous
+    used = _used(ticket, clock)
+    if target >= used:
+        return business_deadline(spec, reference, target - used)
+    for begin, end, calendar_id, before, after in _stretches(ticket, clock):
+        if before <= target < after:
+            stretch_spec = specs.find(calendar_id)
+            if stretch_spec is None:
+                return end
+            # Exact under the calendar as it is; clamped to the stretch if the calendar was edited since.
+            return min(business_deadline(stretch_spec, begin, target - before), end)
+    # Passed before the history was kept (clocks from before it existed): the moment known then.
+    return previous if previous is not None and previous <= reference else reference
+
+
+def recompute_dues(ticket: Ticket, specs: SpecCache):
+    """Due times of the clocks still counting (running or paused) under their current targets."""
+    for clock in CLOCKS:
+        if _active(ticket, clock):
+            setattr(ticket, f"{clock}_due", _due(ticket, clock, specs))
+
+
+def _judge(ticket, at, specs: SpecCache):
+    """Flag each counting clock that has used more business time than its target by `at`."""
+    if _reference(ticket) is None:
+        return
+    for clock in CLOCKS:
+        if _active(ticket, clock) and used_at(ticket, clock, at, specs) > _target_time(ticket, clock):
+            setattr(ticket, f"{clock}_breached", True)
+    if ticket.first_response_breached or ticket.resolution_breached:
+        ticket.sla_breached = True
 
 
 def apply_policy(ticket: Ticket, policy: SLAPolicy | None):
@@ -195,22 +324,24 @@ def start_clocks(ticket: Ticket, *, now, policies=None, specs: SpecCache | None 
     """New ticket: match a policy, start both clocks at `now` (paused at once in a pause status)."""
     specs = specs or SpecCache()
     apply_policy(ticket, match_policy(ticket, policies))
-    ticket.first_response_used = ticket.resolution_used = 0
+    for clock in CLOCKS:
+        _set_used(ticket, clock, ZERO)
+    ticket.sla_history = []
     ticket.first_response_due = ticket.resolution_due = None
     ticket.clock_paused_at = None
     ticket.sla_clock_started_at = now if ticket.sla_policy_id else None
-    recompute_dues(ticket, specs.for_ticket(ticket), now)
+    recompute_dues(ticket, specs)
     if ticket.sla_policy_id and ticket.status in pause_statuses(ticket):
         pause(ticket, now=now, specs=specs)
 
 
 def pause(ticket: Ticket, *, now, specs: SpecCache | None = None):
-    """Stop the clocks for a pause status; the due times stay as they were until the resume."""
+    """Stop the clocks for a pause status (judging them first); the due times stay as they are."""
     if ticket.sla_clock_started_at is None:
         return
     specs = specs or SpecCache()
-    freeze(ticket, specs.for_ticket(ticket), now)
-    _mark_breaches(ticket, now)
+    _judge(ticket, now, specs)
+    _fold(ticket, specs, now)
     ticket.sla_clock_started_at = None
     ticket.clock_paused_at = now
 
@@ -222,7 +353,7 @@ def resume(ticket: Ticket, *, now, specs: SpecCache | None = None):
     specs = specs or SpecCache()
     ticket.clock_paused_at = None
     ticket.sla_clock_started_at = now
-    recompute_dues(ticket, specs.for_ticket(ticket), now)
+    recompute_dues(ticket, specs)
 
 
 def record_first_response(ticket: Ticket, *, at, specs: SpecCache | None = None) -> bool:
@@ -230,32 +361,26 @@ def record_first_response(ticket: Ticket, *, at, specs: SpecCache | None = None)
     if ticket.first_response_at is not None:
         return False
     at = max(at, ticket.created_at)
-    ticket.first_response_at = at
     if ticket.first_response_target is None:
+        ticket.first_response_at = at
         return True
     specs = specs or SpecCache()
-    spec = specs.for_ticket(ticket)
-    used = ticket.first_response_used
-    if ticket.sla_clock_started_at is not None:
-        used += _elapsed(spec, ticket.sla_clock_started_at, at)
-        late = bool(ticket.first_response_due and at > ticket.first_response_due)
-    else:
-        late = used > ticket.first_response_target
-    ticket.first_response_minutes = used
-    if late:
+    used = used_at(ticket, "first_response", at, specs)
+    ticket.first_response_at = at
+    ticket.first_response_time = used
+    ticket.first_response_minutes = whole_minutes(used)
+    _set_used(ticket, "first_response", used)
+    if used > _target_time(ticket, "first_response"):
         ticket.first_response_breached = ticket.sla_breached = True
+    _forget(ticket, "first_response")
     return True
 
 
 def record_resolution(ticket: Ticket, *, at, specs: SpecCache | None = None):
-    """Stop the clocks on resolution (the first-response clock too, if nobody replied)."""
+    """Stop the clocks on resolution (the first-response clock too, if nobody replied), judging them."""
     specs = specs or SpecCache()
-    if ticket.sla_clock_started_at is not None:
-        spec = specs.for_ticket(ticket)
-        freeze(ticket, spec, at)
-        _mark_breaches(ticket, at)
-    elif _res_active(ticket) and ticket.resolution_used > ticket.resolution_target:
-        ticket.resolution_breached = ticket.sla_breached = True
+    _judge(ticket, at, specs)
+    _fold(ticket, specs, at)
     ticket.sla_clock_started_at = None
     ticket.clock_paused_at = None
 
@@ -271,23 +396,28 @@ def start_new_cycle(ticket: Ticket, *, now, policies=None, specs: SpecCache | No
     specs = specs or SpecCache()
     ticket.sla_cycle += 1
     apply_policy(ticket, match_policy(ticket, policies))
-    ticket.resolution_used = 0
+    _set_used(ticket, "resolution", ZERO)
+    _forget(ticket, "resolution")
     ticket.resolution_due = None
     ticket.resolution_breached = False
     ticket.clock_paused_at = None
     ticket.sla_clock_started_at = now if ticket.sla_policy_id else None
-    recompute_dues(ticket, specs.for_ticket(ticket), now)
+    recompute_dues(ticket, specs)
+    _judge(ticket, now, specs)  # an unmet first response already past a lower target
 
 
 def refresh(ticket: Ticket, *, now, policies=None, specs: SpecCache | None = None) -> bool:
     """Queue, category or priority changed (or the policies did): re-match the policy and recompute
-    the due times, keeping the minutes already used. Returns whether policy, targets or due times changed."""
+    the due times, keeping the time already used. The clocks are judged under the targets that
+    applied until `now` first (a breach then stands), and again under the new ones. Returns
+    whether policy, targets or due times changed."""
     if not ticket.is_open:
         return False
     specs = specs or SpecCache()
     before = (ticket.sla_policy_id, ticket.first_response_target, ticket.resolution_target,
               ticket.first_response_due, ticket.resolution_due)
-    freeze(ticket, specs.for_ticket(ticket), now)
+    _judge(ticket, now, specs)
+    _fold(ticket, specs, now)  # the time used so far counts under the calendar it ran on
     policy = match_policy(ticket, policies)
     if policy is not None:
         specs.load([policy.calendar_id])
@@ -297,35 +427,27 @@ def refresh(ticket: Ticket, *, now, policies=None, specs: SpecCache | None = Non
     elif ticket.sla_clock_started_at is None and ticket.clock_paused_at is None:
         # A ticket that had no policy before starts its clocks now.
         ticket.sla_clock_started_at = now
-    if ticket.sla_clock_started_at is not None:
-        recompute_dues(ticket, specs.for_ticket(ticket), now)
-        _mark_breaches(ticket, now)
-        if ticket.status in pause_statuses(ticket):
-            pause(ticket, now=now, specs=specs)
+    if ticket.sla_clock_started_at is not None and ticket.status in pause_statuses(ticket):
+        pause(ticket, now=now, specs=specs)
     elif ticket.clock_paused_at is not None and ticket.status not in pause_statuses(ticket):
         resume(ticket, now=now, specs=specs)
+    recompute_dues(ticket, specs)
+    _judge(ticket, now, specs)
     after = (ticket.sla_policy_id, ticket.first_response_target, ticket.resolution_target,
              ticket.first_response_due, ticket.resolution_due)
-    return before[:3] != after[:3] or any(_moved(old, new) for old, new in zip(before[3:], after[3:], strict=True))
-
-
-def _moved(old, new) -> bool:
-    """A due time moved by a minute or more (freezing drops leftover seconds, which is no change)."""
-    if old is None or new is None:
-        return old is not new
-    return abs((new - old).total_seconds()) >= 60
+    return before != after
 
 
 def remaining_minutes(ticket: Ticket, *, now, specs: SpecCache | None = None) -> dict[str, int | None]:
-    """Business minutes left on each clock at `now` (negative when overdue), for display."""
+    """Business minutes left on each clock at `now`, for display: the exact remainder rounded down
+    (`whole_minutes`), so it is negative exactly when the clock is late."""
     specs = specs or SpecCache()
-    spec = specs.for_ticket(ticket)
-    elapsed = _elapsed(spec, ticket.sla_clock_started_at, now) if ticket.sla_clock_started_at else 0
     result = {"first_response": None, "resolution": None}
-    if _fr_active(ticket) and ticket.is_open:
-        result["first_response"] = ticket.first_response_target - ticket.first_response_used - elapsed
-    if _res_active(ticket) and ticket.is_open:
-        result["resolution"] = ticket.resolution_target - ticket.resolution_used - elapsed
+    if not ticket.is_open:
+        return result
+    for clock in CLOCKS:
+        if _active(ticket, clock):
+            result[clock] = whole_minutes(_target_time(ticket, clock) - used_at(ticket, clock, now, specs))
     return result
 
 
@@ -338,15 +460,20 @@ def _open_tickets(queryset=None):
 
 
 def freeze_open_clocks(*, now, queryset=None) -> int:
-    """Fold every running stretch into the used minutes under the current (old) calendars.
+    """Fold every running stretch into the used time under the current (old) calendars.
 
     Call before changing a policy or calendar, so the change cannot give back time already used.
     """
     tickets = [t for t in _open_tickets(queryset) if t.sla_clock_started_at is not None]
     specs = SpecCache().load({t.sla_policy.calendar_id for t in tickets if t.sla_policy_id})
     for ticket in tickets:
-        freeze(ticket, specs.for_ticket(ticket), now)
-    Ticket.objects.bulk_update(tickets, ["first_response_used", "resolution_used", "sla_clock_started_at"], batch_size=500)
+        _fold(ticket, specs, now)
+    Ticket.objects.bulk_update(
+        tickets,
+        ["first_response_used", "resolution_used", "first_response_used_time", "resolution_used_time", "sla_history",
+         "sla_clock_started_at"],
+        batch_size=500,
+    )
     return len(tickets)
 
 

@@ -1,7 +1,7 @@
 """Admin: configuration pages render; tickets are read-only; a calendar saved in admin applies to
 open tickets without giving back time already used."""
 
-from datetime import time
+from datetime import date, time
 from unittest import mock
 
 import pytest
@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 
 from tests.tickets.factories import sh
 from tickets.models import BusinessCalendar, CalendarInterval, SLAPolicy
+from tickets.sla import SpecCache
 
 
 @pytest.fixture
@@ -65,3 +66,60 @@ def test_calendar_change_in_admin_applies_to_open_tickets(admin_client, world):
 def test_agent_has_no_admin(client, world):
     client.force_login(world.agent)
     assert client.get("/admin/tickets/ticket/").status_code == 302
+
+
+def _calendar_form(name="Never", *, always_open=False, intervals=(), makeup=(), calendar=None):
+    form = {
+        "name": name, "time_zone": "Asia/Shanghai",
+        "intervals-TOTAL_FORMS": str(len(intervals)), "intervals-INITIAL_FORMS": "0",
+        "holidays-TOTAL_FORMS": "0", "holidays-INITIAL_FORMS": "0",
+        "makeup_days-TOTAL_FORMS": str(len(makeup)), "makeup_days-INITIAL_FORMS": "0",
+    }
+    if always_open:
+        form["always_open"] = "on"
+    for n, (weekday, start, end) in enumerate(intervals):
+        form.update({f"intervals-{n}-weekday": str(weekday), f"intervals-{n}-start": start, f"intervals-{n}-end": end})
+    for n, (day, works_like) in enumerate(makeup):
+        form.update({f"makeup_days-{n}-date": day, f"makeup_days-{n}-works_like": works_like})
+    return form
+
+
+def test_calendar_that_can_never_work_is_refused(admin_client, world):
+    # No weekday hours and not 24x7: holidays and make-up days alone cannot keep a clock going.
+    response = admin_client.post("/admin/tickets/businesscalendar/add/",
+                                 _calendar_form(makeup=[("2026-02-14", "")]))
+    assert response.status_code == 200
+    assert "needs working hours on at least one weekday" in response.content.decode()
+    assert not BusinessCalendar.objects.filter(name="Never").exists()
+    # 24x7 needs no hours; hours on one weekday are enough.
+    assert admin_client.post("/admin/tickets/businesscalendar/add/",
+                             _calendar_form("Always", always_open=True)).status_code == 302
+    assert admin_client.post("/admin/tickets/businesscalendar/add/",
+                             _calendar_form("Mondays", intervals=[(0, "09:00", "12:00")])).status_code == 302
+
+
+def test_removing_the_last_working_hours_is_refused(admin_client, world):
+    calendar = BusinessCalendar.objects.create(name="Mornings", time_zone="Asia/Shanghai")
+    interval = CalendarInterval.objects.create(calendar=calendar, weekday=0, start=time(9), end=time(12))
+    form = _calendar_form("Mornings")
+    form.update({
+        "intervals-TOTAL_FORMS": "1", "intervals-INITIAL_FORMS": "1", "intervals-0-id": str(interval.pk),
+        "intervals-0-calendar": str(calendar.pk), "intervals-0-weekday": "0", "intervals-0-start": "09:00",
+        "intervals-0-end": "12:00", "intervals-0-DELETE": "on",
+    })
+    response = admin_client.post(f"/admin/tickets/businesscalendar/{calendar.pk}/change/", form)
+    assert response.status_code == 200
+    assert "needs working hours on at least one weekday" in response.content.decode()
+    assert calendar.intervals.count() == 1
+
+
+def test_makeup_day_must_work_like_a_day_with_hours(admin_client, world):
+    form = _calendar_form("Weekdays", intervals=[(0, "09:00", "12:00")], makeup=[("2026-02-14", "5")])
+    response = admin_client.post("/admin/tickets/businesscalendar/add/", form)
+    assert response.status_code == 200
+    assert "works like Saturday, which has no working hours" in response.content.decode()
+    # "Works like" empty: the first weekday with working hours (Monday here) lends its hours.
+    form = _calendar_form("Weekdays", intervals=[(0, "09:00", "12:00")], makeup=[("2026-02-14", "")])
+    assert admin_client.post("/admin/tickets/businesscalendar/add/", form).status_code == 302
+    spec = SpecCache().get(BusinessCalendar.objects.get(name="Weekdays").pk)
+    assert spec.intervals_on(date(2026, 2, 14)) == ((540, 720),)

@@ -10,7 +10,9 @@ from hypothesis import strategies as st
 from tickets.businesstime import (
     CalendarSpec,
     add_business_minutes,
+    business_deadline,
     business_minutes_between,
+    business_time_between,
     is_working,
 )
 
@@ -58,10 +60,11 @@ def oracle_schedule(raw, day: date):
     if day in makeup:
         if makeup[day] is not None:
             return makeup[day]
+        # "Works like" empty: the first weekday with working hours; none has any: no hours.
         for weekday in range(7):
             if weekly.get(weekday):
                 return weekly[weekday]
-        return [] if weekly else [(0, 1440)]
+        return []
     return weekly.get(day.weekday(), [])
 
 
@@ -88,6 +91,17 @@ def oracle_add(start, flags, minutes):
     return None
 
 
+def oracle_deadline(start, flags, minutes):
+    """The start of the first working minute after `minutes` working minutes (the last instant by
+    which no more than `minutes` are used), or None beyond the flags."""
+    seen = 0
+    for n, working in enumerate(flags):
+        if working and seen == minutes:
+            return start + timedelta(minutes=n)
+        seen += working
+    return None
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios(), st.integers(0, HORIZON_DAYS * 1440), st.data())
 def test_due_time_arithmetic_matches_minute_by_minute_oracle(scenario, span, data):
@@ -96,9 +110,23 @@ def test_due_time_arithmetic_matches_minute_by_minute_oracle(scenario, span, dat
     end = start + timedelta(minutes=span)
     assert business_minutes_between(spec, start, end) == sum(flags)
     assert business_minutes_between(spec, end, start) == -sum(flags)
+    assert business_time_between(spec, start, end) == timedelta(minutes=sum(flags))
     if sum(flags):
         for minutes in {1, sum(flags), data.draw(st.integers(1, sum(flags)))}:
             assert add_business_minutes(spec, start, minutes) == oracle_add(start, flags, minutes)
+        for minutes in {0, sum(flags) - 1, data.draw(st.integers(0, sum(flags) - 1))}:
+            assert business_deadline(spec, start, timedelta(minutes=minutes)) == oracle_deadline(start, flags, minutes)
+    # Seconds: a stretch starting and ending at arbitrary seconds counts exactly its working seconds.
+    if span >= 2:
+        first, last = sorted(data.draw(st.lists(st.integers(0, span * 60 - 1), min_size=2, max_size=2, unique=True)))
+        seconds = sum(1 for n in range(first, last) if flags[n // 60])
+        a, b = start + timedelta(seconds=first), start + timedelta(seconds=last)
+        assert business_time_between(spec, a, b) == timedelta(seconds=seconds)
+        if seconds:
+            budget = data.draw(st.integers(0, seconds - 1))
+            # The deadline of a budget in seconds: the start of the first working second past it.
+            working = [n for n in range(first, last) if flags[n // 60]]
+            assert business_deadline(spec, a, timedelta(seconds=budget)) == start + timedelta(seconds=working[budget])
     # Working-ness of single instants agrees with the oracle too.
     for n in data.draw(st.lists(st.integers(0, max(span - 1, 0)), max_size=3)) if span else []:
         assert is_working(spec, start + timedelta(minutes=n)) == flags[n]
@@ -158,46 +186,20 @@ def test_naive_datetimes_and_empty_calendars_are_refused():
         add_business_minutes(CalendarSpec(tz="UTC", weekly={0: []}), sh(2026, 1, 5, 9, 0), 10)
 
 
-# --- The SLA clock's pause/resume bookkeeping against the same oracle -------------------------
+def test_makeup_day_without_weekday_hours_has_no_hours():
+    """The help text's rule: "works like" empty means the first weekday with working hours; a
+    calendar without any has none to lend (it does not become a 24-hour day)."""
+    spec = CalendarSpec(tz="Asia/Shanghai", weekly={}, makeup_days={date(2026, 2, 14): None})
+    assert spec.intervals_on(date(2026, 2, 14)) == ()
+    assert not spec.has_working_time()
+    lent = CalendarSpec(tz="Asia/Shanghai", weekly={2: [(600, 660)]}, makeup_days={date(2026, 2, 14): None})
+    assert lent.intervals_on(date(2026, 2, 14)) == ((600, 660),)
 
 
-PAUSE_HORIZON_DAYS = 4
-
-
-class _Specs:
-    def __init__(self, spec):
-        self.spec = spec
-
-    def for_ticket(self, ticket):
-        return self.spec
-
-
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(scenarios(), st.lists(st.integers(0, PAUSE_HORIZON_DAYS * 1440), max_size=8, unique=True), st.data())
-def test_due_time_with_pauses_matches_oracle(scenario, points, data):
-    from tickets import sla
-    from tickets.models import Ticket
-
-    spec, raw, start = scenario
-    points = sorted(points)
-    pauses = [(points[i], points[i + 1]) for i in range(0, len(points) - 1, 2)]
-    span = PAUSE_HORIZON_DAYS * 1440
-    flags = oracle_flags(raw, start, span)
-    for pause_start, pause_end in pauses:
-        for n in range(pause_start, pause_end):
-            flags[n] = False
-    if not sum(flags):
-        return
-    target = data.draw(st.integers(1, sum(flags)))
-    expected = oracle_add(start, flags, target)
-
-    specs = _Specs(spec)
-    ticket = Ticket(status="open", resolution_target=target, resolution_used=0, sla_clock_started_at=start,
-                    created_at=start, sla_policy_id=1)
-    sla.recompute_dues(ticket, spec, start)
-    for pause_start, pause_end in pauses:
-        if ticket.resolution_due <= start + timedelta(minutes=pause_start):
-            break
-        sla.pause(ticket, now=start + timedelta(minutes=pause_start), specs=specs)
-        sla.resume(ticket, now=start + timedelta(minutes=pause_end), specs=specs)
-    assert ticket.resolution_due == expected
+def test_deadline_at_the_end_of_a_working_interval_is_the_next_start():
+    # 60 minutes from 17:00 are used up at 18:00; nothing more is used until 09:00 next morning.
+    assert add_business_minutes(OFFICE, sh(2026, 9, 28, 17, 0), 60) == sh(2026, 9, 28, 18, 0)
+    assert business_deadline(OFFICE, sh(2026, 9, 28, 17, 0), timedelta(minutes=60)) == sh(2026, 9, 29, 9, 0)
+    assert business_deadline(OFFICE, sh(2026, 9, 28, 17, 0), timedelta(minutes=59, seconds=59)) == sh(
+        2026, 9, 28, 17, 59, 59)
+    assert business_deadline(OFFICE, sh(2026, 9, 26, 3, 0), timedelta(0)) == sh(2026, 9, 28, 9, 0)  # Saturday

@@ -152,3 +152,22 @@ def test_metrics_answer_a_store_or_team_outside_scope_as_unknown(world):
     # In scope: answered (another brand's customer-service store is a manager's).
     assert _get(manager, store="swiftride").status_code == 200
     assert _get(manager, team=str(world.other_team.pk)).status_code == 200
+
+
+def test_first_response_and_breaches_come_from_the_exact_clocks(world):
+    a = world.agent
+    quick = world.ticket(now=sh(2026, 3, 2, 9, 0))
+    services.reply(quick, actor=a, body="hi", now=sh(2026, 3, 2, 9, 0, 30))  # 30 s
+    slower = world.ticket(now=sh(2026, 3, 2, 9, 0))
+    services.reply(slower, actor=a, body="hi", now=sh(2026, 3, 2, 9, 1, 30))  # 90 s
+    evening = world.ticket(now=sh(2026, 3, 2, 17, 0))
+    services.reply(evening, actor=a, body="hi", now=sh(2026, 3, 2, 18, 30))  # exactly 60 business minutes: on time
+    lowered = world.ticket(now=sh(2026, 3, 2, 9, 0), priority="high")
+    services.change_priority(lowered, priority="normal", actor=a, now=sh(2026, 3, 2, 9, 45))  # late at 09:30
+    services.reply(lowered, actor=a, body="hi", now=sh(2026, 3, 2, 9, 50))
+    result = ticket_metrics(start=sh(2026, 3, 2, 0, 0), end=sh(2026, 3, 3, 0, 0), now=sh(2026, 3, 2, 19, 0))
+    # [30 s, 90 s, 50 min, 60 min]: median (90 s + 3000 s) / 2 = 25.75 min; p90 the 4th: 60 min.
+    assert result["first_response_median_minutes"] == 25.75
+    assert result["first_response_p90_minutes"] == 60.0
+    assert result["first_response_counted"] == 4
+    assert (result["sla_breached"], result["sla_breach_rate"]) == (1, 0.25)

@@ -7,6 +7,7 @@ from tickets import services, sla
 from tickets.models import SLATarget, Ticket
 
 MON_10 = sh(2026, 3, 2, 10, 0)  # Monday
+MINUTE = timedelta(minutes=1)
 
 
 def test_due_times_are_in_business_time(world):
@@ -127,8 +128,12 @@ def test_priority_change_keeps_time_used(world):
     ticket = world.ticket(now=MON_10)
     services.change_priority(ticket, priority="urgent", actor=None, now=sh(2026, 3, 2, 10, 30))
     assert ticket.resolution_used == 30
-    assert ticket.resolution_due == sh(2026, 3, 2, 12, 0)  # 120 - 30 used = 90 from 10:30
-    assert ticket.first_response_due == sh(2026, 3, 2, 10, 30)  # 15 - 30: already due, breached at 10:15
+    # 120 - 30 used = 90 from 10:30, used up at 12:00; nothing more is used until 13:30, so a
+    # resolution before 13:30 is on time: the due time is 13:30.
+    assert ticket.resolution_due == sh(2026, 3, 2, 13, 30)
+    # 15 minutes, 30 used: the new target was passed at 10:15, and that is a breach.
+    assert ticket.first_response_due == sh(2026, 3, 2, 10, 15)
+    assert ticket.first_response_breached and ticket.sla_breached
     assert ticket.timeline.filter(kind="sla").exists()
 
 
@@ -198,3 +203,112 @@ def test_breach_during_pause_keeps_its_moment(world):
 def test_remaining_minutes(world):
     ticket = world.ticket(now=MON_10)
     assert sla.remaining_minutes(ticket, now=sh(2026, 3, 2, 10, 45)) == {"first_response": 15, "resolution": 435}
+
+
+# --- Issue cases: exact to the second, one rule for "late", a breach stands -----------------------
+# The world's calendar: Asia/Shanghai, Mon-Fri 09:00-12:00 + 13:30-18:00; Monday 2026-03-02.
+# Targets (first response, resolution): normal 60/480, high 30/240.
+
+
+def _at(hour, minute, second=0, day=2):
+    return sh(2026, 3, day, hour, minute, second)
+
+
+def test_case_1_a_pause_keeps_its_seconds(world):
+    ticket = world.ticket(now=_at(9, 0))
+    services.change_status(ticket, actor=world.agent, status="pending_customer", now=_at(9, 0, 59))
+    assert ticket.first_response_used_time == timedelta(seconds=59)
+    assert ticket.first_response_used == 0  # whole minutes, rounded down: display only
+    services.change_status(ticket, actor=world.agent, status="open", now=_at(9, 1))
+    ticket.refresh_from_db()
+    assert ticket.first_response_due == _at(10, 0, 1)
+    assert ticket.first_response_used_time == timedelta(seconds=59)
+
+
+def test_case_1_many_short_stretches_add_up(world):
+    ticket = world.ticket(now=_at(9, 0))
+    for n in range(120):  # open 59 s, pending 1 s, 120 times: 09:00 to 11:00
+        services.change_status(ticket, actor=world.agent, status="pending_customer", now=_at(9, 0, 59) + n * MINUTE)
+        services.change_status(ticket, actor=world.agent, status="open", now=_at(9, 1) + n * MINUTE)
+    services.reply(ticket, actor=world.agent, body="您好", now=_at(11, 0))
+    ticket.refresh_from_db()
+    assert ticket.first_response_time == timedelta(minutes=118)
+    assert ticket.first_response_minutes == 118
+    assert ticket.first_response_breached and ticket.sla_breached
+    assert ticket.resolution_used_time == timedelta(minutes=118)
+
+
+def test_case_2_lowering_a_target_after_the_due_time_keeps_the_breach(world):
+    ticket = world.ticket(now=_at(9, 0), priority="high")
+    assert ticket.first_response_due == _at(9, 30)
+    services.change_priority(ticket, priority="normal", actor=world.agent, now=_at(9, 45))
+    ticket.refresh_from_db()
+    assert ticket.first_response_breached and ticket.sla_breached  # late at 09:30 under the high target
+    assert ticket.first_response_due == _at(10, 0)
+    services.reply(ticket, actor=world.agent, body="您好", now=_at(9, 50))
+    ticket.refresh_from_db()
+    assert ticket.first_response_breached and ticket.sla_breached
+    assert ticket.first_response_minutes == 50
+    # Pausing at 09:45 instead judges the clock the same way.
+    paused = world.ticket(now=_at(9, 0), priority="high")
+    services.change_status(paused, actor=world.agent, status="pending_customer", now=_at(9, 45))
+    assert paused.first_response_breached and paused.sla_breached
+
+
+def test_case_3_due_time_is_when_the_current_target_was_passed(world):
+    ticket = world.ticket(now=_at(9, 0))
+    services.change_priority(ticket, priority="high", actor=world.agent, now=_at(9, 45))
+    ticket.refresh_from_db()
+    assert ticket.first_response_due == _at(9, 30)  # 30 minutes were used at 09:30, not at 09:45
+    assert ticket.first_response_breached and ticket.is_breached(_at(9, 45, 1))
+
+
+def test_case_3_repeated_switches_and_pauses_find_the_real_crossing(world):
+    ticket = world.ticket(now=_at(9, 0))
+    services.change_status(ticket, actor=world.agent, status="pending_customer", now=_at(9, 20))  # 20 used
+    services.change_status(ticket, actor=world.agent, status="open", now=_at(9, 40))
+    services.change_priority(ticket, priority="high", actor=world.agent, now=_at(9, 45))  # 25 used
+    ticket.refresh_from_db()
+    assert ticket.first_response_due == _at(9, 50) and not ticket.first_response_breached
+    services.change_priority(ticket, priority="normal", actor=world.agent, now=_at(9, 49))  # 29 used
+    ticket.refresh_from_db()
+    assert ticket.first_response_due == _at(10, 20) and not ticket.first_response_breached
+    services.change_priority(ticket, priority="high", actor=world.agent, now=_at(10, 0))  # 40 used
+    ticket.refresh_from_db()
+    assert ticket.first_response_due == _at(9, 50)  # 30 used at 09:50, inside an earlier stretch
+    assert ticket.first_response_breached
+    # The crossing may lie before a pause: 40 used by 09:40, paused until 10:00, high at 10:10.
+    other = world.ticket(now=_at(9, 0))
+    services.change_status(other, actor=world.agent, status="pending_customer", now=_at(9, 40))
+    services.change_status(other, actor=world.agent, status="open", now=_at(10, 0))
+    services.change_priority(other, priority="high", actor=world.agent, now=_at(10, 10))
+    other.refresh_from_db()
+    assert other.first_response_due == _at(9, 30) and other.first_response_breached
+
+
+def test_case_4_one_rule_for_late(world):
+    """Late = more business time used than the target; running or paused makes no difference."""
+    running = world.ticket(now=_at(17, 0))
+    # 60 minutes are used up at 18:00 and nothing more is used before Tuesday 09:00: that is the due time.
+    assert running.first_response_due == _at(9, 0, day=3)
+    assert not Ticket.objects.breached(_at(18, 30)).filter(pk=running.pk).exists()
+    assert not running.is_breached(_at(18, 30))
+    assert sla.remaining_minutes(running, now=_at(18, 30))["first_response"] == 0
+    services.reply(running, actor=world.agent, body="您好", now=_at(18, 30))
+    running.refresh_from_db()
+    assert running.first_response_minutes == 60 and not running.first_response_breached
+
+    paused = world.ticket(now=_at(17, 0))
+    services.change_status(paused, actor=world.agent, status="pending_customer", now=_at(18, 0))
+    services.reply(paused, actor=world.agent, body="您好", now=_at(18, 30))
+    paused.refresh_from_db()
+    assert paused.first_response_minutes == 60 and not paused.first_response_breached
+
+    # One second of business time more is late, in every place that decides it.
+    late = world.ticket(now=_at(17, 0))
+    at = _at(9, 0, 1, day=3)
+    assert Ticket.objects.breached(at).filter(pk=late.pk).exists() and late.is_breached(at)
+    assert sla.remaining_minutes(late, now=at)["first_response"] == -1
+    services.reply(late, actor=world.agent, body="您好", now=at)
+    late.refresh_from_db()
+    assert late.first_response_breached and late.first_response_time == timedelta(minutes=60, seconds=1)

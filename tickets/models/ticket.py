@@ -102,10 +102,14 @@ class TicketQuerySet(models.QuerySet):
 class Ticket(models.Model):
     """A work order: one customer issue owned by a person in a queue, with SLA clocks.
 
-    SLA bookkeeping: while a clock runs, its due time is `add_business_minutes(calendar,
-    sla_clock_started_at, target - used)` where `used` is the business time spent before
-    `sla_clock_started_at` (the start of the current running stretch). Pausing adds the stretch to
-    `used`; resuming starts a new stretch and moves the due time. See tickets/sla.py.
+    SLA bookkeeping, exact (no rounding): `*_used_time` is the business time a clock spent before
+    `sla_clock_started_at` (the start of the current running stretch), or in all while paused.
+    A due time is the instant the clock passes its target, i.e. the last instant at which no more
+    business time than the target is used (`business_deadline`); the clock is late exactly when
+    more business time than the target is used, i.e. after its due time. Pausing adds the stretch
+    to the used time; resuming starts a new stretch and moves the due time. The whole-minute
+    fields (`*_used`, `first_response_minutes`) are derived: the exact time rounded down to whole
+    minutes, for display and reports. See tickets/sla.py.
     """
 
     class Status(models.TextChoices):
@@ -168,8 +172,14 @@ class Ticket(models.Model):
     clock_paused_at = models.DateTimeField(_("clock paused at"), null=True, blank=True)
     first_response_used = models.PositiveIntegerField(_("first-response business minutes used"), default=0)
     resolution_used = models.PositiveIntegerField(_("resolution business minutes used"), default=0)
+    first_response_used_time = models.DurationField(_("first-response business time used"), default=timedelta(0))
+    resolution_used_time = models.DurationField(_("resolution business time used"), default=timedelta(0))
+    # Running stretches of this cycle's clocks already folded into the used times, so the instant a
+    # lowered target was passed can be found again (see sla.py).
+    sla_history = models.JSONField(_("SLA clock history"), default=list, blank=True)
     first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
     first_response_minutes = models.PositiveIntegerField(_("first response time (business minutes)"), null=True, blank=True)
+    first_response_time = models.DurationField(_("first response time (business time)"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     first_resolved_at = models.DateTimeField(_("first resolved at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
