@@ -30,6 +30,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from installation import appointments
 from installation.models import (
     InstallationAlert,
     InstallationAlertKind,
@@ -289,6 +290,7 @@ def record_event(job, *, node, actor, now, at=None, note="", technician_name="",
         job.updated_at = now
         job.save()
         close_resolved_alerts(now=now, job_ids=[job.pk])
+        appointments.close_moved(now=now, token=uuid.uuid4().hex, job_ids=[job.pk])
     return event, True
 
 
@@ -330,6 +332,7 @@ def scan_installations(*, now) -> dict:
     opened = 0
     with transaction.atomic():
         closed = close_resolved_alerts(now=now)
+        at_risk = appointments.scan(now=now, token=token)
         for kind, trigger, due in _due_rules(now):
             already = InstallationAlert.objects.filter(job_id=OuterRef("pk"), kind=kind).filter(
                 Q(status=InstallationAlert.Status.OPEN) | Q(trigger_at__gte=OuterRef(trigger)))
@@ -340,7 +343,8 @@ def scan_installations(*, now) -> dict:
                 ignore_conflicts=True,
             )
         notified = _notify_coordinators(now=now, token=token) if opened else 0
-    return {"opened": opened, "closed": closed, "notified": notified}
+    return {"opened": opened, "closed": closed, "notified": notified, "appointments_at_risk": at_risk["opened"],
+            "appointment_alerts_closed": at_risk["closed"]}
 
 
 def _notify_coordinators(*, now, token) -> int:
