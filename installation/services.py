@@ -498,10 +498,27 @@ def stepper(job, events) -> dict:
                     "at": timezone.localtime(event.at).strftime("%Y-%m-%d %H:%M") if event else "",
                     "actor": _actor_label(event) if event else "", "reason": job.failure_reason}
     return {"id": job.pk, "node": job.node, "node_label": _node_label(job.node), "steps": steps,
-            "off_path": off_path,
+            "off_path": off_path, "parcel": parcel_step(job),
             "appointment": [timezone.localtime(t).strftime("%Y-%m-%d %H:%M") if t else ""
                             for t in (job.appointment_start, job.appointment_end)],
             "technician": job.technician_name}
+
+
+def parcel_step(job) -> dict | None:
+    """The own-vehicle delivery of the job's parcel (a logistics dispatch), for the stepper."""
+    from django.utils import timezone
+
+    from logistics.models import Dispatch
+
+    dispatch = (Dispatch.objects.filter(installation_job_id=job.pk).exclude(status=Dispatch.Status.FAILED)
+                .select_related("driver").order_by("-created_at", "-id").first())
+    if dispatch is None:
+        return None
+    when = dispatch.delivered_at or dispatch.picked_up_at or dispatch.planned_pickup
+    return {"id": dispatch.pk, "status": dispatch.status,
+            "label": _("Own delivery: %(status)s") % {"status": dispatch.get_status_display().lower()},
+            "state": "done" if dispatch.status == Dispatch.Status.DELIVERED else "current",
+            "at": timezone.localtime(when).strftime("%Y-%m-%d %H:%M"), "actor": dispatch.driver_label}
 
 
 def _actor_label(event) -> str:

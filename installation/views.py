@@ -18,10 +18,11 @@ from django.views.generic import DetailView
 from installation.filtersets import InstallationJobFilterSet
 from installation.forms import InstallationEventForm, InstallationJobForm
 from installation.models import InstallationAlert, InstallationEvent, InstallationJob, InstallationNode
+from installation.panels import at_risk_alerts
 from installation.permissions import can_see_customer
 from installation.services import create_job, record_event, stepper, transfer_to_installation
 from installation.tables import InstallationJobTable
-from logistics.models import Shipment
+from logistics.models import Dispatch, Shipment
 from logistics.permissions import mask_name, mask_phone
 from portal.permissions import has_action, restrict
 from portal.views import RestrictedListView, RestrictedViewMixin
@@ -69,6 +70,9 @@ class InstallationJobDetailView(RestrictedViewMixin, DetailView):
         context["photos"] = [url for event in events for url in event.photos]
         context["customer"] = customer_for(user, job)
         context["alerts"] = InstallationAlert.objects.filter(job=job).order_by("-opened_at")
+        context["at_risk"] = at_risk_alerts(user, [job.pk])
+        context["dispatches"] = restrict(Dispatch.objects.filter(installation_job_id=job.pk), user, "view").order_by(
+            "created_at", "id")
         ticket_ids = list(job.ticket_links.values_list("ticket_id", flat=True))
         context["tickets"] = restrict(Ticket.objects.filter(pk__in=ticket_ids), user, "view").select_related("queue")
         context["hidden_tickets"] = len(ticket_ids) - len(context["tickets"])

@@ -32,7 +32,15 @@ def mask_name(name: str) -> str:
 
 
 def register_rules():
-    from logistics.models import Alert, AlertEntry, Compensation, Shipment, TrackingEvent, TrackingImport
+    from logistics.models import (
+        Alert,
+        AlertEntry,
+        Compensation,
+        Dispatch,
+        Shipment,
+        TrackingEvent,
+        TrackingImport,
+    )
 
     def by_store(prefix):
         def rule(queryset, user, action):
@@ -47,6 +55,7 @@ def register_rules():
     scope_rule(Alert)(by_store("shipment__"))
     scope_rule(AlertEntry)(by_store("alert__shipment__"))
     scope_rule(Compensation)(by_store("alert__shipment__"))
+    scope_rule(Dispatch)(by_store("shipment__"))
 
     @scope_rule(TrackingImport)
     def import_scope(queryset, user, action):
