@@ -151,7 +151,8 @@ class AlertDetailView(RestrictedViewMixin, DetailView):
             outlet_phone = outlet.phone if outlet else ""
         from portal.registry import alert_panels
 
-        panels = [html for html in (panel(context, alert) for panel in alert_panels()) if html]
+        panels = [html for html in (panel({**context, "request": self.request}, alert) for panel in alert_panels())
+                  if html]
         context.update(
             dispatches=dispatches,
             dispatch_form=dispatch_form,

@@ -256,3 +256,81 @@ def test_the_check_is_set_based(carrier, store):
 
     assert queries(2) == queries(6)
     assert open_aar().count() == 8
+
+
+# --- API --------------------------------------------------------------------------------------
+
+
+def _api_alert(carrier, store):
+    _job, alert = _at_risk(carrier, store)
+    return alert
+
+
+def test_api_lists_dispatches_and_delivers(carrier, store, client, monkeypatch):
+    alert = _api_alert(carrier, store)
+    clock = [at("2026-11-20 18:40")]
+    monkeypatch.setattr("django.utils.timezone.now", lambda: clock[0])
+    coordinator = make_coordinator([store])
+    client.force_login(coordinator)
+    listed = client.get("/api/v1/logistics/alerts/", {"kind": "appointment_at_risk"}).json()
+    assert [row["id"] for row in listed["results"]] == [alert.pk]
+    assert listed["results"][0]["installation_job"] == alert.installation_job_id
+    url = f"/api/v1/logistics/alerts/{alert.pk}/dispatch/"
+    body = {"driver": coordinator.username, "planned_pickup": "2026-11-20T19:00:00+08:00",
+            "planned_dropoff": "2026-11-20T19:45:00+08:00", "cost": "80.00"}
+    bad = client.post(url, {**body, "planned_dropoff": "2026-11-20T18:00:00+08:00"}, content_type="application/json")
+    assert bad.status_code == 400 and "planned_dropoff" in bad.json()
+    bad = client.post(url, {**body, "driver": "nobody"}, content_type="application/json")
+    assert bad.status_code == 400 and "driver" in bad.json()
+    bad = client.post(url, {**body, "cost": {"x": 1}, "planned_pickup": ["2026"]}, content_type="application/json")
+    assert bad.status_code == 400 and set(bad.json()) == {"cost", "planned_pickup"}
+    created = client.post(url, body, content_type="application/json")
+    assert created.status_code == 201, created.content
+    dispatch = created.json()
+    assert (dispatch["status"], dispatch["driver"], dispatch["cost"]) == ("planned", coordinator.username, "80.00")
+    base = f"/api/v1/logistics/dispatches/{dispatch['id']}"
+    clock[0] = at("2026-11-20 19:02")
+    assert client.post(f"{base}/picked_up/").json()["status"] == "picked_up"
+    clock[0] = at("2026-11-20 19:35")
+    not_image = client.post(f"{base}/delivered/", {"photo": photo("x.png", b"GIF89a but not really"),
+                                                    "recipient": "刘洋"})
+    assert not_image.status_code == 400 and "photo" in not_image.json()
+    done = client.post(f"{base}/delivered/", {"photo": photo(), "recipient": "刘洋",
+                                              "delivered_at": "2026-11-20T19:30:00+08:00"})
+    assert done.status_code == 200, done.content
+    assert done.json()["status"] == "delivered"
+    parcel = client.get(f"/api/v1/logistics/shipments/{alert.shipment_id}/").json()
+    assert parcel["status"] == "delivered"
+    assert parcel["delivered_at"].startswith("2026-11-20T19:30")
+    assert [e["source"] for e in parcel["events"] if e["status"] == "delivered"] == ["merchant_delivery"]
+    proof = client.get(done.json()["photo_url"])
+    assert proof.status_code == 200 and proof["Content-Type"] == "image/png"
+    assert b"".join(proof.streaming_content) == png_bytes()
+
+
+def test_technician_driver_and_scoping(carrier, store, other_store, client, monkeypatch):
+    alert = _api_alert(carrier, store)
+    monkeypatch.setattr("django.utils.timezone.now", lambda: at("2026-11-20 18:40"))
+    outsider = make_coordinator([other_store])
+    client.force_login(outsider)
+    body = {"driver_name": "周师傅", "driver_phone": "13900001111", "planned_pickup": "2026-11-20T19:00:00+08:00",
+            "planned_dropoff": "2026-11-20T19:45:00+08:00", "cost": "50"}
+    assert client.get(f"/api/v1/logistics/alerts/{alert.pk}/").status_code == 404
+    assert client.post(f"/api/v1/logistics/alerts/{alert.pk}/dispatch/", body,
+                       content_type="application/json").status_code == 404
+    client.force_login(make_installation_coordinator([store]))
+    created = client.post(f"/api/v1/logistics/alerts/{alert.pk}/dispatch/", body, content_type="application/json")
+    assert created.status_code == 201, created.content
+    assert (created.json()["driver"], created.json()["driver_name"]) == (None, "周师傅")
+    client.force_login(outsider)
+    assert client.post(f"/api/v1/logistics/dispatches/{created.json()['id']}/picked_up/").status_code == 404
+    assert client.get(f"/logistics/dispatches/{created.json()['id']}/photo/").status_code == 404
+
+
+def test_alert_page_shows_the_job_with_the_customer_phone_masked(carrier, store, client):
+    alert = _api_alert(carrier, store)
+    client.force_login(make_coordinator([store]))  # a logistics coordinator: job customer details masked
+    page = client.get(f"/logistics/alerts/{alert.pk}/").content.decode()
+    assert 'data-testid="alert-installation"' in page
+    assert "137****2222" in page and "13711112222" not in page.split('data-testid="alert-customer"')[1][:200]
+    assert 'data-testid="form-dispatch"' in page
