@@ -334,3 +334,25 @@ def test_alert_page_shows_the_job_with_the_customer_phone_masked(carrier, store,
     assert 'data-testid="alert-installation"' in page
     assert "137****2222" in page and "13711112222" not in page.split('data-testid="alert-customer"')[1][:200]
     assert 'data-testid="form-dispatch"' in page
+
+
+def test_metrics_count_own_deliveries_and_appointments_saved(carrier, store):
+    from datetime import date
+
+    from installation.metrics import installation_metrics
+    from installation.models import InstallationJob
+    from logistics.metrics import logistics_metrics
+
+    job, alert = _at_risk(carrier, store)
+    driver = make_coordinator([store])
+    dispatch = _dispatch(alert, driver)
+    appointments.mark_picked_up(dispatch, actor=driver, now=at("2026-11-20 18:55"))
+    appointments.mark_delivered(dispatch, actor=driver, now=at("2026-11-20 19:35"), photo=photo(), recipient="刘洋")
+    for node, when in (("dispatched", "19:40"), ("on_site", "20:05"), ("completed", "21:10")):
+        record_event(job, node=node, actor=None, now=at(f"2026-11-20 {when}"), technician_name="周师傅",
+                     photos=["https://img.example.com/done.jpg"] if node == "completed" else ())
+    day = date(2026, 11, 20)
+    report = logistics_metrics(Shipment.objects.all(), date_from=day, date_to=day, now=at("2026-11-20 22:00"))
+    assert report["own_deliveries"] == {"count": 1, "delivered": 1, "total_cost": "80.00"}
+    saved = installation_metrics(InstallationJob.objects.all(), date_from=day, date_to=day)["appointments_saved"]
+    assert saved == 1
