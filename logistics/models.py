@@ -470,6 +470,9 @@ class Alert(models.Model):
         indexes = [
             models.Index(fields=["shipment", "kind"], name="logistics_alert_shipment_idx"),
             models.Index(fields=["status", "kind"], name="logistics_alert_status_idx"),
+            # The installation scan looks up each waiting job's at-risk alerts.
+            models.Index(fields=["installation_job_id"], name="logistics_alert_job_idx",
+                         condition=Q(installation_job_id__isnull=False)),
         ]
         permissions = [
             ("work_alert", "Can work logistics alerts"),
