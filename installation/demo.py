@@ -103,7 +103,43 @@ def load_demo(*, now):
         create_job(store=store, actor=None, now=now, product=products["RACK-X1"], shipment=parcel,
                    customer_name="晾衣小王", customer_phone="13712345678", address="上海市浦东新区张江路 1 号",
                    partner=tmall, note="签收后自动生成")
+    _move_in_day(store=store, product=products["RACK-X1"], partner=tmall, coordinator=coordinator, now=now)
     scan_installations(now=now)
+
+
+MOVE_IN_ORDER = "T20261120017"
+
+
+def _move_in_day(*, store, product, partner, coordinator, now):
+    """The move-in day story: the drying rack reached the outlet near the buyer's new home (the last
+    scan, 40 minutes ago), the marketplace installer is booked for later today, and the parcel is not
+    out for delivery; in the evening the outlet is past the carrier's 18:00 cut-off too. The scan
+    raises one appointment-at-risk alert; the coordinator can dispatch an own delivery from it."""
+    from logistics.ingest import Ingestor
+    from logistics.models import Carrier
+
+    carrier = Carrier.objects.filter(code="SF").first()
+    if carrier is None or Shipment.objects.filter(store=store, order_number=MOVE_IN_ORDER).exists():
+        return
+    contact = {"consignee_name": "林晓", "consignee_phone": "13822226666",
+               "consignee_address": "上海市浦东新区张江镇祖冲之路 88 弄 6 号 1502", "product_skus": "RACK-X1"}
+    rows = [
+        {"waybill": "SF1400000001717", "order_number": MOVE_IN_ORDER, "time": now - timedelta(hours=30), "code": "50",
+         "description": "已揽收", "outlet": "杭州萧山营业部", "city": "杭州", **contact},
+        {"waybill": "SF1400000001717", "order_number": MOVE_IN_ORDER, "time": now - timedelta(hours=12),
+         "code": "31", "description": "已到达 上海中转场", "outlet": "上海中转场", "city": "上海"},
+        {"waybill": "SF1400000001717", "order_number": MOVE_IN_ORDER, "time": now - timedelta(minutes=40),
+         "code": "33", "description": "已到达 上海浦东张江营业点", "outlet": "上海浦东张江营业点", "city": "上海"},
+    ]
+    Ingestor(carrier, now=now, store=store).ingest(list(enumerate(rows)))
+    parcel = Shipment.objects.get(store=store, order_number=MOVE_IN_ORDER)
+    booked = now - timedelta(hours=26)
+    job = create_job(store=store, actor=coordinator, now=booked, product=product, shipment=parcel,
+                     partner=partner, note="搬家当天安装，客户已预约")
+    start = (now + timedelta(hours=2, minutes=59)).replace(minute=0, second=0, microsecond=0)
+    record_event(job, node="scheduled", actor=coordinator, now=booked + timedelta(hours=1),
+                 appointment_start=start, appointment_end=start + timedelta(hours=2),
+                 note="客户今天搬家入住，约今天上门安装", technician_name="周师傅", technician_phone="13900001111")
 
 
 def _partner_api_user():

@@ -6,6 +6,9 @@ docs/logistics.md ("Installation"):
   were completed by their completion due time (appointment start + the product's completion hours);
 - first-visit completion rate: of the jobs completed in the period, the share completed on the
   first technician visit (dispatched once, never failed);
+- appointments saved: of the jobs completed in the period, those whose parcel was delivered by an
+  own-vehicle delivery (dispatch) and that were completed within the window the
+  appointment-at-risk alert was raised for (not moved);
 - median hours from delivery to completed installation: over the jobs completed in the period
   that have a delivery time.
 Rates are null when no job was completed in the period.
@@ -44,5 +47,16 @@ def installation_metrics(jobs, *, date_from, date_to) -> dict:
         "first_visit": counts["first_visit"],
         "first_visit_rate": round(counts["first_visit"] / total, 4) if total else None,
         "median_hours_delivery_to_completed": round(median(hours), 2) if hours else None,
+        "appointments_saved": appointments_saved(completed),
         "open": jobs.exclude(node__in=[InstallationNode.COMPLETED, InstallationNode.CANCELLED]).count(),
     }
+
+
+def appointments_saved(completed) -> int:
+    """Jobs completed within their original window after an own delivery saved the appointment."""
+    from logistics.models import Alert, AlertKind, Dispatch
+
+    rescued = Dispatch.objects.filter(installation_job_id=OuterRef("pk"), status=Dispatch.Status.DELIVERED)
+    alerted = Alert.objects.filter(installation_job_id=OuterRef("pk"), kind=AlertKind.APPOINTMENT_AT_RISK,
+                                   trigger_at=OuterRef("appointment_start"))
+    return completed.filter(Exists(rescued), Exists(alerted), completed_at__lte=F("appointment_end")).count()

@@ -15,8 +15,38 @@ def ticket_installation(context, ticket) -> str:
     job = restrict(InstallationJob.objects.filter(pk__in=linked), user, "view").order_by("-requested_at").first()
     result = {"ticket": ticket, "request": request, "job": job, "csrf_token": context.get("csrf_token")}
     if job is not None:
+        result["at_risk"] = at_risk_alerts(user, [job.pk])
         events = InstallationEvent.objects.filter(job=job).select_related("actor", "partner").order_by("at", "id")
         result["stepper"] = stepper(job, list(events))
     else:
         result["can_transfer"] = ticket.is_open and can(user, ticket, "transfer")
     return render_to_string("installation/job_ticket_panel.html", result, request=request)
+
+
+def at_risk_alerts(user, job_ids):
+    """The open appointment-at-risk logistics alerts of these jobs that the user may see."""
+    from logistics.models import Alert, AlertKind
+    from portal.permissions import restrict
+
+    return list(restrict(Alert.objects.filter(kind=AlertKind.APPOINTMENT_AT_RISK, status=Alert.Status.OPEN,
+                                              installation_job_id__in=list(job_ids)), user, "view")
+                .select_related("shipment").order_by("-opened_at"))
+
+
+def alert_installation(context, alert) -> str:
+    """On a logistics alert's page: the installation job an appointment-at-risk alert is about
+    (window, technician, customer's phone masked by the job rules, the stepper)."""
+    from installation.models import InstallationEvent, InstallationJob
+    from installation.services import stepper
+    from portal.permissions import restrict
+
+    if not alert.installation_job_id:
+        return ""
+    request = context["request"]
+    job = restrict(InstallationJob.objects.filter(pk=alert.installation_job_id), request.user, "view").first()
+    if job is None:
+        return ""
+    events = InstallationEvent.objects.filter(job=job).select_related("actor", "partner").order_by("at", "id")
+    return render_to_string("installation/alert_job_panel.html", {
+        "job": job, "stepper": stepper(job, list(events)),
+    }, request=request)

@@ -30,6 +30,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from installation import appointments
 from installation.models import (
     InstallationAlert,
     InstallationAlertKind,
@@ -289,6 +290,7 @@ def record_event(job, *, node, actor, now, at=None, note="", technician_name="",
         job.updated_at = now
         job.save()
         close_resolved_alerts(now=now, job_ids=[job.pk])
+        appointments.close_moved(now=now, token=uuid.uuid4().hex, job_ids=[job.pk])
     return event, True
 
 
@@ -330,6 +332,7 @@ def scan_installations(*, now) -> dict:
     opened = 0
     with transaction.atomic():
         closed = close_resolved_alerts(now=now)
+        at_risk = appointments.scan(now=now, token=token)
         for kind, trigger, due in _due_rules(now):
             already = InstallationAlert.objects.filter(job_id=OuterRef("pk"), kind=kind).filter(
                 Q(status=InstallationAlert.Status.OPEN) | Q(trigger_at__gte=OuterRef(trigger)))
@@ -340,7 +343,8 @@ def scan_installations(*, now) -> dict:
                 ignore_conflicts=True,
             )
         notified = _notify_coordinators(now=now, token=token) if opened else 0
-    return {"opened": opened, "closed": closed, "notified": notified}
+    return {"opened": opened, "closed": closed, "notified": notified, "appointments_at_risk": at_risk["opened"],
+            "appointment_alerts_closed": at_risk["closed"]}
 
 
 def _notify_coordinators(*, now, token) -> int:
@@ -494,10 +498,27 @@ def stepper(job, events) -> dict:
                     "at": timezone.localtime(event.at).strftime("%Y-%m-%d %H:%M") if event else "",
                     "actor": _actor_label(event) if event else "", "reason": job.failure_reason}
     return {"id": job.pk, "node": job.node, "node_label": _node_label(job.node), "steps": steps,
-            "off_path": off_path,
+            "off_path": off_path, "parcel": parcel_step(job),
             "appointment": [timezone.localtime(t).strftime("%Y-%m-%d %H:%M") if t else ""
                             for t in (job.appointment_start, job.appointment_end)],
             "technician": job.technician_name}
+
+
+def parcel_step(job) -> dict | None:
+    """The own-vehicle delivery of the job's parcel (a logistics dispatch), for the stepper."""
+    from django.utils import timezone
+
+    from logistics.models import Dispatch
+
+    dispatch = (Dispatch.objects.filter(installation_job_id=job.pk).exclude(status=Dispatch.Status.FAILED)
+                .select_related("driver").order_by("-created_at", "-id").first())
+    if dispatch is None:
+        return None
+    when = dispatch.delivered_at or dispatch.picked_up_at or dispatch.planned_pickup
+    return {"id": dispatch.pk, "status": dispatch.status,
+            "label": _("Own delivery: %(status)s") % {"status": dispatch.get_status_display().lower()},
+            "state": "done" if dispatch.status == Dispatch.Status.DELIVERED else "current",
+            "at": timezone.localtime(when).strftime("%Y-%m-%d %H:%M"), "actor": dispatch.driver_label}
 
 
 def _actor_label(event) -> str:

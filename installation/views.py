@@ -18,9 +18,10 @@ from django.views.generic import DetailView
 from installation.filtersets import InstallationJobFilterSet
 from installation.forms import InstallationEventForm, InstallationJobForm
 from installation.models import InstallationAlert, InstallationEvent, InstallationJob, InstallationNode
+from installation.panels import at_risk_alerts
 from installation.services import create_job, record_event, stepper, transfer_to_installation
 from installation.tables import InstallationJobTable
-from logistics.models import Shipment
+from logistics.models import Dispatch, Shipment
 from portal.permissions import has_action, restrict
 from portal.views import RestrictedListView, RestrictedViewMixin
 
@@ -61,6 +62,9 @@ class InstallationJobDetailView(RestrictedViewMixin, DetailView):
         context["stepper"] = stepper(job, events)
         context["photos"] = [url for event in events for url in event.photos]
         context["alerts"] = InstallationAlert.objects.filter(job=job).order_by("-opened_at")
+        context["at_risk"] = at_risk_alerts(user, [job.pk])
+        context["dispatches"] = restrict(Dispatch.objects.filter(installation_job_id=job.pk), user, "view").order_by(
+            "created_at", "id")
         ticket_ids = list(job.ticket_links.values_list("ticket_id", flat=True))
         context["tickets"] = restrict(Ticket.objects.filter(pk__in=ticket_ids), user, "view").select_related("queue")
         context["hidden_tickets"] = len(ticket_ids) - len(context["tickets"])

@@ -70,3 +70,54 @@ class ImportForm(forms.Form):
     def __init__(self, *args, stores, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["store"].queryset = stores
+
+
+class DispatchForm(forms.Form):
+    """An own delivery: a staff driver (username), or a partner's technician by name and phone."""
+
+    driver = forms.CharField(label=_("driver (staff username)"), required=False, max_length=150)
+    driver_name = forms.CharField(label=_("or the technician's name"), required=False, max_length=100)
+    driver_phone = forms.CharField(label=_("technician's phone"), required=False, max_length=30)
+    planned_pickup = forms.DateTimeField(label=_("planned pick-up"), widget=DATETIME_WIDGET)
+    planned_dropoff = forms.DateTimeField(label=_("planned drop-off"), widget=DATETIME_WIDGET)
+    cost = forms.DecimalField(label=_("cost (CNY)"), min_value=Decimal("0"), max_digits=10, decimal_places=2)
+
+    def clean_driver(self):
+        from django.contrib.auth import get_user_model
+
+        username = self.cleaned_data["driver"].strip()
+        if not username:
+            return None
+        user = get_user_model().objects.filter(username=username, is_active=True, memberships__isnull=False).first()
+        if user is None:
+            raise forms.ValidationError(_("No active staff user with this username."))
+        return user
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        if data.get("driver") is None and not (data.get("driver_name") and data.get("driver_phone")):
+            self.add_error("driver", _("Choose a staff driver, or give the technician's name and phone."))
+        elif data.get("driver") is not None and data.get("driver_name"):
+            self.add_error("driver_name", _("Give either a staff driver or a technician, not both."))
+        pickup, dropoff = data.get("planned_pickup"), data.get("planned_dropoff")
+        if pickup and dropoff and dropoff <= pickup:
+            self.add_error("planned_dropoff", _("The drop-off must be after the pick-up."))
+        return data
+
+
+class DispatchPickedUpForm(forms.Form):
+    pass
+
+
+class DispatchDeliveredForm(forms.Form):
+    photo = forms.FileField(label=_("proof-of-delivery photo"), widget=forms.ClearableFileInput(
+        attrs={"accept": "image/jpeg,image/png,image/webp"}))
+    recipient = forms.CharField(label=_("received by"), max_length=100)
+    delivered_at = forms.DateTimeField(label=_("delivered at"), required=False, widget=DATETIME_WIDGET,
+                                       help_text=_("Leave empty for now."))
+
+
+class DispatchFailedForm(forms.Form):
+    reason = forms.CharField(label=_("reason"), max_length=300)

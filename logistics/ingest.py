@@ -34,6 +34,7 @@ from logistics.models import (
     Alert,
     AlertEntry,
     Carrier,
+    EventSource,
     Shipment,
     ShipmentStatus,
     TrackingEvent,
@@ -308,6 +309,9 @@ class DatabaseValues:
 class Ingestor:
     """Ingests batches of raw events for one carrier (one import file, or one API request)."""
 
+    # A carrier's "delivered" scan of a parcel the merchant delivered itself is the same delivery.
+    skip_repeat_deliveries = True
+
     def __init__(self, carrier: Carrier, *, now, actor=None, store=None, allowed_store_ids=None,
                  tracking_import=None, time_format="", mapper=None):
         self.carrier = carrier
@@ -510,6 +514,7 @@ class Ingestor:
 
     def write(self, assigned, stubs) -> BatchResult:
         result = BatchResult()
+        assigned, repeated = skip_merchant_delivered(assigned) if self.skip_repeat_deliveries else (assigned, 0)
         with transaction.atomic():
             # Folding an event into its parcel is idempotent (latest by time, earliest delivery,
             # ...), so every event is folded and the unique (shipment, event_key) constraint alone
@@ -530,7 +535,7 @@ class Ingestor:
                  event.status, event.anomaly, self.tracking_import_id, received]
                 for event, parcel in assigned
             ], ignore_conflicts=True)
-            result.duplicates = len(assigned) - result.added
+            result.duplicates = len(assigned) - result.added + repeated
             changed = {id(p): p for _e, p in assigned if not p.is_new and p.dirty}
             self._update_shipments(changed.values())
             delivered = [p.pk for p in changed.values() if p.newly_delivered]
@@ -591,6 +596,26 @@ class BatchRejected(Exception):
         for item in self.rejected:
             errors.setdefault(str(item["row"]), {}).setdefault(item["field"], []).append(item["reason"])
         return errors
+
+
+def skip_merchant_delivered(assigned):
+    """Drop the carrier's "delivered" scans of parcels the merchant already delivered with its own
+    vehicle (a dispatch): the carrier's later "signed" scan is the same delivery, not a second one.
+    Returns (the pairs kept, the number dropped); one query, only when the batch delivers parcels
+    that are delivered already."""
+    delivered = ShipmentStatus.DELIVERED
+    candidates = {parcel.pk for event, parcel in assigned
+                  if event.status == delivered and not parcel.is_new and parcel.status == delivered}
+    if not candidates:
+        return assigned, 0
+    merchant = set(TrackingEvent.objects.filter(
+        shipment_id__in=candidates, source=EventSource.MERCHANT_DELIVERY, status=delivered,
+    ).values_list("shipment_id", flat=True))
+    if not merchant:
+        return assigned, 0
+    kept = [(event, parcel) for event, parcel in assigned
+            if not (event.status == delivered and parcel.pk in merchant)]
+    return kept, len(assigned) - len(kept)
 
 
 def close_alerts_of_delivered(*, now, shipment_ids=None, token="") -> int:

@@ -10,10 +10,12 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from logistics.storage import private_storage
 
 
 class ShipmentStatus(models.TextChoices):
@@ -76,6 +78,16 @@ class Carrier(models.Model):
     last_mile_hours = models.PositiveIntegerField(_("last-mile delay after (hours)"), default=24)
     detect_pickup_overdue = models.BooleanField(_("detect overdue pickups"), default=True)
     pickup_hours = models.PositiveIntegerField(_("pickup overdue after (hours)"), default=24)
+    # Appointment at risk (installation jobs waiting for this carrier's parcel).
+    appointment_lead_hours = models.PositiveIntegerField(
+        _("out for delivery before an appointment (hours)"), default=4,
+        help_text=_("An installation appointment is at risk if the parcel is not out for delivery this many hours "
+                    "before the window starts."),
+    )
+    delivery_cutoff_hour = models.PositiveSmallIntegerField(
+        _("outlet delivery cut-off (hour)"), default=18, validators=[MaxValueValidator(23)],
+        help_text=_("A last scan at the outlet at or after this local hour means no more deliveries that day."),
+    )
 
     class Meta:
         ordering = ["code"]
@@ -264,6 +276,11 @@ class RowIdField(models.BigAutoField):
         return None if connection.vendor == "sqlite" else super().db_type_suffix(connection)
 
 
+class EventSource(models.TextChoices):
+    CARRIER = "carrier", _("Carrier")
+    MERCHANT_DELIVERY = "merchant_delivery", _("Merchant delivery")
+
+
 class TrackingEvent(models.Model):
     """One scan of a parcel. `event_key` (a hash of time, code and description) makes ingest idempotent.
 
@@ -287,6 +304,10 @@ class TrackingEvent(models.Model):
                                         db_index=False, db_constraint=False, related_name="+",
                                         verbose_name=_("import"))
     received_at = models.DateTimeField(_("received at"))
+    # Who reported the scan: the carrier (reports, API), or the merchant's own delivery (a dispatch).
+    # A database default, so the ingest's raw INSERT of carrier events need not name the column.
+    source = models.CharField(_("source"), max_length=20, choices=EventSource.choices,
+                              default=EventSource.CARRIER, db_default=EventSource.CARRIER)
 
     class Meta:
         ordering = ["occurred_at", "id"]
@@ -378,6 +399,7 @@ class AlertKind(models.TextChoices):
     TRANSIT_ANOMALY = "transit_anomaly", _("Transit anomaly")
     LAST_MILE_DELAY = "last_mile_delay", _("Last-mile delay")
     PICKUP_OVERDUE = "pickup_overdue", _("Pickup overdue")
+    APPOINTMENT_AT_RISK = "appointment_at_risk", _("Installation appointment at risk")
 
 
 class AlertQuerySet(models.QuerySet):
@@ -399,6 +421,9 @@ class Alert(models.Model):
         LAST_MILE_DWELL = "last_mile_dwell", _("At the outlet or out for delivery without delivery")
         PROMISE_MISSED = "promise_missed", _("Past the promised delivery time")
         NOT_PICKED_UP = "not_picked_up", _("Not picked up by the carrier")
+        NOT_OUT_FOR_DELIVERY = "not_out_for_delivery", _("Not out for delivery by the lead time")
+        LAST_MILE_STALLED = "last_mile_stalled", _("Stalled or delayed at the last mile")
+        OUTLET_CLOSED = "outlet_closed", _("At the outlet after its delivery hours")
 
     shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="alerts", db_index=False,
                                  verbose_name=_("shipment"))
@@ -423,6 +448,9 @@ class Alert(models.Model):
     # The proactive ticket opened from this alert (tickets.Ticket id; kept as a plain id so the
     # logistics app does not depend on the tickets app's migrations).
     ticket_id = models.PositiveBigIntegerField(_("ticket"), null=True, blank=True)
+    # appointment_at_risk: the installation job whose appointment the parcel may miss (a plain id:
+    # installation sits above logistics and creates these alerts; trigger_at is the window's start).
+    installation_job_id = models.PositiveBigIntegerField(_("installation job"), null=True, blank=True)
 
     objects = AlertQuerySet.as_manager()
 
@@ -430,16 +458,26 @@ class Alert(models.Model):
         ordering = ["-opened_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["shipment", "kind"], condition=Q(status="open"), name="logistics_one_open_alert_per_kind"
+                fields=["shipment", "kind"], condition=Q(status="open") & ~Q(kind="appointment_at_risk"),
+                name="logistics_one_open_alert_per_kind",
+            ),
+            # A parcel may carry several products to install: one open at-risk alert per job.
+            models.UniqueConstraint(
+                fields=["installation_job_id"], condition=Q(status="open", kind="appointment_at_risk"),
+                name="logistics_one_open_appointment_alert",
             ),
         ]
         indexes = [
             models.Index(fields=["shipment", "kind"], name="logistics_alert_shipment_idx"),
             models.Index(fields=["status", "kind"], name="logistics_alert_status_idx"),
+            # The installation scan looks up each waiting job's at-risk alerts.
+            models.Index(fields=["installation_job_id"], name="logistics_alert_job_idx",
+                         condition=Q(installation_job_id__isnull=False)),
         ]
         permissions = [
             ("work_alert", "Can work logistics alerts"),
             ("approve_alert", "Can approve compensation above the offerer's limit"),
+            ("dispatch_alert", "Can dispatch an own delivery for an alert"),
         ]
         verbose_name = _("logistics alert")
         verbose_name_plural = _("logistics alerts")
@@ -467,6 +505,11 @@ class AlertEntry(models.Model):
         FOLLOW_UP_DUE = "follow_up_due", _("Follow-up due")
         RESOLVED = "resolved", _("Resolved")
         CLOSED = "closed", _("Closed: delivered")
+        DISPATCHED = "dispatched", _("Own delivery dispatched")
+        DISPATCH_PICKED_UP = "dispatch_picked_up", _("Own delivery picked up at the outlet")
+        DISPATCH_DELIVERED = "dispatch_delivered", _("Own delivery delivered")
+        DISPATCH_FAILED = "dispatch_failed", _("Own delivery failed")
+        APPOINTMENT_MOVED = "appointment_moved", _("Closed: appointment moved")
 
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="entries", verbose_name=_("alert"))
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
@@ -566,3 +609,62 @@ class Compensation(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.amount} CNY ({self.get_status_display()})"
+
+
+class Dispatch(models.Model):
+    """An own-vehicle delivery: the merchant fetches the parcel from the carrier's outlet and brings it
+    to the customer (planned -> picked up -> delivered / failed). Its delivery is the parcel's
+    delivery (a tracking event with source merchant delivery); its cost is its own ledger."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("Planned")
+        PICKED_UP = "picked_up", _("Picked up")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed")
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="dispatches",
+                                 verbose_name=_("shipment"))
+    alert = models.ForeignKey(Alert, null=True, blank=True, on_delete=models.SET_NULL, related_name="dispatches",
+                              verbose_name=_("alert"))
+    # The installation job the delivery is for (a plain id, as on the alert).
+    installation_job_id = models.PositiveBigIntegerField(_("installation job"), null=True, blank=True,
+                                                         db_index=True)
+    driver = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+", verbose_name=_("driver"))
+    driver_name = models.CharField(_("driver's name"), max_length=100, blank=True)
+    driver_phone = models.CharField(_("driver's phone"), max_length=30, blank=True)
+    outlet = models.CharField(_("outlet"), max_length=100, blank=True)
+    planned_pickup = models.DateTimeField(_("planned pick-up"))
+    planned_dropoff = models.DateTimeField(_("planned drop-off"))
+    cost = models.DecimalField(_("cost (CNY)"), max_digits=10, decimal_places=2, default=Decimal("0"),
+                               validators=[MinValueValidator(Decimal("0"))])
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PLANNED)
+    picked_up_at = models.DateTimeField(_("picked up at"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    recipient = models.CharField(_("recipient"), max_length=100, blank=True)
+    # Private storage (not under MEDIA_URL); served by a permission-checked view.
+    photo = models.FileField(_("proof photo"), upload_to="dispatches/%Y/%m/", blank=True,
+                             storage=private_storage)
+    failure_reason = models.CharField(_("failure reason"), max_length=300, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", verbose_name=_("created by"))
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One dispatch under way per parcel.
+            models.UniqueConstraint(fields=["shipment"], condition=Q(status__in=["planned", "picked_up"]),
+                                    name="logistics_one_active_dispatch"),
+        ]
+        verbose_name = _("own delivery")
+        verbose_name_plural = _("own deliveries")
+
+    def __str__(self):
+        return f"#{self.pk} {self.shipment}"
+
+    @property
+    def driver_label(self) -> str:
+        if self.driver_id and self.driver:
+            return self.driver.get_full_name() or self.driver.username
+        return self.driver_name

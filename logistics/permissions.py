@@ -35,6 +35,7 @@ def register_rules():
         CarrierOutlet,
         Compensation,
         CustomerContact,
+        Dispatch,
         IngestRequest,
         ReportColumns,
         Shipment,
@@ -70,6 +71,7 @@ def register_rules():
         if Role.ADMIN in user_roles(user):
             return queryset
         return queryset.filter(user=user)
+    scope_rule(Dispatch)(by_store("shipment__"))
 
     @scope_rule(TrackingImport)
     def import_scope(queryset, user, action):

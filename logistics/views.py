@@ -11,11 +11,27 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView
 
+from logistics import appointments
 from logistics.alert_actions import ACTIONS
 from logistics.filtersets import AlertFilterSet, ShipmentFilterSet, TrackingImportFilterSet
-from logistics.forms import ImportForm
+from logistics.forms import (
+    DispatchDeliveredForm,
+    DispatchFailedForm,
+    DispatchForm,
+    DispatchPickedUpForm,
+    ImportForm,
+)
 from logistics.imports import ImportFailed, create_import, start_import
-from logistics.models import Alert, AlertEntry, Compensation, Shipment, TrackingEvent, TrackingImport
+from logistics.models import (
+    Alert,
+    AlertEntry,
+    AlertKind,
+    Compensation,
+    Dispatch,
+    Shipment,
+    TrackingEvent,
+    TrackingImport,
+)
 from logistics.tables import AlertTable, ShipmentTable, TrackingImportTable
 from portal.models import Store
 from portal.permissions import has_action, restrict
@@ -102,7 +118,36 @@ class AlertDetailView(RestrictedViewMixin, DetailView):
                     continue
                 form = bound if bound is not None and bound.prefix == action.name else action.form(alert)
                 action_forms.append({"action": action, "form": form})
+        dispatches = list(restrict(alert.dispatches.all(), user, "view").select_related("driver"))
+        can_move = has_action(user, Dispatch, "change")
+        for dispatch in dispatches:
+            dispatch.forms = {}
+            if can_move and dispatch.status == Dispatch.Status.PLANNED:
+                dispatch.forms["picked_up"] = DispatchPickedUpForm(prefix=f"d{dispatch.pk}")
+            if can_move and dispatch.status == Dispatch.Status.PICKED_UP:
+                bound_here = bound if getattr(bound, "dispatch_pk", None) == dispatch.pk else None
+                dispatch.forms["delivered"] = bound_here or DispatchDeliveredForm(prefix=f"d{dispatch.pk}")
+            if can_move and dispatch.status in (Dispatch.Status.PLANNED, Dispatch.Status.PICKED_UP):
+                dispatch.forms["failed"] = DispatchFailedForm(prefix=f"f{dispatch.pk}")
+        dispatch_form = None
+        if (alert.is_open and has_action(user, Alert, "dispatch")
+                and not any(d.status in (Dispatch.Status.PLANNED, Dispatch.Status.PICKED_UP) for d in dispatches)):
+            dispatch_form = bound if isinstance(bound, DispatchForm) else DispatchForm(
+                prefix="dispatch", initial={"driver": user.username})
+        outlet_phone = ""
+        if alert.shipment.last_outlet:
+            outlet = alert.shipment.carrier.outlets.filter(name=alert.shipment.last_outlet).first()
+            outlet_phone = outlet.phone if outlet else ""
+        from portal.registry import alert_panels
+
+        panels = [html for html in (panel({**context, "request": self.request}, alert) for panel in alert_panels())
+                  if html]
         context.update(
+            dispatches=dispatches,
+            dispatch_form=dispatch_form,
+            outlet_phone=outlet_phone,
+            panels=panels,
+            is_appointment=alert.kind == AlertKind.APPOINTMENT_AT_RISK,
             action_forms=action_forms,
             shipment=alert.shipment,
             outlets=alert.shipment.carrier.outlets.all(),
@@ -136,6 +181,122 @@ class AlertActionView(LoginRequiredMixin, View):
         view.setup(request, pk=pk)
         view.object = view.get_object()
         return render(request, view.template_name, view.get_context_data(bound=form, object=view.object), status=400)
+
+
+class DispatchCreateView(LoginRequiredMixin, View):
+    """POST the dispatch form of an alert: an own delivery of its parcel."""
+
+    def post(self, request, pk):
+        if not has_action(request.user, Alert, "dispatch"):
+            raise PermissionDenied(_("Your role does not allow this."))
+        alert = get_object_or_404(restrict(Alert.objects.all(), request.user, "dispatch"), pk=pk)
+        form = DispatchForm(data=request.POST, prefix="dispatch")
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                appointments.create_dispatch(
+                    alert, actor=request.user, now=timezone.now(), driver=data["driver"],
+                    driver_name=data["driver_name"], driver_phone=data["driver_phone"],
+                    planned_pickup=data["planned_pickup"], planned_dropoff=data["planned_dropoff"], cost=data["cost"])
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(request, _("Own delivery dispatched."))
+                return redirect("logistics:alert", pk=alert.pk)
+        return _alert_page(request, alert.pk, form)
+
+
+def _add_errors(form, exc):
+    for field, errors in (exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}).items():
+        for error in errors:
+            form.add_error(field if field in form.fields else None, error)
+
+
+def _alert_page(request, pk, bound):
+    view = AlertDetailView()
+    view.setup(request, pk=pk)
+    view.object = view.get_object()
+    return render(request, view.template_name, view.get_context_data(bound=bound, object=view.object), status=400)
+
+
+class DispatchStepView(LoginRequiredMixin, View):
+    """POST picked up / delivered (photo, recipient) / failed for a dispatch; back to its alert."""
+
+    def post(self, request, pk, step):
+        if step not in ("picked_up", "delivered", "failed"):
+            raise Http404
+        if not has_action(request.user, Dispatch, "change"):
+            raise PermissionDenied(_("Your role does not allow this."))
+        dispatch = get_object_or_404(restrict(Dispatch.objects.all(), request.user, "change"), pk=pk)
+        now = timezone.now()
+        if step == "picked_up":
+            form = DispatchPickedUpForm(data=request.POST, prefix=f"d{pk}")
+        elif step == "delivered":
+            form = DispatchDeliveredForm(data=request.POST, files=request.FILES, prefix=f"d{pk}")
+        else:
+            form = DispatchFailedForm(data=request.POST, prefix=f"f{pk}")
+        form.dispatch_pk = pk
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                if step == "picked_up":
+                    appointments.mark_picked_up(dispatch, actor=request.user, now=now)
+                    message = _("Marked picked up.")
+                elif step == "delivered":
+                    appointments.mark_delivered(dispatch, actor=request.user, now=now, photo=data["photo"],
+                                                recipient=data["recipient"], delivered_at=data["delivered_at"])
+                    message = _("Delivered: the parcel is marked delivered.")
+                else:
+                    appointments.mark_failed(dispatch, actor=request.user, now=now, reason=data["reason"])
+                    message = _("Marked failed.")
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(request, message)
+                return redirect(_dispatch_page(dispatch))
+        if dispatch.alert_id and restrict(Alert.objects.filter(pk=dispatch.alert_id), request.user, "view").exists():
+            return _alert_page(request, dispatch.alert_id, form)
+        messages.error(request, "; ".join(e for errs in form.errors.values() for e in errs))
+        return redirect(_dispatch_page(dispatch))
+
+
+def _dispatch_page(dispatch):
+    from django.urls import reverse
+
+    if dispatch.alert_id:
+        return reverse("logistics:alert", args=[dispatch.alert_id]) + f"#dispatch-{dispatch.pk}"
+    return reverse("logistics:shipment", args=[dispatch.shipment_id])
+
+
+class DispatchView(RestrictedViewMixin, View):
+    """A dispatch's page is its alert's (or its parcel's) page."""
+
+    model = Dispatch
+
+    def get(self, request, pk):
+        dispatch = get_object_or_404(restrict(Dispatch.objects.all(), request.user, "view"), pk=pk)
+        return redirect(_dispatch_page(dispatch))
+
+
+class DispatchPhotoView(RestrictedViewMixin, View):
+    """The proof-of-delivery photo, streamed from private storage to whoever may see the dispatch."""
+
+    model = Dispatch
+
+    def get(self, request, pk):
+        from django.http import FileResponse
+
+        dispatch = get_object_or_404(restrict(Dispatch.objects.all(), request.user, "view"), pk=pk)
+        if not dispatch.photo:
+            raise Http404
+        extension = dispatch.photo.name.rsplit(".", 1)[-1].lower()
+        content_type = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}.get(extension)
+        if content_type is None:
+            raise Http404
+        response = FileResponse(dispatch.photo.open("rb"), content_type=content_type)
+        response["Cache-Control"] = "private, no-store"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
 
 
 class ImportListView(RestrictedListView):

@@ -9,6 +9,8 @@ Kinds of entries:
 - navigation entries (header links, shown to users who may view the model);
 - home widgets: `widget(request) -> {"template": ..., "data": ...} | None`;
 - ticket-page panels: `panel(context, ticket) -> str (HTML) | ""`, rendered in registration order;
+- alert-page panels: `panel(context, alert) -> str (HTML) | ""` on a logistics alert's page (e.g.
+  the installation job an appointment-at-risk alert is about);
 - delivery hooks: `hook(deliveries, *, now)` where `deliveries` is a list of
   `(shipment_id, delivered_at)` pairs newly delivered in one ingest batch. The ingest calls every
   hook once per batch inside its transaction; hooks must be set-based and replay-safe (a parcel
@@ -34,6 +36,7 @@ _NAVIGATION: dict[str, NavEntry] = {}
 _HOME_WIDGETS: dict[str, Callable] = {}
 _TICKET_PANELS: dict[str, Callable] = {}
 _DELIVERY_HOOKS: dict[str, Callable] = {}
+_ALERT_PANELS: dict[str, Callable] = {}
 
 
 def _key(func: Callable) -> str:
@@ -67,6 +70,16 @@ def register_ticket_panel(func: Callable) -> Callable:
 
 def ticket_panels() -> list[Callable]:
     return list(_TICKET_PANELS.values())
+
+
+def register_alert_panel(func: Callable) -> Callable:
+    """`func(context, alert)` returns the HTML of a panel on a logistics alert's page ("" for none)."""
+    _ALERT_PANELS[_key(func)] = func
+    return func
+
+
+def alert_panels() -> list[Callable]:
+    return list(_ALERT_PANELS.values())
 
 
 def register_delivery_hook(func: Callable) -> Callable:

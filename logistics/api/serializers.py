@@ -8,6 +8,8 @@ from logistics.models import (
     CarrierContact,
     Compensation,
     CustomerContact,
+    Dispatch,
+    EventSource,
     Shipment,
     ShipmentStatus,
     TrackingEvent,
@@ -29,10 +31,12 @@ def choice(choices_class):
 
 class TrackingEventSerializer(serializers.ModelSerializer):
     status = choice(ShipmentStatus)
+    source = choice(EventSource)
 
     class Meta:
         model = TrackingEvent
-        fields = ["id", "occurred_at", "code", "description", "outlet", "city", "status", "is_anomaly", "received_at"]
+        fields = ["id", "occurred_at", "code", "description", "outlet", "city", "status", "is_anomaly", "received_at",
+                  "source"]
         read_only_fields = fields
 
 
@@ -114,6 +118,7 @@ class AlertSerializer(serializers.ModelSerializer):
     carrier_contacts = CarrierContactSerializer(many=True, read_only=True)
     customer_contacts = CustomerContactSerializer(many=True, read_only=True)
     ticket = serializers.IntegerField(source="ticket_id", read_only=True)
+    installation_job = serializers.IntegerField(source="installation_job_id", read_only=True, allow_null=True)
     kind = choice(AlertKind)
     cause = choice(Alert.Cause)
     status = choice(Alert.Status)
@@ -123,9 +128,47 @@ class AlertSerializer(serializers.ModelSerializer):
         fields = [
             "id", "kind", "cause", "status", "waybill", "shipment", "trigger_at", "opened_at", "acknowledged_at",
             "acknowledged_by", "follow_up_at", "resolved_at", "resolved_by", "resolution", "closed_at", "ticket",
-            "timeline", "compensations", "carrier_contacts", "customer_contacts",
+            "installation_job", "timeline", "compensations", "carrier_contacts", "customer_contacts",
         ]
         read_only_fields = fields
+
+
+class DispatchSerializer(serializers.ModelSerializer):
+    """An own-vehicle delivery; `photo_url` is the permission-checked page serving the proof photo."""
+
+    waybill = serializers.CharField(source="shipment.waybill_number", read_only=True)
+    alert = serializers.IntegerField(source="alert_id", read_only=True, allow_null=True)
+    installation_job = serializers.IntegerField(source="installation_job_id", read_only=True, allow_null=True)
+    driver = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    status = choice(Dispatch.Status)
+    photo_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Dispatch
+        fields = ["id", "waybill", "shipment", "alert", "installation_job", "driver", "driver_name", "driver_phone",
+                  "outlet", "planned_pickup", "planned_dropoff", "cost", "status", "picked_up_at", "delivered_at",
+                  "recipient", "photo_url", "failure_reason", "created_at"]
+        read_only_fields = fields
+
+    def get_photo_url(self, obj) -> str | None:
+        from django.urls import reverse
+
+        return reverse("logistics:dispatch_photo", args=[obj.pk]) if obj.photo else None
+
+
+class DispatchRequestSerializer(serializers.Serializer):
+    driver = serializers.CharField(required=False, help_text="A staff user's username")
+    driver_name = serializers.CharField(required=False, help_text="A partner's technician, instead of driver")
+    driver_phone = serializers.CharField(required=False)
+    planned_pickup = serializers.DateTimeField()
+    planned_dropoff = serializers.DateTimeField()
+    cost = serializers.DecimalField(max_digits=10, decimal_places=2)
+
+
+class DispatchDeliveredSerializer(serializers.Serializer):
+    photo = serializers.ImageField()
+    recipient = serializers.CharField()
+    delivered_at = serializers.DateTimeField(required=False)
 
 
 class TrackingImportSerializer(serializers.ModelSerializer):

@@ -16,9 +16,10 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from logistics import appointments
 from logistics.alert_actions import ACTIONS
 from logistics.filtersets import AlertFilterSet, ShipmentFilterSet, TrackingImportFilterSet
-from logistics.forms import ImportForm
+from logistics.forms import DispatchDeliveredForm, DispatchFailedForm, DispatchForm, ImportForm
 from logistics.imports import ImportFailed, create_import, start_import
 from logistics.ingest import BatchRejected, Ingestor
 from logistics.metrics import PERIODS, logistics_metrics
@@ -27,6 +28,7 @@ from logistics.models import (
     AlertEntry,
     Carrier,
     Compensation,
+    Dispatch,
     IngestRequest,
     Shipment,
     TrackingEvent,
@@ -42,6 +44,9 @@ from portal.permissions import restrict
 from .serializers import (
     AlertActionResultSerializer,
     AlertSerializer,
+    DispatchDeliveredSerializer,
+    DispatchRequestSerializer,
+    DispatchSerializer,
     ImportUploadSerializer,
     IngestBodySerializer,
     IngestResultSerializer,
@@ -243,6 +248,83 @@ class AlertViewSet(RestrictedReadOnlyViewSet):
     @action(detail=True, methods=["post"], permission_action="work")
     def resolve(self, request, pk=None):
         return self._perform(request, "resolve")
+
+    # Not named `dispatch`: that is the view's own request entry point.
+    @extend_schema(request=DispatchRequestSerializer, responses={201: DispatchSerializer})
+    @action(detail=True, methods=["post"], permission_action="dispatch", url_path="dispatch",
+            url_name="dispatch")
+    def dispatch_delivery(self, request, pk=None):
+        """Dispatch an own delivery of the alert's parcel: {"driver": "<username>"} or {"driver_name",
+        "driver_phone"}, "planned_pickup", "planned_dropoff" (ISO 8601), "cost" (decimal). 201: the dispatch."""
+        alert = self.get_object()
+        form = validated(DispatchForm, request, ["driver", "driver_name", "driver_phone", "planned_pickup",
+                                                 "planned_dropoff", "cost"])
+        data = form.cleaned_data
+        dispatch = domain_call(
+            appointments.create_dispatch, alert, actor=request.user, now=timezone.now(), driver=data["driver"],
+            driver_name=data["driver_name"], driver_phone=data["driver_phone"],
+            planned_pickup=data["planned_pickup"], planned_dropoff=data["planned_dropoff"], cost=data["cost"])
+        return Response(DispatchSerializer(dispatch).data, status=status.HTTP_201_CREATED)
+
+
+def validated(form_class, request, scalar_fields, files=None):
+    """The form bound to the request, valid, or a 400 with field errors. JSON values must be scalars."""
+    data = request.data
+    if not hasattr(data, "getlist"):
+        if not isinstance(data, dict):
+            raise ValidationError({"non_field_errors": [_("Send a JSON object.")]})
+        bad = {name: [_("Give a text or number value.")] for name in scalar_fields
+               if name in data and data[name] is not None and not isinstance(data[name], str | int | float)
+               or isinstance(data.get(name), bool)}
+        if bad:
+            raise ValidationError(bad)
+        data = {name: value for name, value in data.items() if value is not None}
+    form = form_class(data=data, files=files)
+    if not form.is_valid():
+        raise ValidationError({field: [e["message"] for e in errs]
+                               for field, errs in form.errors.get_json_data().items()})
+    return form
+
+
+def domain_call(func, *args, **kwargs):
+    try:
+        return func(*args, **kwargs)
+    except DjangoValidationError as exc:
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        raise ValidationError(detail) from None
+
+
+class DispatchViewSet(RestrictedReadOnlyViewSet):
+    """Own-vehicle deliveries: planned -> picked up -> delivered (proof photo) / failed."""
+
+    queryset = Dispatch.objects.select_related("shipment", "driver").order_by("-created_at", "-id")
+    serializer_class = DispatchSerializer
+
+    @extend_schema(request=None, responses={200: DispatchSerializer})
+    @action(detail=True, methods=["post"], permission_action="change")
+    def picked_up(self, request, pk=None):
+        dispatch = domain_call(appointments.mark_picked_up, self.get_object(), actor=request.user, now=timezone.now())
+        return Response(DispatchSerializer(dispatch).data)
+
+    @extend_schema(request={"multipart/form-data": DispatchDeliveredSerializer}, responses={200: DispatchSerializer})
+    @action(detail=True, methods=["post"], permission_action="change", parser_classes=[MultiPartParser, FormParser])
+    def delivered(self, request, pk=None):
+        dispatch = self.get_object()
+        form = validated(DispatchDeliveredForm, request, [], files=request.FILES)
+        data = form.cleaned_data
+        dispatch = domain_call(appointments.mark_delivered, dispatch, actor=request.user, now=timezone.now(),
+                               photo=data["photo"], recipient=data["recipient"], delivered_at=data["delivered_at"])
+        return Response(DispatchSerializer(dispatch).data)
+
+    @extend_schema(request={"application/json": {"type": "object", "properties": {"reason": {"type": "string"}}}},
+                   responses={200: DispatchSerializer})
+    @action(detail=True, methods=["post"], permission_action="change")
+    def failed(self, request, pk=None):
+        dispatch = self.get_object()
+        form = validated(DispatchFailedForm, request, ["reason"])
+        dispatch = domain_call(appointments.mark_failed, dispatch, actor=request.user, now=timezone.now(),
+                               reason=form.cleaned_data["reason"])
+        return Response(DispatchSerializer(dispatch).data)
 
 
 class TrackingImportViewSet(RestrictedQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,

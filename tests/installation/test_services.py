@@ -179,7 +179,8 @@ def test_the_scan_alerts_each_missed_sla_once_and_notifies_the_coordinators(stor
     result = scan_installations(now=NOW + timedelta(hours=25))
     alerts = set(InstallationAlert.objects.values_list("job__order_number", "kind"))
     assert alerts == {("T-book", "booking_overdue"), ("T-window", "not_on_site")}
-    assert result == {"opened": 2, "closed": 0, "notified": 1}
+    assert result == {"opened": 2, "closed": 0, "notified": 1, "appointments_at_risk": 0,
+                      "appointment_alerts_closed": 0}
     message = Notification.objects.get(recipient=coordinator)
     assert "2 installation jobs missed their SLA" in message.subject and "T-book" in message.body
     assert not Notification.objects.filter(recipient=elsewhere).exists()
@@ -227,4 +228,5 @@ def test_the_scan_is_a_django_q_schedule(db):
     assert spec.func == "installation.tasks.scan_installations" and spec.minutes == 10
     from installation.tasks import scan_installations as task
 
-    assert task() == {"opened": 0, "closed": 0, "notified": 0}
+    assert task() == {"opened": 0, "closed": 0, "notified": 0, "appointments_at_risk": 0,
+                      "appointment_alerts_closed": 0}

@@ -75,11 +75,15 @@ def build_world():
 
     # Logistics: a parcel of the third brand with its tracking, alert and the alert work rows.
     Shipment, Alert = model("Shipment"), model("Alert")
-    dry_alert = Alert.objects.filter(shipment__store=dry).select_related("shipment").first()
+    dry_alert = Alert.objects.filter(shipment__store=dry, installation_job_id__isnull=True).select_related("shipment").first()
     parcel = clone(dry_alert.shipment, store=third, waybill_number="MATRIX-3", order_number="M-3")
     event = model("TrackingEvent").objects.filter(shipment=dry_alert.shipment).first()
     clone(event, shipment=parcel)
     third_alert = clone(dry_alert, shipment=parcel, ticket_id=None)
+    for alert in (dry_alert, third_alert):  # an own-vehicle delivery on each brand's alert
+        model("Dispatch").objects.create(shipment=alert.shipment, alert=alert, driver=users["logistics"],
+                                         planned_pickup=now, planned_dropoff=now + timedelta(hours=2),
+                                         created_by=users["logistics"], created_at=now)
     clone(model("AlertEntry").objects.filter(alert=dry_alert).first(), alert=third_alert)
     for alert in (dry_alert, third_alert):
         model("CarrierContact").objects.create(alert=alert, outlet="网点", contact_name="李站长", contacted_at=now,

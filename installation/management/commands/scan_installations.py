@@ -14,5 +14,6 @@ class Command(BaseCommand):
         result = scan_installations(now=parse_now(now))
         self.stdout.write(
             f"Opened {result['opened']} installation alert(s), closed {result['closed']}, "
-            f"{result['notified']} message(s) queued."
+            f"{result['notified']} message(s) queued; {result['appointments_at_risk']} appointment(s) at risk "
+            f"raised, {result['appointment_alerts_closed']} closed."
         )
