@@ -13,7 +13,7 @@ class InstallationConfig(AppConfig):
         # Rules and registry entries only; nothing here touches the database.
         from installation.panels import alert_installation, ticket_installation
         from installation.permissions import register_rules
-        from installation.services import open_jobs_on_delivery
+        from installation.services import open_jobs_on_delivery, record_dispatch_step
         from portal import registry
 
         register_rules()
@@ -22,3 +22,4 @@ class InstallationConfig(AppConfig):
         registry.register_ticket_panel(ticket_installation)  # the stepper, or the transfer button
         registry.register_alert_panel(alert_installation)  # an appointment-at-risk alert's job
         registry.register_delivery_hook(open_jobs_on_delivery)  # a delivered parcel opens its jobs
+        registry.register_dispatch_hook(record_dispatch_step)  # own-delivery steps on the job's timeline

@@ -39,6 +39,17 @@ class InstallationEventForm(forms.Form):
         self.fields["node"].choices = [(node, labels[node]) for node in allowed_next(job.node)]
 
 
+class MoveAppointmentForm(forms.Form):
+    """A new appointment window, chosen on an appointment-at-risk alert."""
+
+    appointment_start = forms.DateTimeField(label=gettext_lazy("New appointment from"),
+                                            widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    appointment_end = forms.DateTimeField(label=gettext_lazy("New appointment until"),
+                                          widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=500)
+    alert = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
 class InstallationJobForm(forms.Form):
     """A job opened by hand (e.g. a customer asks for installation of a product bought elsewhere)."""
 

@@ -177,6 +177,8 @@ class InstallationEvent(models.Model):
         SYSTEM = "system", _("System")
         STAFF = "staff", _("Staff")
         PARTNER = "partner", _("Installation partner")
+        # A note, not a move: a step of the parcel's own-vehicle delivery (node = the job's node then).
+        LOGISTICS = "logistics", _("Own delivery")
 
     job = models.ForeignKey(InstallationJob, on_delete=models.CASCADE, related_name="events",
                             verbose_name=_("installation job"))

@@ -36,8 +36,9 @@ def at_risk_alerts(user, job_ids):
 def alert_installation(context, alert) -> str:
     """On a logistics alert's page: the installation job an appointment-at-risk alert is about
     (window, technician, customer's phone masked by the job rules, the stepper)."""
+    from installation.forms import MoveAppointmentForm
     from installation.models import InstallationEvent, InstallationJob
-    from installation.services import stepper
+    from installation.services import allowed_next, stepper
     from portal.permissions import restrict
 
     if not alert.installation_job_id:
@@ -47,6 +48,9 @@ def alert_installation(context, alert) -> str:
     if job is None:
         return ""
     events = InstallationEvent.objects.filter(job=job).select_related("actor", "partner").order_by("at", "id")
+    can_move = (alert.is_open and InstallationJob.Node.RESCHEDULED in allowed_next(job.node)
+                and restrict(InstallationJob.objects.filter(pk=job.pk), request.user, "progress").exists())
     return render_to_string("installation/alert_job_panel.html", {
-        "job": job, "stepper": stepper(job, list(events)),
+        "job": job, "stepper": stepper(job, list(events)), "alert": alert,
+        "move_form": MoveAppointmentForm(initial={"alert": alert.pk}) if can_move else None,
     }, request=request)

@@ -239,7 +239,7 @@ def record_event(job, *, node, actor, now, at=None, note="", technician_name="",
         errors = {}
         if at > now + CLOCK_SKEW:
             errors["time"] = [_("The time is in the future.")]
-        last = job.events.order_by("-at", "-id").values_list("at", flat=True).first()
+        last = job.events.exclude(source=InstallationEvent.Source.LOGISTICS).order_by("-at", "-id").values_list("at", flat=True).first()
         if last is not None and at < last:
             errors["time"] = [_("The time is earlier than the job's last event (%(at)s).") % {"at": last.isoformat()}]
         if node in (Node.SCHEDULED, Node.RESCHEDULED):
@@ -292,6 +292,60 @@ def record_event(job, *, node, actor, now, at=None, note="", technician_name="",
         close_resolved_alerts(now=now, job_ids=[job.pk])
         appointments.close_moved(now=now, token=uuid.uuid4().hex, job_ids=[job.pk])
     return event, True
+
+
+def record_dispatch_step(dispatch, *, step, note, actor, now) -> InstallationEvent | None:
+    """Registry dispatch hook: a step of the job's own-vehicle delivery, as a note on its timeline
+    (an event of source "own delivery" that does not move the job)."""
+    job = InstallationJob.objects.filter(pk=dispatch.installation_job_id).first() if dispatch.installation_job_id \
+        else None
+    if job is None:
+        return None
+    return InstallationEvent.objects.create(
+        job=job, node=job.node, from_node=job.node, at=now, recorded_at=now, actor=actor,
+        source=InstallationEvent.Source.LOGISTICS, note=note)
+
+
+def move_appointment(job, *, actor, now, start, end, note="") -> InstallationEvent:
+    """Move the appointment from its at-risk alert: the job is rescheduled to the new window (its
+    timeline), the alert closes with an entry naming the new window (the parcel's timeline), the
+    technician is told (in-app to the partner's users, SMS to the technician's phone) and so is the
+    customer (an SMS to the consignee's phone: no marketplace outbound feed exists yet)."""
+    from django.utils import timezone
+
+    from logistics.appointments import close_for_moved_appointment, record_on_order_tickets
+    from portal.models import Notification
+    from portal.notifications import queue_notification
+
+    window = (f"{timezone.localtime(start):%Y-%m-%d %H:%M} – {timezone.localtime(end):%H:%M}"
+              if start and end else "")
+    with transaction.atomic():
+        alerts = close_for_moved_appointment(job.pk, actor=actor, now=now, start=start, end=end, note=note) \
+            if start and end else []
+        event, _created = record_event(job, node=Node.RESCHEDULED, actor=actor, now=now, note=note,
+                                       appointment_start=start, appointment_end=end)
+        source = f"installation-moved:{event.pk}"
+        subject = _("Installation #%(id)s moved to %(window)s") % {"id": job.pk, "window": window}
+        body = ", ".join(part for part in (job.customer_name, job.address) if part)
+        link = reverse("installation:job", args=[job.pk])
+        if job.partner_id:
+            for user in job.partner.users.filter(is_active=True).order_by("pk"):
+                queue_notification(recipient=user, channel=Notification.Channel.IN_APP, subject=subject, body=body,
+                                   link=link, source=source, now=now)
+        if job.technician_phone:
+            queue_notification(recipient=None, to_phone=job.technician_phone, channel=Notification.Channel.SMS,
+                               subject=subject, body=body, source=source, now=now)
+        shipment = alerts[0].shipment if alerts else job.shipment
+        customer_phone = (shipment.consignee_phone if shipment else "") or job.customer_phone
+        if customer_phone:
+            queue_notification(
+                recipient=None, to_phone=customer_phone, channel=Notification.Channel.SMS, source=source, now=now,
+                subject=_("Your installation appointment is moved to %(window)s.") % {"window": window})
+        if shipment is not None:
+            record_on_order_tickets(shipment, alert=alerts[0] if alerts else None, actor=actor, now=now,
+                                    body=subject, data={"installation_job": job.pk, "start": start.isoformat(),
+                                                        "end": end.isoformat()})
+    return event
 
 
 # --- SLA scan ---------------------------------------------------------------------------------
@@ -473,7 +527,8 @@ def stepper(job, events) -> dict:
 
     latest = {}
     for event in events:  # in time order: the last event of each node wins
-        latest[event.node] = event
+        if event.source != InstallationEvent.Source.LOGISTICS:  # notes, not moves
+            latest[event.node] = event
     if job.node == Node.RESCHEDULED and Node.SCHEDULED not in latest:
         latest[Node.SCHEDULED] = latest.get(Node.RESCHEDULED)
     if job.node in MAIN_PATH:

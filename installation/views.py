@@ -16,10 +16,16 @@ from django.views import View
 from django.views.generic import DetailView
 
 from installation.filtersets import InstallationJobFilterSet
-from installation.forms import InstallationEventForm, InstallationJobForm
+from installation.forms import InstallationEventForm, InstallationJobForm, MoveAppointmentForm
 from installation.models import InstallationAlert, InstallationEvent, InstallationJob, InstallationNode
 from installation.panels import at_risk_alerts
-from installation.services import create_job, record_event, stepper, transfer_to_installation
+from installation.services import (
+    create_job,
+    move_appointment,
+    record_event,
+    stepper,
+    transfer_to_installation,
+)
 from installation.tables import InstallationJobTable
 from logistics.models import Dispatch, Shipment
 from portal.permissions import has_action, restrict
@@ -105,6 +111,35 @@ class InstallationEventView(LoginRequiredMixin, View):
         view = InstallationJobDetailView(request=request, kwargs={"pk": pk}, args=())
         view.object = InstallationJob.objects.select_related("store", "product", "partner", "shipment").get(pk=pk)
         return render(request, view.template_name, view.get_context_data(bound=form, object=view.object), status=400)
+
+
+class MoveAppointmentView(LoginRequiredMixin, View):
+    """POST a new window from an appointment-at-risk alert's page: the job is rescheduled, the alert
+    closes, the technician and the customer are told; back to the alert (or the job) with the outcome."""
+
+    def post(self, request, pk):
+        job = restrict(InstallationJob.objects.all(), request.user, "progress").filter(pk=pk).first()
+        if job is None:
+            if has_action(request.user, InstallationJob, "progress"):
+                raise Http404
+            raise PermissionDenied(_("Your role does not allow this."))
+        form = MoveAppointmentForm(request.POST)
+        back = redirect("installation:job", pk=job.pk)
+        if form.is_valid() and form.cleaned_data["alert"]:
+            back = redirect("logistics:alert", pk=form.cleaned_data["alert"])
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                move_appointment(job, actor=request.user, now=timezone.now(), start=data["appointment_start"],
+                                 end=data["appointment_end"], note=data["note"])
+            except ValidationError as error:
+                form.add_error(None, [message for messages_ in error.message_dict.values() for message in messages_])
+            else:
+                messages.success(request, _("The appointment is moved; the technician and the customer are told."))
+                return back
+        errors = [message for messages_ in form.errors.values() for message in messages_]
+        messages.error(request, _("The appointment was not moved: %(errors)s") % {"errors": " ".join(errors)})
+        return back
 
 
 class InstallationStatusView(RestrictedViewMixin, View):

@@ -126,7 +126,49 @@ def announce_appointment_alerts(*, now, token) -> int:
     return len(messages)
 
 
+def close_for_moved_appointment(job_id, *, actor, now, start, end, note="") -> list[Alert]:
+    """Someone moved job `job_id`'s appointment from its at-risk alert: close the job's open at-risk
+    alerts, each with a timeline entry naming who moved it and the new window. Returns them (with
+    their parcel); the caller moves the job in the same transaction."""
+    alerts = list(open_appointment_alerts().filter(installation_job_id=job_id).select_for_update(of=("self",))
+                  .select_related("shipment"))
+    for alert in alerts:
+        alert.status, alert.closed_at = Alert.Status.CLOSED, now
+        if alert.acknowledged_at is None:
+            alert.acknowledged_at, alert.acknowledged_by = now, actor
+        alert.save(update_fields=["status", "closed_at", "acknowledged_at", "acknowledged_by"])
+        _entry(alert, AlertEntry.Kind.APPOINTMENT_MOVED, actor=actor, now=now, note=note,
+               start=start.isoformat(), end=end.isoformat())
+    return alerts
+
+
+def record_on_order_tickets(shipment, *, alert=None, actor, now, body, data) -> int:
+    """A line on the timeline of the tickets about the parcel's order (the alert's ticket and the
+    store's tickets with the order number), through the tickets app. Returns the number of tickets."""
+    from django.db.models import Q
+
+    from tickets.models import Ticket
+    from tickets.services import record_link
+
+    match = Q(pk=alert.ticket_id) if alert is not None and alert.ticket_id else Q(pk__in=[])
+    if shipment.order_number:
+        match |= Q(store_id=shipment.store_id, order_no=shipment.order_number)
+    tickets = list(Ticket.objects.filter(match, merged_into__isnull=True).order_by("pk"))
+    for ticket in tickets:
+        record_link(ticket, actor=actor, now=now, body=body, data=data)
+    return len(tickets)
+
+
 # --- Dispatches -------------------------------------------------------------------------------
+
+
+def _step(dispatch, step, *, actor, now, note):
+    """Every step of a dispatch on the job's timeline (through the registry) and the order's tickets."""
+    from portal.registry import run_dispatch_hooks
+
+    run_dispatch_hooks(dispatch, step=step, note=note, actor=actor, now=now)
+    record_on_order_tickets(dispatch.shipment, alert=dispatch.alert, actor=actor, now=now, body=note,
+                            data={"dispatch": dispatch.pk, "step": step, "waybill": dispatch.shipment.waybill_number})
 
 
 def _entry(alert, kind, *, actor, now, note="", **data):
@@ -188,6 +230,13 @@ def create_dispatch(alert, *, actor, now, planned_pickup, planned_dropoff, cost,
         _entry(alert, AlertEntry.Kind.DISPATCHED, actor=actor, now=now, dispatch=dispatch.pk,
                driver=dispatch.driver_label, outlet=dispatch.outlet, cost=str(cost),
                planned_pickup=planned_pickup.isoformat(), planned_dropoff=planned_dropoff.isoformat())
+        dispatch.shipment, dispatch.alert = shipment, alert
+        _step(dispatch, "dispatched", actor=actor, now=now, note=_(
+            "Own delivery dispatched: %(driver)s fetches parcel %(waybill)s at %(outlet)s, pick-up %(pickup)s, "
+            "drop-off %(dropoff)s") % {
+                "driver": dispatch.driver_label, "waybill": shipment.waybill_number, "outlet": dispatch.outlet or "—",
+                "pickup": timezone.localtime(planned_pickup).strftime("%Y-%m-%d %H:%M"),
+                "dropoff": timezone.localtime(planned_dropoff).strftime("%Y-%m-%d %H:%M")})
         if driver is not None and driver.pk != getattr(actor, "pk", None):
             from portal.models import Notification
             from portal.notifications import queue_notification
@@ -245,6 +294,10 @@ def mark_picked_up(dispatch, *, actor, now, at=None) -> Dispatch:
                             description=_("Picked up at %(outlet)s by the merchant's own vehicle (%(driver)s)")
                             % {"outlet": dispatch.outlet or "—", "driver": dispatch.driver_label})
         _entry(dispatch.alert, AlertEntry.Kind.DISPATCH_PICKED_UP, actor=actor, now=now, dispatch=dispatch.pk)
+        _step(dispatch, "picked_up", actor=actor, now=now, note=_(
+            "Own delivery: parcel %(waybill)s picked up at %(outlet)s by %(driver)s") % {
+                "waybill": dispatch.shipment.waybill_number, "outlet": dispatch.outlet or "—",
+                "driver": dispatch.driver_label})
     return dispatch
 
 
@@ -304,6 +357,9 @@ def mark_delivered(dispatch, *, actor, now, photo, recipient, delivered_at=None)
                                           "%(recipient)s") % {"driver": dispatch.driver_label, "recipient": recipient})
         _entry(dispatch.alert, AlertEntry.Kind.DISPATCH_DELIVERED, actor=actor, now=now, dispatch=dispatch.pk,
                recipient=recipient)
+        _step(dispatch, "delivered", actor=actor, now=now, note=_(
+            "Own delivery: parcel %(waybill)s delivered by %(driver)s, received by %(recipient)s") % {
+                "waybill": dispatch.shipment.waybill_number, "driver": dispatch.driver_label, "recipient": recipient})
     return dispatch
 
 
@@ -321,4 +377,7 @@ def mark_failed(dispatch, *, actor, now, reason) -> Dispatch:
         dispatch.save(update_fields=["status", "failure_reason"])
         _entry(dispatch.alert, AlertEntry.Kind.DISPATCH_FAILED, actor=actor, now=now, note=reason,
                dispatch=dispatch.pk)
+        _step(dispatch, "failed", actor=actor, now=now, note=_(
+            "Own delivery of parcel %(waybill)s failed: %(reason)s") % {
+                "waybill": dispatch.shipment.waybill_number, "reason": reason})
     return dispatch

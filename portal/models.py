@@ -143,10 +143,12 @@ class Notification(models.Model):
         FAILED = "failed", _("Failed")
         UNKNOWN = "unknown", _("Unknown (check by hand)")
 
+    # A user; or, for an SMS to someone without an account (a customer), none and `to_phone`.
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications",
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications",
         verbose_name=_("recipient"),
     )
+    to_phone = models.CharField(_("to phone"), max_length=30, blank=True)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     subject = models.CharField(_("subject"), max_length=200)
     body = models.TextField(_("message"), blank=True)
@@ -171,11 +173,17 @@ class Notification(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["recipient", "channel", "read_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(recipient__isnull=False) | (Q(channel="sms") & ~Q(to_phone="")),
+                name="portal_notification_has_recipient",
+            ),
+        ]
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
 
     def __str__(self):
-        return f"{self.get_channel_display()} → {self.recipient}: {self.subject}"
+        return f"{self.get_channel_display()} → {self.recipient or self.to_phone}: {self.subject}"
 
 
 class PiiAccess(models.Model):

@@ -51,9 +51,15 @@ def _outbox_row(*, channel, subject, body="", link="", source="", now, **recipie
     )
 
 
-def queue_notification(*, recipient, channel, subject, body="", link="", source="", now) -> Notification:
-    """Write one outbox row. Call inside the transaction of the event that causes it."""
-    row = _outbox_row(recipient=recipient, channel=channel, subject=subject, body=body, link=link, source=source, now=now)
+def queue_notification(*, recipient, channel, subject, body="", link="", source="", now, to_phone="") -> Notification:
+    """Write one outbox row. Call inside the transaction of the event that causes it.
+
+    An SMS may go to someone without an account (a customer): `recipient=None` and `to_phone`."""
+    to_phone = (to_phone or "").strip()[:30]
+    if recipient is None and not (channel == Notification.Channel.SMS and to_phone):
+        raise ValueError("A notification without a recipient must be an SMS with a phone number.")
+    row = _outbox_row(recipient=recipient, to_phone=to_phone, channel=channel, subject=subject, body=body, link=link,
+                      source=source, now=now)
     row.save()
     return row
 
@@ -83,8 +89,10 @@ def send_email(notification: Notification):
 
 
 def send_sms(notification: Notification):
-    profile = getattr(notification.recipient, "profile", None)
-    phone = profile.phone if profile else ""
+    phone = notification.to_phone
+    if not phone:
+        profile = getattr(notification.recipient, "profile", None)
+        phone = profile.phone if profile else ""
     if not phone:
         raise DeliveryError(_("The recipient has no mobile phone number."))
     text = notification.subject if not notification.body else f"{notification.subject}\n{notification.body}"

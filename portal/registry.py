@@ -15,6 +15,10 @@ Kinds of entries:
   `(shipment_id, delivered_at)` pairs newly delivered in one ingest batch. The ingest calls every
   hook once per batch inside its transaction; hooks must be set-based and replay-safe (a parcel
   may be reported delivered again).
+- dispatch hooks: `hook(dispatch, *, step, note, actor, now)` when an own-vehicle delivery (a
+  logistics `Dispatch`) is dispatched, picked up, delivered or failed (`step`); called inside the
+  step's transaction, once per step, with `note` a one-line account of it (e.g. the installation
+  job's timeline records it).
 """
 
 from collections.abc import Callable
@@ -37,6 +41,7 @@ _HOME_WIDGETS: dict[str, Callable] = {}
 _TICKET_PANELS: dict[str, Callable] = {}
 _DELIVERY_HOOKS: dict[str, Callable] = {}
 _ALERT_PANELS: dict[str, Callable] = {}
+_DISPATCH_HOOKS: dict[str, Callable] = {}
 
 
 def _key(func: Callable) -> str:
@@ -94,3 +99,15 @@ def run_delivery_hooks(deliveries: list[tuple[int, datetime]], *, now: datetime)
         return
     for hook in _DELIVERY_HOOKS.values():
         hook(deliveries, now=now)
+
+
+def register_dispatch_hook(func: Callable) -> Callable:
+    """`func(dispatch, *, step, note, actor, now)` for each step of an own-vehicle delivery."""
+    _DISPATCH_HOOKS[_key(func)] = func
+    return func
+
+
+def run_dispatch_hooks(dispatch, *, step: str, note: str, actor, now: datetime) -> None:
+    """Tell every registered app that an own-vehicle delivery took `step`."""
+    for hook in _DISPATCH_HOOKS.values():
+        hook(dispatch, step=step, note=note, actor=actor, now=now)

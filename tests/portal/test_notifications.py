@@ -154,3 +154,25 @@ def test_inbox_page_shows_unread_count_and_marks_read(recipient, client):
     client.post("/inbox/read/")
     page = client.get("/inbox/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'data-testid="unread-count"' not in page
+
+
+def test_sms_to_a_phone_without_an_account_is_sent_once_and_retried(db, settings):
+    with FakeSmsGateway(fail_with=503) as gateway:
+        settings.SMS_GATEWAY_URL = gateway.url
+        note = queue_notification(recipient=None, to_phone="13711112222", channel=Notification.Channel.SMS,
+                                  subject="Your installation appointment is moved", now=NOW)
+        assert dispatch_notifications(now=NOW)["retry"] == 1
+        gateway.fail_with = None
+        assert dispatch_notifications(now=NOW + timedelta(hours=2))["sent"] == 1
+        assert dispatch_notifications(now=NOW + timedelta(hours=4))["sent"] == 0
+    note.refresh_from_db()
+    assert (note.status, note.attempts) == (Notification.Status.SENT, 2)
+    assert {(r["key"], r["to"]) for r in gateway.requests} == {(str(note.idempotency_key), "13711112222")}
+
+
+def test_only_an_sms_may_go_without_a_recipient(db):
+    with pytest.raises(ValueError):
+        queue_notification(recipient=None, to_phone="13711112222", channel=Notification.Channel.EMAIL,
+                           subject="x", now=NOW)
+    with pytest.raises(ValueError):
+        queue_notification(recipient=None, channel=Notification.Channel.SMS, subject="x", now=NOW)
