@@ -1,7 +1,7 @@
 """Logistics benchmark: report-file import rate, API ingest rate, alert scan time and query count.
 
 `manage.py bench logistics --events 1000000 --shipments 200000` runs on a fresh database of its
-own (portal.bench.fresh_database: a new SQLite file in a temporary folder, or a scratch PostgreSQL
+own (bench.harness.fresh_database: a new SQLite file in a temporary folder, or a scratch PostgreSQL
 database), never on the portal's database. Steps:
 
 1. generate a carrier report CSV (the sample's columns) with --events rows for --shipments parcels;
