@@ -116,9 +116,11 @@ else:
                 "timeout": 20,
                 # Page cache per connection (SQLite's default is 2 MB): the parcel table and the
                 # tracking-event index of a busy store are hot; pages are allocated as they are read.
-                # WAL: checkpointed by a background thread (portal/database.py) from 32 MB; a
-                # writer checkpoints itself only past 128 MB (32,000 pages); the file is kept up
-                # to 256 MB, since growing it again costs more than overwriting it.
+                # WAL: the bulk writers (the tracking-event ingest) fold it after a batch once it
+                # passes 32 MB (portal.database.checkpoint_wal); any other commit does so itself
+                # only past 128 MB (32,000 pages) instead of SQLite's 4 MB, so an ordinary request
+                # rarely pays for everyone's writes. The file is kept up to 256 MB, since growing
+                # it again costs more than overwriting it.
                 "init_command": (
                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000; "
                     f"PRAGMA cache_size=-{SQLITE_CACHE_MB * 1024}; PRAGMA temp_store=MEMORY; "

@@ -35,7 +35,7 @@ from logistics.models import (
 from logistics.permissions import ingest_store_ids
 from portal.api.params import date_range
 from portal.api.viewsets import RestrictedQuerysetMixin, RestrictedReadOnlyViewSet
-from portal.memory import bulk_allocations
+from portal.database import checkpoint_wal
 from portal.models import Store
 from portal.permissions import restrict
 
@@ -87,7 +87,7 @@ class TrackingEventIngestView(APIView):
         now = timezone.now()
         ingestor = Ingestor(carrier, now=now, actor=request.user, store=store, allowed_store_ids=allowed)
         try:
-            with transaction.atomic(), bulk_allocations():
+            with transaction.atomic():
                 try:
                     result = ingestor.ingest(list(enumerate(events)), strict=True)
                 except BatchRejected as exc:
@@ -104,6 +104,7 @@ class TrackingEventIngestView(APIView):
             if replay is not None:
                 return replay
             raise
+        checkpoint_wal()  # SQLite: the batch has committed; fold the log once it is large (portal/database.py)
         return Response(body, status=status.HTTP_200_OK)
 
     @staticmethod

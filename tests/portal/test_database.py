@@ -1,26 +1,16 @@
-"""SQLite housekeeping: WAL checkpoints in a background thread, and relaxed GC for bulk work."""
+"""SQLite housekeeping: bulk writers fold the write-ahead log after a committed batch (no background
+thread), and the import's relaxed garbage collector is scoped to a block."""
 
 import gc
-import os
 import sqlite3
 import threading
-import time
 
 import pytest
+from django.db import connections, transaction
+from django.db.utils import ConnectionHandler
 
-from portal import database
-from portal.memory import BULK_THRESHOLDS, bulk_allocations
-
-
-class FakeConnection:
-    vendor = "sqlite"
-
-    def __init__(self, name, in_memory=False):
-        self.settings_dict = {"NAME": name}
-        self._in_memory = in_memory
-
-    def is_in_memory_db(self):
-        return self._in_memory
+from portal.database import checkpoint_wal
+from portal.memory import BULK_THRESHOLDS, relaxed_gc
 
 
 def _rows_in_main_file(path):
@@ -35,62 +25,81 @@ def _rows_in_main_file(path):
 
 
 @pytest.fixture
-def wal_database(tmp_path, monkeypatch):
-    monkeypatch.setattr(database, "CHECKPOINT_WAL_BYTES", 64 * 1024)
-    monkeypatch.setattr(database, "_checkpointers", set())
+def wal_connection(tmp_path, django_db_blocker):
+    """A Django connection to a SQLite file in WAL mode whose automatic checkpoint is off, registered
+    as the "wal" alias (whatever the test database is)."""
     path = str(tmp_path / "wal.sqlite3")
-    writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    writer.execute("PRAGMA journal_mode=WAL")
-    writer.execute("PRAGMA wal_autocheckpoint=0")  # only the background thread checkpoints
-    writer.execute("CREATE TABLE item (id INTEGER PRIMARY KEY, body TEXT)")
-    yield path, writer
-    writer.close()
+    handler = ConnectionHandler({"default": {
+        "ENGINE": "django.db.backends.sqlite3", "NAME": path,
+        "OPTIONS": {"init_command": "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;"},
+    }})
+    with django_db_blocker.unblock():
+        wal = handler["default"]
+        wal.alias = "wal"
+        connections["wal"] = wal
+        with wal.cursor() as cursor:
+            cursor.execute("CREATE TABLE item (id INTEGER PRIMARY KEY, body TEXT)")
+        try:
+            yield wal, path
+        finally:
+            wal.close()
+            del connections["wal"]
 
 
-def test_background_thread_copies_a_large_wal_into_the_database_file(wal_database):
-    path, writer = wal_database
-    writer.execute("BEGIN")
-    writer.executemany("INSERT INTO item (body) VALUES (?)", [("x" * 200,) for _ in range(2000)])
-    writer.execute("COMMIT")
-    assert os.path.getsize(f"{path}-wal") > database.CHECKPOINT_WAL_BYTES
-    assert _rows_in_main_file(path) == 0  # everything is still only in the WAL
+def _write(wal, rows):
+    with transaction.atomic(using="wal"), wal.cursor() as cursor:
+        cursor.executemany("INSERT INTO item (body) VALUES (%s)", [("x" * 200,) for _ in range(rows)])
 
-    database.start_checkpointer(connection=FakeConnection(path))
 
-    deadline = time.monotonic() + 10
-    while _rows_in_main_file(path) != 2000 and time.monotonic() < deadline:
-        time.sleep(0.05)
+def test_a_large_wal_is_folded_into_the_database_file_after_the_batch(wal_connection):
+    wal, path = wal_connection
+    _write(wal, 2000)
+    assert _rows_in_main_file(path) == 0  # committed, but only in the WAL so far
+
+    assert checkpoint_wal(wal, min_bytes=64 * 1024) is True
+
     assert _rows_in_main_file(path) == 2000
-    # The writer never waited: it can go on writing, and the WAL starts over after a full checkpoint.
-    writer.execute("INSERT INTO item (body) VALUES ('after')")
-    assert writer.execute("SELECT count(*) FROM item").fetchone()[0] == 2001
+    _write(wal, 1)  # the writer goes on as before
+    assert _rows_in_main_file(path) == 2000
 
 
-def test_one_thread_per_process_and_file_none_for_memory_databases(wal_database):
-    path, _writer = wal_database
-    before = threading.active_count()
-    database.start_checkpointer(connection=FakeConnection(path))
-    database.start_checkpointer(connection=FakeConnection(path))
-    database.start_checkpointer(connection=FakeConnection(":memory:", in_memory=True))
-    assert threading.active_count() == before + 1
-    assert list(database._checkpointers) == [(os.getpid(), path)]
+def test_a_small_wal_is_left_to_grow(wal_connection):
+    wal, path = wal_connection
+    _write(wal, 10)
+    assert checkpoint_wal(wal, min_bytes=1 << 20) is False
+    assert _rows_in_main_file(path) == 0
 
 
-def test_bulk_allocations_relax_the_collector_until_the_last_user_leaves():
+def test_no_checkpoint_inside_a_transaction(wal_connection):
+    """SQLite refuses a checkpoint while the connection holds a write transaction; the batch's
+    outermost transaction has to commit first, so the call is skipped (and says so)."""
+    wal, path = wal_connection
+    _write(wal, 2000)
+    with transaction.atomic(using="wal"):
+        with wal.cursor() as cursor:
+            cursor.execute("INSERT INTO item (body) VALUES ('inside')")
+        assert checkpoint_wal(wal, min_bytes=1) is False
+    assert _rows_in_main_file(path) == 0
+    assert checkpoint_wal(wal, min_bytes=1) is True
+    assert _rows_in_main_file(path) == 2001
+
+
+def test_opening_connections_starts_no_thread(wal_connection):
+    wal, _path = wal_connection
+    before = {thread.ident for thread in threading.enumerate()}
+    wal.close()
+    wal.ensure_connection()
+    _write(wal, 2000)
+    checkpoint_wal(wal, min_bytes=1)
+    assert {thread.ident for thread in threading.enumerate()} <= before
+
+
+def test_relaxed_gc_restores_the_thresholds_after_the_block_and_after_an_error():
     normal = gc.get_threshold()
     assert normal != BULK_THRESHOLDS
-    first, second = bulk_allocations(), bulk_allocations()
-    first.__enter__()
-    assert gc.get_threshold() == BULK_THRESHOLDS
-    second.__enter__()  # e.g. a second request in another thread
-    first.__exit__(None, None, None)
-    assert gc.get_threshold() == BULK_THRESHOLDS  # still in use
-    second.__exit__(None, None, None)
+    with relaxed_gc():
+        assert gc.get_threshold() == BULK_THRESHOLDS
     assert gc.get_threshold() == normal
-
-
-def test_bulk_allocations_restore_the_thresholds_after_an_error():
-    normal = gc.get_threshold()
-    with pytest.raises(ValueError), bulk_allocations():
+    with pytest.raises(ValueError), relaxed_gc():
         raise ValueError("import failed")
     assert gc.get_threshold() == normal
