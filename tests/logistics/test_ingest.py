@@ -5,7 +5,7 @@ import itertools
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from logistics.ingest import Ingestor
+from logistics.ingest import Ingestor, Parcel
 from logistics.models import Shipment, ShipmentStatus, TrackingEvent
 from tests.logistics.factories import REPORT_TIME, at, event, ingest, shipment
 
@@ -124,3 +124,10 @@ def test_deleting_a_parcel_deletes_its_events_without_a_database_foreign_key(car
     assert not TrackingEvent.objects.filter(shipment__waybill_number="SFDEL").exists()
     assert TrackingEvent.objects.count() == 1
     assert set(TrackingEvent.objects.values_list("shipment_id", flat=True)) == {shipment("SFKEEP").pk}
+
+
+def test_the_ingest_names_every_shipment_column_once():
+    """Parcels are inserted with a raw INSERT of `Parcel.COLUMNS` (model defaults for a new parcel):
+    a shipment column missing there would be left without a value (NOT NULL: the import fails)."""
+    assert sorted(Parcel.COLUMNS) == sorted(
+        field.attname for field in Shipment._meta.concrete_fields if not field.primary_key)
