@@ -5,7 +5,7 @@ own (bench.harness.fresh_database: a new SQLite file in a temporary folder, or a
 database), never on the portal's database. Steps:
 
 1. generate a carrier report CSV (the sample's columns) with --events rows for --shipments parcels;
-2. import it through the same code as an upload (`run_import`, the task's body), timed;
+2. import it as the import task does (`run_import` inside `relaxed_gc()`, logistics/tasks.py), timed;
 3. post --api-events further events to POST /api/v1/logistics/events/ in batches of 1,000 through
    the Django test client (the whole request stack: token authentication, JSON, idempotency), timed;
 4. run the alert scan over all parcels: wall time and SQL query count, then a second scan.
