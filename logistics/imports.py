@@ -21,7 +21,6 @@ from django.utils.translation import gettext as _
 from logistics.ingest import BatchResult, Ingestor
 from logistics.models import ReportColumns, TrackingImport
 from logistics.permissions import ingest_store_ids
-from portal.database import checkpoint_wal
 
 log = logging.getLogger(__name__)
 
@@ -235,7 +234,6 @@ def run_import(import_id, *, now, clock=None) -> TrackingImport:
                 "shipments_created": result.shipments_created, "rejected_count": rejected_count,
             }
             TrackingImport.objects.filter(pk=import_id).update(**progress)
-            checkpoint_wal()  # SQLite: fold the log the committed batches grew (portal/database.py)
         TrackingImport.objects.filter(pk=import_id).update(
             status=TrackingImport.Status.DONE, finished_at=clock(), rejected_rows=result.rejected, **progress
         )

@@ -116,11 +116,13 @@ else:
                 "timeout": 20,
                 # Page cache per connection (SQLite's default is 2 MB): the parcel table and the
                 # tracking-event index of a busy store are hot; pages are allocated as they are read.
-                # WAL: the bulk writers (the tracking-event ingest) fold it after a batch once it
-                # passes 32 MB (portal.database.checkpoint_wal); any other commit does so itself
-                # only past 128 MB (32,000 pages) instead of SQLite's 4 MB, so an ordinary request
-                # rarely pays for everyone's writes. The file is kept up to 256 MB, since growing
-                # it again costs more than overwriting it.
+                # WAL: SQLite's automatic checkpoint runs in the commit that takes the log past
+                # 128 MB (32,000 pages) instead of its default 4 MB, so that a request rarely pays
+                # for everyone's writes (at 4 MB the events API spent a third of its time there),
+                # and the bulk ingest that writes nearly all pages is nearly always the one that
+                # pays. The file is kept up to 256 MB: growing it again costs more than
+                # overwriting it. (Measured against a background checkpoint thread and against a
+                # checkpoint by the ingest after each batch: docs/logistics.md, "Benchmark".)
                 "init_command": (
                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000; "
                     f"PRAGMA cache_size=-{SQLITE_CACHE_MB * 1024}; PRAGMA temp_store=MEMORY; "

@@ -35,7 +35,6 @@ from logistics.models import (
 from logistics.permissions import ingest_store_ids
 from portal.api.params import date_range
 from portal.api.viewsets import RestrictedQuerysetMixin, RestrictedReadOnlyViewSet
-from portal.database import checkpoint_wal
 from portal.models import Store
 from portal.permissions import restrict
 
@@ -104,7 +103,6 @@ class TrackingEventIngestView(APIView):
             if replay is not None:
                 return replay
             raise
-        checkpoint_wal()  # SQLite: the batch has committed; fold the log once it is large (portal/database.py)
         return Response(body, status=status.HTTP_200_OK)
 
     @staticmethod

@@ -129,24 +129,6 @@ def test_who_may_upload(portal, client, username, expected):
     assert post_upload(client, io.BytesIO(sample_bytes()).getvalue(), store="clouddry-tmall").status_code == expected
 
 
-def test_each_committed_batch_offers_the_log_a_checkpoint(portal, carrier, monkeypatch):
-    """The import is a bulk writer: after each batch it calls portal.database.checkpoint_wal (which
-    folds SQLite's write-ahead log once it is large), outside the batch's transaction."""
-    from django.db import connection
-
-    monkeypatch.setattr(imports, "BATCH_ROWS", 10)
-    depth = len(connection.atomic_blocks)  # the test's own transaction
-    calls = []
-    monkeypatch.setattr(imports, "checkpoint_wal",
-                        lambda: calls.append((len(connection.atomic_blocks), Shipment.objects.count())))
-    tracking_import = imports.create_import(carrier=carrier, store=portal.stores["clouddry-tmall"],
-                                            uploaded_file=upload(sample_bytes()), actor=None, now=REPORT_TIME)
-    imports.run_import(tracking_import.pk, now=REPORT_TIME)
-    assert len(calls) == 3  # 25 rows in batches of 10
-    assert all(open_blocks == depth for open_blocks, _parcels in calls)
-    assert calls[-1][1] == Shipment.objects.count() > calls[0][1] > 0
-
-
 def test_only_the_import_task_relaxes_the_garbage_collector(portal, carrier, client, monkeypatch):
     """Process-wide collector thresholds change for the task (a worker running nothing else), never
     inside a web request such as an upload imported at once."""
