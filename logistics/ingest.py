@@ -169,10 +169,11 @@ class Parcel:
     __slots__ = [*COLUMNS, "pk", "lo", "hi", "dirty", "is_new", "latest_dirty", "milestones_dirty", "extra_dirty",
                  "newly_delivered"]
 
-    def __init__(self, pk, values: dict):
-        """pk: None for a new parcel; values: {name: value} for `COLUMNS` (all, or all but the extras)."""
+    def __init__(self, pk, columns):
+        """pk: None for a new parcel; columns: (name, value) pairs for `COLUMNS` (all, or all but
+        the extras)."""
         self.pk = pk
-        for name, value in values.items():
+        for name, value in columns:
             setattr(self, name, value)
         self.lo = self.shipped_at or self.last_event_at or self.created_at
         self.hi = self.last_event_at if self.last_event_at is not None and self.last_event_at > self.lo else self.lo
@@ -182,14 +183,18 @@ class Parcel:
     @classmethod
     def loaded(cls, names, row):
         """A stored parcel from a row of `names` (`LOADED` or `LOADED_WITHOUT_EXTRA`)."""
-        values = dict(zip(names, row, strict=True))
-        return cls(values.pop("id"), values)
+        columns = zip(names, row, strict=True)
+        _id, pk = next(columns)  # both lists start with "id"
+        return cls(pk, columns)
 
     @classmethod
     def new(cls, *, store_id, carrier_id, waybill, order, at, now):
         """A parcel seen for the first time: the model's default for every column but these."""
-        parcel = cls(None, {**{name: field.get_default() for name, field in _COLUMN_FIELDS}, "store_id": store_id,
-                      "carrier_id": carrier_id, "waybill_number": waybill, "order_number": order, "created_at": now})
+        values = {**_NEW_PARCEL, "store_id": store_id, "carrier_id": carrier_id, "waybill_number": waybill,
+                  "order_number": order, "created_at": now}
+        for name, default in _NEW_PARCEL_FACTORIES:
+            values[name] = default()  # a new list (product_skus) per parcel
+        parcel = cls(None, values.items())
         parcel.lo = parcel.hi = at
         parcel.is_new = True
         return parcel
@@ -232,6 +237,10 @@ class Parcel:
 
 
 _COLUMN_FIELDS = [(name, Shipment._meta.get_field(name)) for name in Parcel.COLUMNS]
+# A new parcel's values: the model's defaults, computed once; callable defaults called per parcel.
+_NEW_PARCEL_FACTORIES = [(name, field.default) for name, field in _COLUMN_FIELDS
+                         if field.has_default() and callable(field.default)]
+_NEW_PARCEL = {name: field.get_default() for name, field in _COLUMN_FIELDS}
 EVENT_COLUMNS = ["shipment", "event_key", "occurred_at", "code", "description", "outlet", "city", "status",
                  "is_anomaly", "tracking_import", "received_at"]
 
