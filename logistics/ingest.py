@@ -62,23 +62,26 @@ class StatusMapper:
         """rules: (code, keyword, status, is_anomaly, is_last_mile) tuples in the order they are tried;
         a rule without a code applies to every code."""
         self.rules = [tuple(rule) for rule in rules]
-        self._any_code = [rule for rule in self.rules if not rule[0]]
-        self._by_code = {code: [rule for rule in self.rules if rule[0] in ("", code)]
-                         for code in {rule[0] for rule in self.rules if rule[0]}}
-        # A report repeats its descriptions: each distinct pair is mapped once (per mapper, i.e.
-        # per import or request).
-        self.lookup = lru_cache(maxsize=50_000)(self._lookup)
+        any_code = [rule for rule in self.rules if not rule[0]]
+        by_code = {code: [rule for rule in self.rules if rule[0] in ("", code)]
+                   for code in {rule[0] for rule in self.rules if rule[0]}}
+
+        # A report repeats its descriptions: each distinct pair is mapped once per mapper (per
+        # import or request). A closure over the rule lists, not a method: a cache holding `self`
+        # would make a reference cycle, and every mapper would wait for the garbage collector.
+        @lru_cache(maxsize=50_000)
+        def lookup(code: str, description: str):
+            for _code, keyword, status, anomaly, last_mile in by_code.get(code, any_code):
+                if not keyword or keyword in description:
+                    return status, anomaly, last_mile or status in LAST_MILE_STATUSES
+            return None
+
+        self.lookup = lookup
 
     @classmethod
     def for_carrier(cls, carrier):
         return cls(carrier.status_map.order_by("position", "id").values_list(
             "code", "keyword", "status", "is_anomaly", "is_last_mile"))
-
-    def _lookup(self, code: str, description: str):
-        for _code, keyword, status, anomaly, last_mile in self._by_code.get(code, self._any_code):
-            if not keyword or keyword in description:
-                return status, anomaly, last_mile or status in LAST_MILE_STATUSES
-        return None
 
 
 class Event:
