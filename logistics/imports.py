@@ -21,7 +21,6 @@ from django.utils.translation import gettext as _
 from logistics.ingest import BatchResult, Ingestor
 from logistics.models import ReportColumns, TrackingImport
 from logistics.permissions import ingest_store_ids
-from portal.memory import bulk_allocations
 
 log = logging.getLogger(__name__)
 
@@ -224,18 +223,17 @@ def run_import(import_id, *, now, clock=None) -> TrackingImport:
         )
         result = BatchResult()
         rejected_count = 0
-        with bulk_allocations():
-            for batch in batched(read_rows(path, file_format, encoding, columns), BATCH_ROWS):
-                one = ingestor.ingest(batch)
-                rejected_count += len(one.rejected)
-                room = TrackingImport.MAX_REJECTED_LISTED - len(result.rejected)
-                one.rejected = [{"row": r["row"], "reason": r["reason"]} for r in one.rejected[:max(room, 0)]]
-                result.merge(one)
-                progress = {
-                    "rows_read": result.read, "events_added": result.added, "duplicates": result.duplicates,
-                    "shipments_created": result.shipments_created, "rejected_count": rejected_count,
-                }
-                TrackingImport.objects.filter(pk=import_id).update(**progress)
+        for batch in batched(read_rows(path, file_format, encoding, columns), BATCH_ROWS):
+            one = ingestor.ingest(batch)
+            rejected_count += len(one.rejected)
+            room = TrackingImport.MAX_REJECTED_LISTED - len(result.rejected)
+            one.rejected = [{"row": r["row"], "reason": r["reason"]} for r in one.rejected[:max(room, 0)]]
+            result.merge(one)
+            progress = {
+                "rows_read": result.read, "events_added": result.added, "duplicates": result.duplicates,
+                "shipments_created": result.shipments_created, "rejected_count": rejected_count,
+            }
+            TrackingImport.objects.filter(pk=import_id).update(**progress)
         TrackingImport.objects.filter(pk=import_id).update(
             status=TrackingImport.Status.DONE, finished_at=clock(), rejected_rows=result.rejected, **progress
         )

@@ -21,10 +21,11 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache, partial
 from operator import attrgetter
 from zoneinfo import ZoneInfo
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils.translation import gettext as _
 
 from logistics.models import (
@@ -58,39 +59,30 @@ MILESTONE_FIELDS = ["picked_up_at", "last_mile_at", "anomaly_at", "delivered_at"
 class StatusMapper:
     """A carrier's status map, compiled: (code, description) -> (status, is_anomaly, is_last_mile) or None."""
 
-    MEMO_SIZE = 50_000
-
     def __init__(self, rules):
-        """rules: (code, keyword, status, is_anomaly, is_last_mile) tuples in the order they are tried."""
+        """rules: (code, keyword, status, is_anomaly, is_last_mile) tuples in the order they are tried;
+        a rule without a code applies to every code."""
         self.rules = [tuple(rule) for rule in rules]
-        self._by_code: dict[str, list] = {}
-        self._memo: dict[tuple[str, str], tuple | None] = {}  # a report repeats its descriptions
+        any_code = [rule for rule in self.rules if not rule[0]]
+        by_code = {code: [rule for rule in self.rules if rule[0] in ("", code)]
+                   for code in {rule[0] for rule in self.rules if rule[0]}}
+
+        # A report repeats its descriptions: each distinct pair is mapped once per mapper (per
+        # import or request). A closure over the rule lists, not a method: a cache holding `self`
+        # would make a reference cycle, and every mapper would wait for the garbage collector.
+        @lru_cache(maxsize=50_000)
+        def lookup(code: str, description: str):
+            for _code, keyword, status, anomaly, last_mile in by_code.get(code, any_code):
+                if not keyword or keyword in description:
+                    return status, anomaly, last_mile or status in LAST_MILE_STATUSES
+            return None
+
+        self.lookup = lookup
 
     @classmethod
     def for_carrier(cls, carrier):
         return cls(carrier.status_map.order_by("position", "id").values_list(
             "code", "keyword", "status", "is_anomaly", "is_last_mile"))
-
-    def lookup(self, code: str, description: str):
-        key = (code, description)
-        try:
-            return self._memo[key]
-        except KeyError:
-            pass
-        if len(self._memo) >= self.MEMO_SIZE:
-            self._memo.clear()
-        found = self._memo[key] = self._lookup(code, description)
-        return found
-
-    def _lookup(self, code: str, description: str):
-        candidates = self._by_code.get(code)
-        if candidates is None:
-            candidates = [r for r in self.rules if not r[0] or r[0] == code]
-            self._by_code[code] = candidates
-        for _code, keyword, status, anomaly, last_mile in candidates:
-            if not keyword or keyword in description:
-                return status, anomaly, last_mile or status in LAST_MILE_STATUSES
-        return None
 
 
 class Event:
@@ -164,51 +156,49 @@ def _text(value, limit) -> str:
 
 class Parcel:
     """A shipment as the ingest sees it: plain attributes, no model instance (they cost too much
-    at a million events)."""
+    at a million events).
 
-    LOADED = ["id", "store_id", "waybill_number", "order_number", "status", "shipped_at", "last_event_at",
-              "last_description", "last_outlet", "picked_up_at", "last_mile_at", "anomaly_at", "delivered_at",
-              "created_at", *EXTRA_FIELDS]
-    INSERTED = ["store_id", "carrier_id", "waybill_number", "order_number", "status", "shipped_at", "last_event_at",
-                "last_description", "last_outlet", "picked_up_at", "last_mile_at", "anomaly_at", "delivered_at",
-                "created_at", *EXTRA_FIELDS]
-    __slots__ = [name for name in LOADED if name != "id"] + [
-        "pk", "carrier_id", "lo", "hi", "dirty", "is_new", "latest_dirty", "milestones_dirty", "extra_dirty",
-        "newly_delivered"]
+    `COLUMNS` names the shipment fields the ingest reads and writes: parcels are loaded, inserted
+    and updated by these names, and a new parcel starts from each field's model default. Adding a
+    shipment column that the ingest fills means adding its name here (and, if events change it, to
+    its group of `LATEST_FIELDS` / `MILESTONE_FIELDS` / `EXTRA_FIELDS` and to `apply`)."""
 
-    def __init__(self, pk, store_id, waybill_number, order_number, status, shipped_at, last_event_at,
-                 last_description, last_outlet, picked_up_at, last_mile_at, anomaly_at, delivered_at, created_at,
-                 consignee_name="", consignee_phone="", consignee_address="", product_skus=None, promised_by=None):
+    COLUMNS = ["store_id", "carrier_id", "waybill_number", "order_number", "status", "shipped_at", "last_event_at",
+               "last_description", "last_outlet", "picked_up_at", "last_mile_at", "anomaly_at", "delivered_at",
+               "created_at", *EXTRA_FIELDS]
+    LOADED = ["id", *COLUMNS]
+    # The contact details are needed only to fill blanks from events that carry them: otherwise
+    # they are not read (and stay unset, so that nothing can write them back by mistake).
+    LOADED_WITHOUT_EXTRA = [name for name in LOADED if name not in EXTRA_SET]
+    __slots__ = [*COLUMNS, "pk", "lo", "hi", "dirty", "is_new", "latest_dirty", "milestones_dirty", "extra_dirty",
+                 "newly_delivered"]
+
+    def __init__(self, pk, columns):
+        """pk: None for a new parcel; columns: (name, value) pairs for `COLUMNS` (all, or all but
+        the extras)."""
         self.pk = pk
-        self.store_id = store_id
-        self.waybill_number = waybill_number
-        self.order_number = order_number
-        self.status = status
-        self.shipped_at = shipped_at
-        self.last_event_at = last_event_at
-        self.last_description = last_description
-        self.last_outlet = last_outlet
-        self.picked_up_at = picked_up_at
-        self.last_mile_at = last_mile_at
-        self.anomaly_at = anomaly_at
-        self.delivered_at = delivered_at
-        self.created_at = created_at
-        self.consignee_name = consignee_name
-        self.consignee_phone = consignee_phone
-        self.consignee_address = consignee_address
-        self.product_skus = product_skus if product_skus is not None else []
-        self.promised_by = promised_by
-        self.carrier_id = None
-        self.lo = shipped_at or last_event_at or created_at
-        self.hi = last_event_at if last_event_at is not None and last_event_at > self.lo else self.lo
+        for name, value in columns:
+            setattr(self, name, value)
+        self.lo = self.shipped_at or self.last_event_at or self.created_at
+        self.hi = self.last_event_at if self.last_event_at is not None and self.last_event_at > self.lo else self.lo
         self.dirty = self.is_new = self.newly_delivered = False
         self.latest_dirty = self.milestones_dirty = self.extra_dirty = False
 
     @classmethod
+    def loaded(cls, names, row):
+        """A stored parcel from a row of `names` (`LOADED` or `LOADED_WITHOUT_EXTRA`)."""
+        columns = zip(names, row, strict=True)
+        _id, pk = next(columns)  # both lists start with "id"
+        return cls(pk, columns)
+
+    @classmethod
     def new(cls, *, store_id, carrier_id, waybill, order, at, now):
-        parcel = cls(None, store_id, waybill, order, ShipmentStatus.PENDING, None, None, "", "", None, None, None,
-                     None, now)
-        parcel.carrier_id = carrier_id
+        """A parcel seen for the first time: the model's default for every column but these."""
+        values = {**_NEW_PARCEL, "store_id": store_id, "carrier_id": carrier_id, "waybill_number": waybill,
+                  "order_number": order, "created_at": now}
+        for name, default in _NEW_PARCEL_FACTORIES:
+            values[name] = default()  # a new list (product_skus) per parcel
+        parcel = cls(None, values.items())
         parcel.lo = parcel.hi = at
         parcel.is_new = True
         return parcel
@@ -250,10 +240,13 @@ class Parcel:
                     self.dirty = self.extra_dirty = True
 
 
+_COLUMN_FIELDS = [(name, Shipment._meta.get_field(name)) for name in Parcel.COLUMNS]
+# A new parcel's values: the model's defaults, computed once; callable defaults called per parcel.
+_NEW_PARCEL_FACTORIES = [(name, field.default) for name, field in _COLUMN_FIELDS
+                         if field.has_default() and callable(field.default)]
+_NEW_PARCEL = {name: field.get_default() for name, field in _COLUMN_FIELDS}
 EVENT_COLUMNS = ["shipment", "event_key", "occurred_at", "code", "description", "outlet", "city", "status",
                  "is_anomaly", "tracking_import", "received_at"]
-_DATETIME_ATTRS = {"shipped_at", "last_event_at", "picked_up_at", "last_mile_at", "anomaly_at", "delivered_at",
-                   "created_at", "promised_by"}
 
 
 def _naive(moment):
@@ -271,39 +264,41 @@ def aware_utc(moment):
     return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
-class DatabaseValues:
-    """Python -> database values for the ingest's raw INSERT/UPDATE statements, per vendor."""
+def _sqlite_datetime(value):
+    return None if value is None else str(value)  # what Django's SQLite backend stores: naive UTC as text
 
-    def __init__(self):
-        self.sqlite = connection.vendor == "sqlite"
-        json_field = Shipment._meta.get_field("product_skus")
-        if self.sqlite:
-            # What Django's SQLite backend stores: naive UTC as text, JSON as text.
-            self.datetime = lambda v: None if v is None else str(v)
-            self.json = lambda v: json.dumps(v) if v else "[]"
-        else:
-            self.datetime = lambda v: None if v is None else v.replace(tzinfo=UTC)
-            self.json = lambda v: json_field.get_db_prep_save(v, connection)
-        self._row_builders = {}
 
-    def row_builder(self, names):
-        """parcel -> [database values of `names`]: the attributes read at once, then converted
-        (this runs for every parcel of a million-event import)."""
-        key = tuple(names)
-        builder = self._row_builders.get(key)
-        if builder is None:
-            read = attrgetter(*names)
-            converters = [(i, self.datetime) for i, name in enumerate(names) if name in _DATETIME_ATTRS]
-            converters += [(i, self.json) for i, name in enumerate(names) if name == "product_skus"]
+def _sqlite_json(value):
+    return json.dumps(value) if value else "[]"
 
-            def builder(parcel):
-                values = list(read(parcel))
-                for i, convert in converters:
-                    values[i] = convert(values[i])
-                return values
 
-            self._row_builders[key] = builder
-        return builder
+def db_datetime(sqlite: bool):
+    """The function turning an ingest time (naive UTC) into the database value of a raw statement."""
+    return _sqlite_datetime if sqlite else aware_utc
+
+
+@lru_cache(maxsize=32)
+def row_builder(names: tuple[str, ...], sqlite: bool):
+    """parcel -> [database values of the shipment fields `names`] ("pk": the primary key) for the
+    ingest's raw INSERT and UPDATE statements: the attributes read at once, then the datetime and
+    JSON fields converted as the field types say (this runs for every parcel of a million-event
+    import; one builder per column list, made once)."""
+    read = attrgetter(*names)
+    converters = []
+    for i, name in enumerate(names):
+        field = Shipment._meta.pk if name == "pk" else Shipment._meta.get_field(name)
+        if isinstance(field, models.DateTimeField):
+            converters.append((i, db_datetime(sqlite)))
+        elif isinstance(field, models.JSONField):
+            converters.append((i, _sqlite_json if sqlite else partial(field.get_db_prep_save, connection=connection)))
+
+    def build(parcel):
+        values = list(read(parcel))
+        for i, convert in converters:
+            values[i] = convert(values[i])
+        return values
+
+    return build
 
 
 class Ingestor:
@@ -324,8 +319,7 @@ class Ingestor:
         self.zone = ZoneInfo(carrier.time_zone)
         self.window = timedelta(days=carrier.waybill_reuse_days)
         self.mapper = mapper or StatusMapper.for_carrier(carrier)
-        self.db = DatabaseValues()
-        self.sqlite = self.db.sqlite
+        self.sqlite = connection.vendor == "sqlite"
         self.now_utc = naive_utc(now)
 
     # --- 1. parse -------------------------------------------------------------------------------
@@ -465,11 +459,10 @@ class Ingestor:
             return assigned, stubs, rejected
         events.sort(key=attrgetter("at"))
         existing: dict[str, list[Parcel]] = {}
-        # The parcels' contact details are needed only to fill blanks from events that carry them.
-        columns = Parcel.LOADED if any(e.extra for e in events) else Parcel.LOADED[:-len(EXTRA_FIELDS)]
+        columns = Parcel.LOADED if any(e.extra for e in events) else Parcel.LOADED_WITHOUT_EXTRA
         for row in select_where_in(Shipment, columns, equal={"carrier_id": self.carrier.pk},
                                    within={"waybill_number": {e.waybill for e in events}}, naive_utc=True):
-            parcel = Parcel(*row)
+            parcel = Parcel.loaded(columns, row)
             existing.setdefault(parcel.waybill_number, []).append(parcel)
         allowed = self.allowed_store_ids
         unmatched = []
@@ -522,14 +515,14 @@ class Ingestor:
             for event, parcel in assigned:
                 parcel.apply(event)
             if stubs:
-                build = self.db.row_builder(Parcel.INSERTED)
+                build = row_builder(tuple(Parcel.COLUMNS), self.sqlite)
                 rows = [build(parcel) for parcel in stubs]
-                for parcel, pk in zip(stubs, insert_rows(Shipment, Parcel.INSERTED, rows, returning_pk=True),
+                for parcel, pk in zip(stubs, insert_rows(Shipment, Parcel.COLUMNS, rows, returning_pk=True),
                                       strict=True):
                     parcel.pk = pk
                 result.shipments_created = len(stubs)
             # Database values directly (the event's time was converted once, when parsed).
-            received = self.db.datetime(self.now_utc)
+            received = db_datetime(self.sqlite)(self.now_utc)
             result.added = insert_rows(TrackingEvent, EVENT_COLUMNS, [
                 [parcel.pk, event.key, event.db_at, event.code, event.description, event.outlet, event.city,
                  event.status, event.anomaly, self.tracking_import_id, received]
@@ -561,7 +554,7 @@ class Ingestor:
                 if not fields:
                     continue
                 assignments = ", ".join(f"{qn(Shipment._meta.get_field(name).column)} = %s" for name in fields)
-                build = self.db.row_builder(fields + ["pk"])
+                build = row_builder((*fields, "pk"), self.sqlite)
                 cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = %s", [build(p) for p in members])
 
     # --- all three ----------------------------------------------------------------------------

@@ -284,10 +284,12 @@ class EventSource(models.TextChoices):
 class TrackingEvent(models.Model):
     """One scan of a parcel. `event_key` (a hash of time, code and description) makes ingest idempotent.
 
-    The two foreign keys have no database constraint: checking the parent row of every inserted
-    event cost a quarter of the ingest's time (a random look-up in the parcel table per event). The
-    ingest is the only writer and inserts a parcel before its events in the same transaction;
-    deleting a parcel or an import goes through the ORM, which cascades / nulls as declared."""
+    On SQLite the two foreign keys have no database constraint: checking the parent row of every
+    inserted event cost a quarter of the ingest's time there (a random look-up in the parcel table
+    per event). The ingest inserts a parcel before its events in the same transaction; deleting a
+    parcel or an import goes through the ORM, which cascades / nulls as declared. PostgreSQL has
+    both constraints (migration 0004 adds them there only; the model state says
+    `db_constraint=False`, which is SQLite's schema)."""
 
     id = RowIdField(primary_key=True)
     shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="events",

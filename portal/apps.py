@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
@@ -30,11 +29,9 @@ class PortalConfig(AppConfig):
     def ready(self):
         # Registering rules, checks and signal handlers only; nothing here touches the database.
         from portal import checks, registry  # noqa: F401
-        from portal.database import start_checkpointer
         from portal.permissions import _register_core_rules
 
         _register_core_rules()
         registry.register_nav("home", _("Home"), order=0)
         registry.register_nav("inbox", _("Inbox"), "portal.notification", order=1)
         post_migrate.connect(_after_migrate, sender=self, dispatch_uid="portal_after_migrate")
-        connection_created.connect(start_checkpointer, dispatch_uid="portal_sqlite_checkpointer")

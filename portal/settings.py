@@ -117,9 +117,13 @@ else:
                 "timeout": 20,
                 # Page cache per connection (SQLite's default is 2 MB): the parcel table and the
                 # tracking-event index of a busy store are hot; pages are allocated as they are read.
-                # WAL: checkpointed by a background thread (portal/database.py) from 32 MB; a
-                # writer checkpoints itself only past 128 MB (32,000 pages); the file is kept up
-                # to 256 MB, since growing it again costs more than overwriting it.
+                # WAL: SQLite's automatic checkpoint runs in the commit that takes the log past
+                # 128 MB (32,000 pages) instead of its default 4 MB, so that a request rarely pays
+                # for everyone's writes (at 4 MB the events API spent a third of its time there),
+                # and the bulk ingest that writes nearly all pages is nearly always the one that
+                # pays. The file is kept up to 256 MB: growing it again costs more than
+                # overwriting it. (Measured against a background checkpoint thread and against a
+                # checkpoint by the ingest after each batch: docs/logistics.md, "Benchmark".)
                 "init_command": (
                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000; "
                     f"PRAGMA cache_size=-{SQLITE_CACHE_MB * 1024}; PRAGMA temp_store=MEMORY; "

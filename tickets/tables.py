@@ -151,30 +151,30 @@ class TicketTable(tables.Table):
 
     def html_rows(self):
         """The current page's rows as HTML, one `<tr>` each."""
-        self._prepare()
         renderers = [getattr(self, f"render_{column.name}") for column in self.columns]
         for row in self.paginated_rows:
             record = row.record
             cells = "".join(f"<td>{conditional_escape(render(record))}</td>" for render in renderers)
             yield format_html('<tr data-ticket="{}">{}</tr>', record.pk, mark_safe(cells))
 
-    def _prepare(self):
+    @cached_property
+    def _labels(self):
         """Translated labels once per table, not once per cell (get_FOO_display rebuilds its
         choice dict on every call)."""
-        if hasattr(self, "_labels"):
-            return
-        self._labels = {
+        return {
             name: {value: str(label) for value, label in choices}
             for name, choices in (("channel", Ticket.Channel.choices), ("category", Ticket.Category.choices),
                                   ("priority", Ticket.Priority.choices), ("status", Ticket.Status.choices))
         }
-        self._titles = {key: str(text) for key, text in (
+
+    @cached_property
+    def _titles(self):
+        return {key: str(text) for key, text in (
             ("paused", _("SLA clock paused")), ("past", _("Past due")), ("soon", _("Due within 2 hours")),
             ("major", _("major complaint")),
         )}
 
     def _label(self, name, value):
-        self._prepare()
         return self._labels[name].get(value, value)
 
     def _link(self, record, text):
@@ -240,7 +240,6 @@ class TicketTable(tables.Table):
         if not record.is_open or due is None:
             return "—"
         label = _local(due)
-        self._prepare()
         if record.is_paused:
             return format_html('<span class="muted" title="{}">{} ⏸</span>', self._titles["paused"], label)
         if due < self.now:

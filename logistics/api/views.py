@@ -37,7 +37,6 @@ from logistics.models import (
 from logistics.permissions import ingest_store_ids
 from portal.api.params import date_range
 from portal.api.viewsets import RestrictedQuerysetMixin, RestrictedReadOnlyViewSet
-from portal.memory import bulk_allocations
 from portal.models import Store
 from portal.permissions import restrict
 
@@ -92,7 +91,7 @@ class TrackingEventIngestView(APIView):
         now = timezone.now()
         ingestor = Ingestor(carrier, now=now, actor=request.user, store=store, allowed_store_ids=allowed)
         try:
-            with transaction.atomic(), bulk_allocations():
+            with transaction.atomic():
                 try:
                     result = ingestor.ingest(list(enumerate(events)), strict=True)
                 except BatchRejected as exc:

@@ -147,3 +147,21 @@ def test_malformed_json_is_400(portal, api):
     response = client.post(URL, json.dumps({"carrier": "SF", "events": ["x"]}), content_type="application/json",
                            headers={"Idempotency-Key": "n"})
     assert response.status_code == 400 and "0" in response.json()["events"]
+
+
+def test_a_request_leaves_the_garbage_collector_alone(portal, api, monkeypatch):
+    """The collector's thresholds are process-wide: only the import task relaxes them, never a
+    request (the events API measured the same CPU time with and without, portal/memory.py)."""
+    import gc
+
+    from logistics import ingest
+
+    normal = gc.get_threshold()
+    thresholds = []
+    real_write = ingest.Ingestor.write
+    monkeypatch.setattr(ingest.Ingestor, "write",
+                        lambda self, *args: (thresholds.append(gc.get_threshold()), real_write(self, *args))[1])
+    api.as_user(portal["integration"])
+    response = api.post(URL, body(PICKED_UP, AT_HUB), HTTP_IDEMPOTENCY_KEY="batch-1")
+    assert response.status_code == 200
+    assert thresholds == [normal]

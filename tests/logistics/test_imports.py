@@ -141,3 +141,29 @@ def test_api_upload_answers_a_store_outside_scope_as_an_unknown_store(portal, cl
     assert answers[0] == answers[1] == (
         400, {"store": ["Select a valid choice. That choice is not one of the available choices."]})
     assert not TrackingImport.objects.exists()
+
+
+def test_only_the_import_task_relaxes_the_garbage_collector(portal, carrier, client, monkeypatch):
+    """Process-wide collector thresholds change for the task (a worker running nothing else), never
+    inside a web request such as an upload imported at once."""
+    import gc
+
+    from logistics import ingest, tasks
+    from portal.memory import BULK_THRESHOLDS
+
+    normal = gc.get_threshold()
+    seen = []
+    real_write = ingest.Ingestor.write
+    monkeypatch.setattr(ingest.Ingestor, "write",
+                        lambda self, *args: (seen.append(gc.get_threshold()), real_write(self, *args))[1])
+    client.force_login(portal["logistics"])
+    post_upload(client, sample_bytes(), store="clouddry-tmall")
+    assert seen and set(seen) == {normal}
+
+    seen.clear()
+    tracking_import = imports.create_import(carrier=carrier, store=portal.stores["swiftride-tmall"],
+                                            uploaded_file=upload(sample_xlsx(), "r.xlsx"), actor=None,
+                                            now=REPORT_TIME)
+    assert tasks.run_import(tracking_import.pk) == TrackingImport.Status.DONE
+    assert seen and set(seen) == {BULK_THRESHOLDS}
+    assert gc.get_threshold() == normal

@@ -5,7 +5,7 @@ import itertools
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from logistics.ingest import Ingestor
+from logistics.ingest import Ingestor, Parcel
 from logistics.models import Shipment, ShipmentStatus, TrackingEvent
 from tests.logistics.factories import REPORT_TIME, at, event, ingest, shipment
 
@@ -124,3 +124,28 @@ def test_deleting_a_parcel_deletes_its_events_without_a_database_foreign_key(car
     assert not TrackingEvent.objects.filter(shipment__waybill_number="SFDEL").exists()
     assert TrackingEvent.objects.count() == 1
     assert set(TrackingEvent.objects.values_list("shipment_id", flat=True)) == {shipment("SFKEEP").pk}
+
+
+def test_the_ingest_names_every_shipment_column_once():
+    """Parcels are inserted with a raw INSERT of `Parcel.COLUMNS` (model defaults for a new parcel):
+    a shipment column missing there would be left without a value (NOT NULL: the import fails)."""
+    assert sorted(Parcel.COLUMNS) == sorted(
+        field.attname for field in Shipment._meta.concrete_fields if not field.primary_key)
+
+
+def test_an_ingestor_is_freed_without_the_garbage_collector(carrier, store):
+    """No reference cycles: a batch's ingestor and its status-map cache go as soon as the request or
+    import is done, not whenever the cyclic collector next runs (the API measured 20 % slower when
+    every request left a cycle behind)."""
+    import gc
+    import weakref
+
+    gc.disable()
+    try:
+        ingestor = Ingestor(carrier, now=REPORT_TIME, store=store)
+        ingestor.ingest([(0, event("SF1", "2026-11-19 10:00:00", "50", "已揽收", order="T1"))])
+        refs = [weakref.ref(ingestor), weakref.ref(ingestor.mapper)]
+        del ingestor
+        assert [ref() for ref in refs] == [None, None]
+    finally:
+        gc.enable()

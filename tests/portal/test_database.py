@@ -1,96 +1,45 @@
-"""SQLite housekeeping: WAL checkpoints in a background thread, and relaxed GC for bulk work."""
+"""SQLite housekeeping without machinery: SQLite's own WAL checkpoint at the configured mark (no
+background thread), and the import's relaxed garbage collector scoped to a block."""
 
 import gc
-import os
-import sqlite3
 import threading
-import time
 
 import pytest
+from django.db import connection
+from django.db.utils import ConnectionHandler
 
-from portal import database
-from portal.memory import BULK_THRESHOLDS, bulk_allocations
-
-
-class FakeConnection:
-    vendor = "sqlite"
-
-    def __init__(self, name, in_memory=False):
-        self.settings_dict = {"NAME": name}
-        self._in_memory = in_memory
-
-    def is_in_memory_db(self):
-        return self._in_memory
+from portal.memory import BULK_THRESHOLDS, relaxed_gc
 
 
-def _rows_in_main_file(path):
-    """What the database file itself holds, ignoring the WAL (immutable=1 skips it)."""
-    db = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
-    try:
-        return db.execute("SELECT count(*) FROM item").fetchone()[0]
-    except sqlite3.OperationalError:  # the table is not in the file yet
-        return 0
-    finally:
-        db.close()
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's settings")
+def test_a_sqlite_connection_checkpoints_by_itself_past_128_mb_and_starts_no_thread(tmp_path, django_db_blocker):
+    """The portal's SQLite options on a database file: WAL, the automatic checkpoint at 32,000
+    pages (not SQLite's 1,000), and nothing running beside the connection."""
+    handler = ConnectionHandler({"default": {
+        "ENGINE": "django.db.backends.sqlite3", "NAME": str(tmp_path / "portal.sqlite3"),
+        "OPTIONS": connection.settings_dict["OPTIONS"],
+    }})
+    threads = set(threading.enumerate())
+    with django_db_blocker.unblock():
+        sqlite = handler["default"]
+        try:
+            with sqlite.cursor() as cursor:
+                cursor.execute("CREATE TABLE item (id INTEGER PRIMARY KEY, body TEXT)")
+                cursor.executemany("INSERT INTO item (body) VALUES (%s)", [("x" * 200,)] * 2000)
+                settings = [cursor.execute(f"PRAGMA {name}").fetchone()[0]
+                            for name in ("journal_mode", "wal_autocheckpoint", "journal_size_limit")]
+        finally:
+            sqlite.close()
+    assert settings == ["wal", 32000, 256 << 20]
+    assert set(threading.enumerate()) <= threads
 
 
-@pytest.fixture
-def wal_database(tmp_path, monkeypatch):
-    monkeypatch.setattr(database, "CHECKPOINT_WAL_BYTES", 64 * 1024)
-    monkeypatch.setattr(database, "_checkpointers", set())
-    path = str(tmp_path / "wal.sqlite3")
-    writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    writer.execute("PRAGMA journal_mode=WAL")
-    writer.execute("PRAGMA wal_autocheckpoint=0")  # only the background thread checkpoints
-    writer.execute("CREATE TABLE item (id INTEGER PRIMARY KEY, body TEXT)")
-    yield path, writer
-    writer.close()
-
-
-def test_background_thread_copies_a_large_wal_into_the_database_file(wal_database):
-    path, writer = wal_database
-    writer.execute("BEGIN")
-    writer.executemany("INSERT INTO item (body) VALUES (?)", [("x" * 200,) for _ in range(2000)])
-    writer.execute("COMMIT")
-    assert os.path.getsize(f"{path}-wal") > database.CHECKPOINT_WAL_BYTES
-    assert _rows_in_main_file(path) == 0  # everything is still only in the WAL
-
-    database.start_checkpointer(connection=FakeConnection(path))
-
-    deadline = time.monotonic() + 10
-    while _rows_in_main_file(path) != 2000 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert _rows_in_main_file(path) == 2000
-    # The writer never waited: it can go on writing, and the WAL starts over after a full checkpoint.
-    writer.execute("INSERT INTO item (body) VALUES ('after')")
-    assert writer.execute("SELECT count(*) FROM item").fetchone()[0] == 2001
-
-
-def test_one_thread_per_process_and_file_none_for_memory_databases(wal_database):
-    path, _writer = wal_database
-    before = threading.active_count()
-    database.start_checkpointer(connection=FakeConnection(path))
-    database.start_checkpointer(connection=FakeConnection(path))
-    database.start_checkpointer(connection=FakeConnection(":memory:", in_memory=True))
-    assert threading.active_count() == before + 1
-    assert list(database._checkpointers) == [(os.getpid(), path)]
-
-
-def test_bulk_allocations_relax_the_collector_until_the_last_user_leaves():
+def test_relaxed_gc_restores_the_thresholds_after_the_block_and_after_an_error():
     normal = gc.get_threshold()
     assert normal != BULK_THRESHOLDS
-    first, second = bulk_allocations(), bulk_allocations()
-    first.__enter__()
-    assert gc.get_threshold() == BULK_THRESHOLDS
-    second.__enter__()  # e.g. a second request in another thread
-    first.__exit__(None, None, None)
-    assert gc.get_threshold() == BULK_THRESHOLDS  # still in use
-    second.__exit__(None, None, None)
+    with relaxed_gc():
+        assert gc.get_threshold() == BULK_THRESHOLDS
     assert gc.get_threshold() == normal
-
-
-def test_bulk_allocations_restore_the_thresholds_after_an_error():
-    normal = gc.get_threshold()
-    with pytest.raises(ValueError), bulk_allocations():
+    with pytest.raises(ValueError), relaxed_gc():
         raise ValueError("import failed")
     assert gc.get_threshold() == normal

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -46,11 +47,10 @@ class TicketViewSet(RestrictedModelViewSet):
         context["now"] = self.now
         return context
 
-    @property
+    @cached_property
     def now(self):
-        if not hasattr(self, "_now"):
-            self._now = timezone.now()
-        return self._now
+        """One moment for the whole request."""
+        return timezone.now()
 
     def get_queryset(self):
         queryset = super().get_queryset()

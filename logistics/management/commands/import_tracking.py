@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from logistics.imports import ImportFailed, create_import, run_import
 from logistics.models import Carrier
+from portal.memory import relaxed_gc
 from portal.models import Store
 
 
@@ -40,7 +41,8 @@ class Command(BaseCommand):
                 )
             except ImportFailed as exc:
                 raise CommandError(str(exc)) from exc
-        result = run_import(tracking_import.pk, now=now, clock=timezone.now)
+        with relaxed_gc():  # this process does nothing else meanwhile (portal/memory.py)
+            result = run_import(tracking_import.pk, now=now, clock=timezone.now)
         if result.status != result.Status.DONE:
             raise CommandError(f"Import failed: {result.message}")
         self.stdout.write(

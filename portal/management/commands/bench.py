@@ -1,41 +1,37 @@
 from importlib import import_module
-from importlib.util import find_spec
 
 from django.core.management.base import BaseCommand, CommandError
 
-from portal.bench import fresh_database
 
-BENCHMARKS = ["tickets", "escalation", "logistics", "installations"]
-
-
-def _module(name):
-    """`tickets` -> tickets.bench, `escalation` -> tickets.bench_escalation, etc. (first that exists)."""
-    for candidate in (f"{name}.bench", f"tickets.bench_{name}", f"logistics.bench_{name}"):
-        if find_spec(candidate.split(".")[0]) and find_spec(candidate):
-            return import_module(candidate)
-    raise CommandError(f"No benchmark named {name!r}.")
+def _benchmarks() -> list[str]:
+    try:
+        from bench import BENCHMARKS
+    except ImportError:  # an installed wheel: bench/ lives in the source checkout only
+        return []
+    return BENCHMARKS
 
 
 class Command(BaseCommand):
     help = (
-        "Run a benchmark on a fresh database of its own and print its figures: "
+        "Run a benchmark (bench/<name>.py) on a fresh database of its own and print its figures: "
         "`bench tickets --tickets 100000`, `bench escalation --tickets 100000`, "
-        "`bench logistics --events 1000000 --shipments 200000`."
+        "`bench logistics --events 1000000 --shipments 200000`, `bench installation --jobs 20000`."
     )
 
     def add_arguments(self, parser):
         subparsers = parser.add_subparsers(dest="benchmark", required=True)
-        for name in BENCHMARKS:
-            try:
-                module = _module(name)
-            except CommandError:
-                continue
-            sub = subparsers.add_parser(name, help=(module.__doc__ or "").strip().splitlines()[0] if module.__doc__ else "")
+        for name in _benchmarks():
+            module = import_module(f"bench.{name}")
+            sub = subparsers.add_parser(name, help=(module.__doc__ or "").strip().splitlines()[0])
             sub.add_argument("--keep-database", metavar="PATH", help="SQLite: keep the benchmark database at PATH.")
             module.add_arguments(sub)
 
     def handle(self, *args, benchmark, keep_database=None, **options):
-        module = _module(benchmark)
+        if benchmark not in _benchmarks():
+            raise CommandError("Benchmarks run from a source checkout (the bench/ package is not installed).")
+        from bench.harness import fresh_database
+
+        module = import_module(f"bench.{benchmark}")
         with fresh_database(keep=keep_database) as name:
             self.stdout.write(f"Benchmark {benchmark} on a fresh database: {name}")
             module.run(options, self.stdout)

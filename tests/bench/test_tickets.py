@@ -2,7 +2,7 @@
 
 import io
 
-from tickets import bench
+from bench import tickets as bench
 
 
 def test_bench_seeds_measures_and_reports(db):

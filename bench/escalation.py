@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from portal.bench import peak_memory
+from bench.harness import peak_memory
 from portal.models import Membership, Profile, Store, Team
 from portal.roles import Role
 from tickets.escalation.demo import make_standard_policy

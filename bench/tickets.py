@@ -1,7 +1,7 @@
 """Tickets benchmark: queue pages, the ticket API list and the ticket page at scale.
 
 `manage.py bench tickets --tickets 100000` runs on a fresh database of its own
-(portal.bench.fresh_database: the default connection is re-pointed at a new SQLite file in a
+(bench.harness.fresh_database: the default connection is re-pointed at a new SQLite file in a
 temporary folder, or a scratch PostgreSQL database, and migrated), never on the portal's database.
 
 1. seed: the portal and tickets demo (org chart, queues, calendars, SLA policies, macros), 15 more
@@ -26,7 +26,7 @@ from django.test import Client
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from portal.bench import measure
+from bench.harness import measure
 
 # (label, URL, user, target median ms, target max queries[, requests]); None: no target, for information.
 PAGES = [

@@ -1,7 +1,7 @@
-"""Shared tools for `manage.py bench <app>`: a fresh database of its own, and timing with query counts.
+"""What the benchmarks share: a fresh database of their own, timing with query counts, peak memory.
 
-Each app's `bench.py` defines `add_arguments(parser)` and `run(options, stdout)`; the `bench`
-command picks the app from its first argument and runs inside `fresh_database()`.
+The `bench` command (portal/management/commands/bench.py) runs `bench/<name>.py` inside
+`fresh_database()`; tests use `measure` and `peak_memory` directly.
 """
 
 import statistics

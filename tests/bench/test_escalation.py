@@ -2,7 +2,7 @@
 
 import re
 
-from tickets import bench_escalation
+from bench import escalation as bench_escalation
 
 
 class Lines(list):
