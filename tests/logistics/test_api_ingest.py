@@ -151,7 +151,7 @@ def test_malformed_json_is_400(portal, api):
 
 def test_a_request_leaves_the_garbage_collector_alone(portal, api, monkeypatch):
     """The collector's thresholds are process-wide: only the import task relaxes them, never a
-    request (the events API measured the same CPU time with and without, portal/memory.py)."""
+    request (portal/memory.py)."""
     import gc
 
     from logistics import ingest
