@@ -8,16 +8,16 @@ import pytest
 from django.apps import apps
 from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
-from installation.models import InstallationJob, Product
 from rest_framework.authtoken.models import Token
 
+from installation.models import InstallationJob, Product
 from logistics.models import Alert, AlertEntry, IngestRequest, Shipment, TrackingEvent, TrackingImport
 from logistics.setup import ensure_sample_carrier
 from portal.models import Membership, Notification, Store, Team
 from portal.roles import Role
 from tests.factories import make_store, make_team, make_user
-from tests.logistics.factories import REPORT_TIME, event, ingest, upload
 from tests.installation.factories import make_job, make_partner
+from tests.logistics.factories import REPORT_TIME, event, ingest, upload
 from tests.tickets.factories import World, make_calendar, make_policy, make_queue
 from tickets.models import ChatConversation, Macro, Queue, QueueRotation, RoutingRule, SLAPolicy, Ticket
 
