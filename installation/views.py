@@ -5,7 +5,7 @@ is in installation/tables.py, the forms in installation/forms.py."""
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,7 +28,7 @@ from installation.services import (
 )
 from installation.tables import InstallationJobTable
 from logistics.models import Dispatch, Shipment
-from portal.permissions import has_action, restrict
+from portal.permissions import access, has_action, restrict
 from portal.views import RestrictedListView, RestrictedViewMixin
 
 
@@ -86,11 +86,7 @@ class InstallationEventView(LoginRequiredMixin, View):
     """POST the job's next node from its page."""
 
     def post(self, request, pk):
-        job = restrict(InstallationJob.objects.all(), request.user, "progress").filter(pk=pk).first()
-        if job is None:
-            if has_action(request.user, InstallationJob, "progress"):
-                raise Http404
-            raise PermissionDenied(_("Your role does not allow this."))
+        job = access(InstallationJob.objects.all(), request.user, "progress", pk)
         form = InstallationEventForm(request.POST, job=job)
         if form.is_valid():
             data = form.cleaned_data
@@ -118,11 +114,7 @@ class MoveAppointmentView(LoginRequiredMixin, View):
     closes, the technician and the customer are told; back to the alert (or the job) with the outcome."""
 
     def post(self, request, pk):
-        job = restrict(InstallationJob.objects.all(), request.user, "progress").filter(pk=pk).first()
-        if job is None:
-            if has_action(request.user, InstallationJob, "progress"):
-                raise Http404
-            raise PermissionDenied(_("Your role does not allow this."))
+        job = access(InstallationJob.objects.all(), request.user, "progress", pk)
         form = MoveAppointmentForm(request.POST)
         back = redirect("installation:job", pk=job.pk)
         if form.is_valid() and form.cleaned_data["alert"]:
@@ -163,11 +155,7 @@ class TransferToInstallationView(LoginRequiredMixin, View):
     def post(self, request, ticket_id):
         from tickets.models import Ticket
 
-        ticket = restrict(Ticket.objects.all(), request.user, "transfer").filter(pk=ticket_id).first()
-        if ticket is None:
-            if has_action(request.user, Ticket, "transfer"):
-                raise Http404
-            raise PermissionDenied(_("Your role does not allow this."))
+        ticket = access(Ticket.objects.all(), request.user, "transfer", ticket_id)
         try:
             job = transfer_to_installation(ticket, actor=request.user, now=timezone.now())
         except ValidationError as error:

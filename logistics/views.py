@@ -34,7 +34,7 @@ from logistics.models import (
 )
 from logistics.tables import AlertTable, ShipmentTable, TrackingImportTable
 from portal.models import Store
-from portal.permissions import has_action, restrict
+from portal.permissions import access, has_action, restrict
 from portal.views import RestrictedListView, RestrictedViewMixin
 
 
@@ -163,9 +163,7 @@ class AlertActionView(LoginRequiredMixin, View):
         spec = ACTIONS.get(action)
         if spec is None:
             raise Http404
-        if not has_action(request.user, Alert, spec.verb):
-            raise PermissionDenied(_("Your role does not allow this."))
-        alert = get_object_or_404(restrict(Alert.objects.all(), request.user, spec.verb), pk=pk)
+        alert = access(Alert.objects.all(), request.user, spec.verb, pk)
         form = spec.form(alert, data=request.POST)
         if form.is_valid():
             try:
@@ -225,9 +223,7 @@ class DispatchStepView(LoginRequiredMixin, View):
     def post(self, request, pk, step):
         if step not in ("picked_up", "delivered", "failed"):
             raise Http404
-        if not has_action(request.user, Dispatch, "change"):
-            raise PermissionDenied(_("Your role does not allow this."))
-        dispatch = get_object_or_404(restrict(Dispatch.objects.all(), request.user, "change"), pk=pk)
+        dispatch = access(Dispatch.objects.all(), request.user, "change", pk)
         now = timezone.now()
         if step == "picked_up":
             form = DispatchPickedUpForm(data=request.POST, prefix=f"d{pk}")

@@ -105,6 +105,22 @@ def restrict(queryset: QuerySet, user, action: str = "view") -> QuerySet:
     return rule(queryset, user, action)
 
 
+def access(queryset: QuerySet, user, action: str, pk):
+    """Fetch-and-check for views: the row `pk` of `queryset` that the user may `action`. A verb the
+    user's roles lack is refused (PermissionDenied, 403); a row outside their scope, or none, is not
+    found (Http404), exactly as a row that does not exist."""
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404
+    from django.utils.translation import gettext as _
+
+    if not has_action(user, queryset.model, action):
+        raise PermissionDenied(_("Your role does not allow this."))
+    obj = restrict(queryset, user, action).filter(pk=pk).first()
+    if obj is None:
+        raise Http404
+    return obj
+
+
 def can(user, obj, action: str = "view") -> bool:
     """Whether the user may perform `action` on this one object (same rule as `restrict`)."""
     return restrict(type(obj)._default_manager.filter(pk=obj.pk), user, action).exists()
