@@ -38,9 +38,10 @@ def fresh_database(keep: str | None = None):
             name = str(Path(scratch_dir.name) / "bench.sqlite3")
     else:
         name = f"{original['NAME']}_bench_{uuid.uuid4().hex[:8]}"
-        with conn.cursor() as cursor:
+        # Through the server's maintenance database, as Django's test runner does: DATABASE_URL's own
+        # database need not exist (CI's test runs create only test_<name>).
+        with conn._nodb_cursor() as cursor:
             cursor.execute(f'CREATE DATABASE "{name}"')
-        conn.close()
     conn.settings_dict["NAME"] = name
     try:
         call_command("migrate", verbosity=0, interactive=False)
@@ -50,9 +51,8 @@ def fresh_database(keep: str | None = None):
         conn.settings_dict.clear()
         conn.settings_dict.update(original)
         if vendor != "sqlite":
-            with conn.cursor() as cursor:
+            with conn._nodb_cursor() as cursor:
                 cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.close()
         if scratch_dir is not None:
             scratch_dir.cleanup()
 
