@@ -380,7 +380,7 @@ def scan_installations(*, now) -> dict:
     """Open an alert for each job that missed an SLA time (one open alert per job and kind, not
     raised again for the same due time), close those no longer due, and send the installation
     coordinators one in-app message each listing the new ones. Set-based, one transaction."""
-    from logistics.sql import insert_select
+    from portal.sql import insert_select
 
     token = uuid.uuid4().hex
     opened = 0

@@ -34,9 +34,9 @@ from logistics.models import (
     Shipment,
     ShipmentStatus,
 )
-from logistics.sql import insert_select
 from portal.models import Membership, Notification, Team
 from portal.notifications import queue_notification
+from portal.sql import insert_select
 
 # How many new alerts a notification lists by waybill; the rest are counted.
 LISTED_IN_MESSAGE = 20

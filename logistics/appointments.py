@@ -38,7 +38,7 @@ from logistics.models import (
     ShipmentStatus,
     TrackingEvent,
 )
-from logistics.sql import insert_select
+from portal.sql import insert_select
 
 MAX_PHOTO_BYTES = getattr(settings, "DISPATCH_PHOTO_MAX_BYTES", 5 * 1024 * 1024)
 PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}

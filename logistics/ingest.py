@@ -613,7 +613,7 @@ def skip_merchant_delivered(assigned):
 
 def close_alerts_of_delivered(*, now, shipment_ids=None, token="") -> int:
     """Close the open alerts of delivered parcels (kept in history, with a timeline entry). Set-based."""
-    from logistics.sql import insert_select
+    from portal.sql import insert_select
 
     token = token or _new_token()
     opened = Alert.objects.filter(status=Alert.Status.OPEN, shipment__status=ShipmentStatus.DELIVERED)

@@ -6,8 +6,6 @@ SQLite, so its query count grows with the rows; an alert scan over 200k parcels 
 
 from django.db import connection
 
-from portal.sql import insert_select as insert_select  # the one INSERT ... SELECT helper, used by the scans
-
 
 def _max_params() -> int:
     if connection.vendor == "sqlite":

@@ -1,4 +1,4 @@
-"""CSV export of a queue page with its filters: streamed, PII masked unless the user may see it."""
+"""CSV export of a queue page with its filters: streamed, PII masked for everyone (`portal.pii`)."""
 
 import csv
 
