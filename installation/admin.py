@@ -16,8 +16,9 @@ from portal.admin import RestrictedAdmin, RestrictedTabularInline
 
 @admin.register(Product)
 class ProductAdmin(RestrictedAdmin):
-    list_display = ["sku", "name", "store", "needs_installation", "booking_sla_hours", "completion_sla_hours"]
-    list_filter = ["needs_installation", "store"]
+    list_display = ["sku", "name", "store", "product_line", "needs_installation", "booking_sla_hours",
+                    "completion_sla_hours"]
+    list_filter = ["needs_installation", "product_line", "store"]
     search_fields = ["sku", "name"]
 
 

@@ -13,15 +13,15 @@ from django.db import transaction
 from installation.models import InstallationJob, InstallationPartner, Product
 from installation.services import create_job, record_event, scan_installations
 from logistics.models import Shipment
-from portal.models import Store, Team
+from portal.models import ProductLine, Store, Team
 from portal.roles import Role
 
 PRODUCTS = [
-    # (store, sku, name, needs installation, booking hours, completion hours)
-    ("clouddry-tmall", "RACK-X1", "云晾 X1 智能电动晾衣架", True, 48, 24),
-    ("clouddry-tmall", "RACK-M2", "云晾 M2 手摇晾衣架", True, 72, 24),
-    ("clouddry-tmall", "CLIP-20", "防风衣夹 20 只装", False, 48, 24),
-    ("swiftride-tmall", "EBIKE-S3", "速骑 S3 电动自行车", False, 48, 24),
+    # (store, sku, name, product line, needs installation, booking hours, completion hours)
+    ("clouddry-tmall", "RACK-X1", "云晾 X1 智能电动晾衣架", "drying_rack", True, 48, 24),
+    ("clouddry-tmall", "RACK-M2", "云晾 M2 手摇晾衣架", "drying_rack", True, 72, 24),
+    ("clouddry-tmall", "CLIP-20", "防风衣夹 20 只装", "accessory", False, 48, 24),
+    ("swiftride-tmall", "EBIKE-S3", "速骑 S3 电动自行车", "e_bike", False, 48, 24),
 ]
 PARTNER_API_USER = "install-api"
 
@@ -65,9 +65,10 @@ def load_demo(*, now):
     if len(stores) < 2 or InstallationPartner.objects.filter(code="tmall-install").exists():
         return
     products = {}
-    for code, sku, name, needs, booking, completion in PRODUCTS:
+    lines = {line.code: line for line in ProductLine.objects.all()}
+    for code, sku, name, line, needs, booking, completion in PRODUCTS:
         products[sku], _ = Product.objects.update_or_create(
-            store=stores[code], sku=sku, defaults={"name": name, "needs_installation": needs,
+            store=stores[code], sku=sku, defaults={"name": name, "product_line": lines.get(line), "needs_installation": needs,
                                                    "booking_sla_hours": booking, "completion_sla_hours": completion})
     tmall = InstallationPartner.objects.create(code="tmall-install", name="天猫安装服务",
                                                kind=InstallationPartner.Kind.MARKETPLACE)

@@ -35,6 +35,8 @@ class Product(models.Model):
                               verbose_name=_("store"))
     sku = models.CharField(_("SKU"), max_length=64)
     name = models.CharField(_("name"), max_length=200)
+    product_line = models.ForeignKey("portal.ProductLine", on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="products", verbose_name=_("product line"))
     needs_installation = models.BooleanField(_("needs installation"), default=False)
     booking_sla_hours = models.PositiveIntegerField(
         _("appointment booked within (hours after delivery)"), default=48, validators=[MinValueValidator(1)])

@@ -19,7 +19,16 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from portal import pii
-from portal.models import Membership, Notification, PiiAccess, Profile, Store, Team
+from portal.models import (
+    Membership,
+    Notification,
+    OutboundMessage,
+    PiiAccess,
+    ProductLine,
+    Profile,
+    Store,
+    Team,
+)
 from portal.permissions import restrict, scope_registry
 
 
@@ -259,6 +268,19 @@ class NotificationAdmin(RestrictedAdmin):
         self.message_user(
             request, ngettext("%d notification queued again.", "%d notifications queued again.", count) % count
         )
+
+
+@admin.register(ProductLine)
+class ProductLineAdmin(RestrictedAdmin):
+    list_display = ("code", "name_zh", "name_en")
+    search_fields = ("code", "name_zh", "name_en")
+
+
+@admin.register(OutboundMessage)
+class OutboundMessageAdmin(ReadOnlyAdmin):
+    list_display = ("id", "topic", "store", "source", "status", "attempts", "created_at", "sent_at")
+    list_filter = ("topic", "status", "store")
+    search_fields = ("source",)
 
 
 class ProfileInline(RestrictedStackedInline):

@@ -3,7 +3,7 @@
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from portal.models import Profile, Store, Team
+from portal.models import ProductLine, Profile, Store, Team
 from portal.roles import Role, ensure_roles
 from portal.services import add_member
 
@@ -12,6 +12,13 @@ DEMO_PASSWORD = "demo-pass-2026"
 STORES = [
     ("clouddry-tmall", "云晾智能晾衣架天猫旗舰店", Store.Marketplace.TMALL, "云晾 CloudDry"),
     ("swiftride-tmall", "速骑电动车天猫旗舰店", Store.Marketplace.TMALL, "速骑 SwiftRide"),
+]
+
+# (code, Chinese name, English name): the product lines the demo brands sell.
+PRODUCT_LINES = [
+    ("drying_rack", "智能晾衣架", "Drying racks"),
+    ("e_bike", "电动自行车", "E-bikes"),
+    ("accessory", "配件", "Accessories"),
 ]
 
 # (name, kind, parent name, store codes)
@@ -53,6 +60,8 @@ def load_portal_demo():
         stores[code], _ = Store.objects.update_or_create(
             code=code, defaults={"name": name, "marketplace": marketplace, "brand": brand}
         )
+    for code, name_zh, name_en in PRODUCT_LINES:
+        ProductLine.objects.update_or_create(code=code, defaults={"name_zh": name_zh, "name_en": name_en})
     teams = {}
     for name, kind, parent, store_codes in TEAMS:
         teams[name], _ = Team.objects.update_or_create(

@@ -1,5 +1,5 @@
-"""Core model: stores, teams (the org chart), memberships with roles, user profiles, notifications,
-and the audit of personal-data reveals."""
+"""Core model: stores, teams (the org chart), memberships with roles, user profiles, product lines,
+notifications, the outbound feed to the marketplace, and the audit of personal-data reveals."""
 
 import uuid
 
@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from portal.roles import Role
@@ -26,6 +27,13 @@ class Store(models.Model):
     name = models.CharField(_("name"), max_length=200)
     marketplace = models.CharField(_("marketplace"), max_length=20, choices=Marketplace.choices)
     brand = models.CharField(_("brand"), max_length=200)
+    # Where the marketplace integration receives the outbound feed (replies, refund decisions);
+    # empty: the integration polls the feed instead.
+    outbound_webhook_url = models.URLField(_("outbound webhook URL"), blank=True)
+    outbound_webhook_secret = models.CharField(
+        _("outbound webhook secret"), max_length=100, blank=True,
+        help_text=_("Signs each webhook body (HMAC-SHA256) so the receiver can tell it came from the portal."),
+    )
 
     class Meta:
         ordering = ["code"]
@@ -34,6 +42,43 @@ class Store(models.Model):
 
     def __str__(self):
         return self.name
+
+
+def in_language(zh: str, en: str, language: str | None = None) -> str:
+    """The text of bilingual data (reason codes, badges, certifications) in `language` (default:
+    the active one): Chinese for `zh-*`, English otherwise; the other text when one is empty."""
+    language = (language or get_language() or "zh-hans").lower()
+    first, second = (zh, en) if language.startswith("zh") else (en, zh)
+    return first or second
+
+
+class BilingualName(models.Model):
+    """A name kept in both of the portal's languages; `name` is the one for the reader."""
+
+    name_zh = models.CharField(_("name (Chinese)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return in_language(self.name_zh, self.name_en)
+
+
+class ProductLine(BilingualName):
+    """A family of products the brands sell (drying racks, e-bikes). Installation products, return
+    policies, the refund rulebook, training scenarios and score breakdowns are kept per line."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("product line")
+        verbose_name_plural = _("product lines")
 
 
 class Team(models.Model):
@@ -102,6 +147,8 @@ class Profile(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
     phone = models.CharField(_("mobile phone"), max_length=30, blank=True)
+    # The language of the user's pages, e-mail and SMS.
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default="zh-hans")
 
     class Meta:
         verbose_name = _("profile")
@@ -218,3 +265,46 @@ class PiiAccess(models.Model):
 
     def __str__(self):
         return f"{self.user} → {self.content_type.model} #{self.object_id}.{self.field} @ {self.at:%Y-%m-%d %H:%M}"
+
+
+class OutboundMessage(models.Model):
+    """One message from the portal back to the marketplace (a public reply to the buyer, a refund
+    decision): the outbound feed's row, written in the same transaction as the event that causes it.
+
+    Integrations either receive it on the store's outbound webhook (delivered with retries and the
+    `idempotency_key` as `Idempotency-Key`) or poll `GET /api/v1/<topic's feed>/outbound/?since=`,
+    whose cursor is the row id. `payload` is exactly the JSON body the webhook sends."""
+
+    class Topic(models.TextChoices):
+        CHAT_REPLY = "chat_reply", _("Reply to the buyer")
+        REFUND_DECISION = "refund_decision", _("Refund decision")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    store = models.ForeignKey(Store, verbose_name=_("store"), on_delete=models.PROTECT, related_name="+")
+    topic = models.CharField(_("topic"), max_length=30, choices=Topic.choices)
+    payload = models.JSONField(_("payload"))
+    # What caused it, e.g. "chat_message:42" or "refund:7"; lets a page show the delivery state.
+    source = models.CharField(_("source"), max_length=100, db_index=True)
+    idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED,
+                              db_index=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), db_index=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["topic", "store", "id"])]
+        verbose_name = _("outbound message")
+        verbose_name_plural = _("outbound messages")
+
+    def __str__(self):
+        return f"{self.get_topic_display()} #{self.pk} ({self.get_status_display()})"

@@ -187,7 +187,25 @@ def visible_store_ids(user) -> set[int]:
 
 
 def _register_core_rules():
-    from portal.models import Membership, Notification, PiiAccess, Profile, Store, Team
+    from portal.models import (
+        Membership,
+        Notification,
+        OutboundMessage,
+        PiiAccess,
+        ProductLine,
+        Profile,
+        Store,
+        Team,
+    )
+
+    unscoped(ProductLine, reason="The product lines (drying racks, e-bikes) are configuration every role works by.")
+
+    @scope_rule(OutboundMessage)
+    def outbound_scope(queryset, user, action):
+        # The marketplace feed of a store: its integration client and the store's staff who may view it.
+        if is_org_wide(user):
+            return queryset
+        return queryset.filter(store__in=restrict(Store.objects.all(), user, "view"))
 
     @scope_rule(Store)
     def store_scope(queryset, user, action):

@@ -19,6 +19,12 @@ Kinds of entries:
   logistics `Dispatch`) is dispatched, picked up, delivered or failed (`step`); called inside the
   step's transaction, once per step, with `note` a one-line account of it (e.g. the installation
   job's timeline records it).
+- assignment guards: `guard(queue, user_ids) -> {user_id: reason}` says which of the users may NOT
+  be given tickets of `queue` and why (e.g. training's certification gate). Every assignment path
+  (by hand, bulk, round-robin, "take it", a reply that assigns, the API) asks
+  `assignment_refusals()`; round-robin skips the refused. Set-based: one call per queue.
+- approval sources: `source(user) -> list[Approval]` lists what waits for this user's approval
+  (compensation offers, refund decisions above a limit) for the approvals inbox.
 """
 
 from collections.abc import Callable
@@ -42,6 +48,8 @@ _TICKET_PANELS: dict[str, Callable] = {}
 _DELIVERY_HOOKS: dict[str, Callable] = {}
 _ALERT_PANELS: dict[str, Callable] = {}
 _DISPATCH_HOOKS: dict[str, Callable] = {}
+_ASSIGNMENT_GUARDS: dict[str, Callable] = {}
+_APPROVAL_SOURCES: dict[str, Callable] = {}
 
 
 def _key(func: Callable) -> str:
@@ -111,3 +119,49 @@ def run_dispatch_hooks(dispatch, *, step: str, note: str, actor, now: datetime) 
     """Tell every registered app that an own-vehicle delivery took `step`."""
     for hook in _DISPATCH_HOOKS.values():
         hook(dispatch, step=step, note=note, actor=actor, now=now)
+
+
+def register_assignment_guard(func: Callable) -> Callable:
+    """`func(queue, user_ids)` returns `{user_id: reason}` for the users who may not take the queue's tickets."""
+    _ASSIGNMENT_GUARDS[_key(func)] = func
+    return func
+
+
+def assignment_refusals(queue, user_ids) -> dict[int, str]:
+    """Why each of `user_ids` may not be assigned tickets of `queue` (absent: allowed). The first
+    guard's reason wins for a user refused by several."""
+    refusals: dict[int, str] = {}
+    user_ids = [uid for uid in user_ids if uid is not None]
+    if not user_ids:
+        return refusals
+    for guard in _ASSIGNMENT_GUARDS.values():
+        for user_id, reason in guard(queue, user_ids).items():
+            refusals.setdefault(user_id, reason)
+    return refusals
+
+
+@dataclass(frozen=True)
+class Approval:
+    """One thing waiting for someone's approval, as the approvals inbox lists it."""
+
+    key: str  # unique across sources, e.g. "compensation:12"
+    kind: str | Promise  # what it is ("Compensation", "Refund decision")
+    summary: str | Promise
+    amount: object  # Decimal or None
+    requested_by: str
+    requested_at: datetime
+    url: str  # the page where it is decided
+    approve_url: str = ""  # POST here to approve / reject in place ("" if only on its page)
+    reject_url: str = ""
+
+
+def register_approval_source(func: Callable) -> Callable:
+    """`func(user)` returns the `Approval`s that wait for `user` (in their scope, within their limit)."""
+    _APPROVAL_SOURCES[_key(func)] = func
+    return func
+
+
+def approvals_for(user) -> list[Approval]:
+    """Everything waiting for `user`'s approval, oldest first."""
+    items = [item for source in _APPROVAL_SOURCES.values() for item in source(user)]
+    return sorted(items, key=lambda item: item.requested_at)

@@ -26,23 +26,28 @@ class Role(models.TextChoices):
 # Roles whose scope is the whole organisation rather than their own teams.
 ORG_WIDE_ROLES = {Role.DIRECTOR, Role.EXECUTIVE, Role.ADMIN}
 
-_READ_CORE = ["portal.view_store", "portal.view_team", "portal.view_membership"]
+_READ_CORE = ["portal.view_store", "portal.view_team", "portal.view_membership", "portal.view_productline"]
+_OUTBOUND = ["portal.view_outboundmessage"]  # the marketplace feed's delivery state
 _INBOX = ["portal.view_notification"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.AGENT: _READ_CORE + _INBOX,
     Role.TEAM_LEAD: _READ_CORE + _INBOX,
-    Role.MANAGER: _READ_CORE + _INBOX,
-    Role.DIRECTOR: _READ_CORE + _INBOX,
+    Role.MANAGER: _READ_CORE + _INBOX + _OUTBOUND,
+    Role.DIRECTOR: _READ_CORE + _INBOX + _OUTBOUND,
     Role.EXECUTIVE: _READ_CORE + _INBOX,
     Role.REFUND_SPECIALIST: _READ_CORE + _INBOX,
     Role.LOGISTICS_COORDINATOR: _READ_CORE + _INBOX,
     Role.INSTALLATION_COORDINATOR: _READ_CORE + _INBOX,
     Role.TRAINER: _READ_CORE + _INBOX,
-    Role.INTEGRATION: ["portal.view_store"],
+    Role.INTEGRATION: ["portal.view_store", "portal.view_productline", *_OUTBOUND],
     Role.ADMIN: _READ_CORE
     + _INBOX
+    + _OUTBOUND
     + [
+        "portal.add_productline",
+        "portal.change_productline",
+        "portal.delete_productline",
         "portal.add_store",
         "portal.change_store",
         "portal.delete_store",
@@ -59,7 +64,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 
 
 # The apps that contribute a `roles.py` with a ROLE_PERMISSIONS dict of their own codenames.
-ROLE_APPS = ["tickets", "logistics", "installation", "training"]
+ROLE_APPS = ["tickets", "logistics", "installation", "refunds", "scores", "training"]
 
 
 def role_matrix() -> dict[str, set[str]]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from importlib import import_module
 from importlib.util import find_spec
 
-SCHEDULE_APPS = ["portal", "tickets", "logistics", "installation", "training"]
+SCHEDULE_APPS = ["portal", "tickets", "logistics", "installation", "refunds", "scores", "training"]
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "tickets.apps.TicketsConfig",
     "logistics.apps.LogisticsConfig",
     "installation.apps.InstallationConfig",
+    "refunds.apps.RefundsConfig",
+    "scores.apps.ScoresConfig",
     "training.apps.TrainingConfig",
 ]
 

@@ -135,6 +135,13 @@ def build_world():
 
     pii.reveal(users["agent"], label="tickets.ticket", pk=assigned.pk, field="customer_phone", channel="page",
                source="/tickets/", now=now)
+    # The outbound feed: a reply to a buyer of the drying-rack store and one of the third brand.
+    from portal import outbound
+
+    for store in (dry, third):
+        outbound.publish(store=store, topic="chat_reply", source=f"matrix:{store.code}", now=now,
+                         payload={"store": store.code, "conversation_id": "matrix", "message_id": "m1",
+                                  "text": "您好", "sent_at": now.isoformat()})
     empty = [m.__name__ for m in get_app_models() if not m._default_manager.exists()]
     assert not empty, f"the matrix needs at least one row of {empty}"
     return now
@@ -148,7 +155,7 @@ class _Null:
         pass
 
 
-APP_LABELS = {"portal", "tickets", "logistics", "installation", "training"}
+APP_LABELS = {"portal", "tickets", "logistics", "installation", "refunds", "scores", "training"}
 
 
 def get_app_models():

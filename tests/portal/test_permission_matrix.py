@@ -203,6 +203,11 @@ TABLE: dict[str, Row] = {
     ),
     "Profile": row(ADMIN_ONLY, own=lambda o, s: o.user.username == s.user),
     "PiiAccess": row(ADMIN_ONLY, admin_read_only=True),  # the audit of personal-data reveals
+    "ProductLine": row(sees(all="agent agent2 lead manager director chairman refund logistics installer trainer "
+                                "integration")),
+    # The marketplace feed (replies, refund decisions): its integration client and the store's managers.
+    "OutboundMessage": row(sees(all="director integration", scope="manager"), scope=store_at("store.code"),
+                           admin_read_only=True),
     "Notification": row(
         sees(own="agent agent2 lead manager director chairman refund logistics installer trainer"), own=lambda o, s: o.recipient.username == s.user,
         ui_list=Page("/inbox/", pattern=r'<tr [^>]*data-id="(\d+)"', narrow=lambda o, s, role: o.channel == "in_app"

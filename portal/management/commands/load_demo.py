@@ -8,7 +8,7 @@ from portal.demo import DEMO_PASSWORD, load_portal_demo
 from portal.roles import Role
 
 # Apps that add demo data of their own with a `<app>.demo.load_demo(now=...)` function.
-DEMO_APPS = ["tickets", "logistics", "installation", "training"]
+DEMO_APPS = ["tickets", "logistics", "installation", "refunds", "scores", "training"]
 
 
 class Command(BaseCommand):
