@@ -17,6 +17,7 @@ class InstallationConfig(AppConfig):
         from portal import registry
 
         register_rules()
+        from installation import notification_texts  # noqa: F401  (registers the notification texts)
         registry.register_nav("installation:job_list", _("Installation jobs"), "installation.installationjob",
                               order=60)
         registry.register_ticket_panel(ticket_installation)  # the stepper, or the transfer button

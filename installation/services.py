@@ -28,7 +28,6 @@ from django.db import transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Value
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from installation import appointments
 from installation.models import (
@@ -326,21 +325,22 @@ def move_appointment(job, *, actor, now, start, end, note="") -> InstallationEve
                                        appointment_start=start, appointment_end=end)
         source = f"installation-moved:{event.pk}"
         subject = _("Installation #%(id)s moved to %(window)s") % {"id": job.pk, "window": window}
-        body = ", ".join(part for part in (job.customer_name, job.address) if part)
+        params = {"id": job.pk, "start": start, "end": end,
+                  "where": ", ".join(part for part in (job.customer_name, job.address) if part)}
         link = reverse("installation:job", args=[job.pk])
         if job.partner_id:
             for user in job.partner.users.filter(is_active=True).order_by("pk"):
-                queue_notification(recipient=user, channel=Notification.Channel.IN_APP, subject=subject, body=body,
-                                   link=link, source=source, now=now)
+                queue_notification(recipient=user, channel=Notification.Channel.IN_APP,
+                                   message_key="installation.moved", params=params, link=link, source=source, now=now)
         if job.technician_phone:
             queue_notification(recipient=None, to_phone=job.technician_phone, channel=Notification.Channel.SMS,
-                               subject=subject, body=body, source=source, now=now)
+                               message_key="installation.moved", params=params, source=source, now=now)
         shipment = alerts[0].shipment if alerts else job.shipment
         customer_phone = (shipment.consignee_phone if shipment else "") or job.customer_phone
         if customer_phone:
             queue_notification(
                 recipient=None, to_phone=customer_phone, channel=Notification.Channel.SMS, source=source, now=now,
-                subject=_("Your installation appointment is moved to %(window)s.") % {"window": window})
+                message_key="installation.moved_customer", params={"start": start, "end": end})
         if shipment is not None:
             record_on_order_tickets(shipment, alert=alerts[0] if alerts else None, actor=actor, now=now,
                                     body=subject, data={"installation_job": job.pk, "start": start.isoformat(),
@@ -419,7 +419,6 @@ def _notify_coordinators(*, now, token) -> int:
         if store_id is not None:
             stores.add(store_id)
     users = get_user_model().objects.filter(is_active=True).in_bulk(list(recipients))
-    kinds = dict(InstallationAlertKind.choices)
     link = reverse("installation:job_list") + "?overdue=true"
     sent = 0
     for user_id, stores in sorted(recipients.items()):
@@ -433,14 +432,11 @@ def _notify_coordinators(*, now, token) -> int:
         if not total:
             continue
         mine = [row for row in listed if row[3] in stores][:LISTED_IN_MESSAGE]
-        lines = [f"{kinds[kind]}: {n}" for kind, n in sorted(new.items())] + [""] + [
-            f"#{job_id} {order or ''} · {kinds[kind]}" for job_id, kind, order, _store in mine]
-        if total > len(mine):
-            lines.append(_("… and %(n)s more") % {"n": total - len(mine)})
-        subject = ngettext("%(n)s installation job missed its SLA", "%(n)s installation jobs missed their SLA",
-                           total) % {"n": total}
-        queue_notification(recipient=users[user_id], channel=Notification.Channel.IN_APP, subject=subject,
-                           body="\n".join(lines), link=link, source=f"installation-scan:{token}", now=now)
+        queue_notification(recipient=users[user_id], channel=Notification.Channel.IN_APP,
+                           message_key="installation.scan",
+                           params={"new": new, "total": total,
+                                   "listed": [[job_id, kind, order or ""] for job_id, kind, order, _store in mine]},
+                           link=link, source=f"installation-scan:{token}", now=now)
         sent += 1
     return sent
 

@@ -21,7 +21,6 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from logistics.ingest import close_alerts_of_delivered
 from logistics.models import (
@@ -154,7 +153,6 @@ def notify_logistics_team(*, now, token) -> int:
     from django.contrib.auth import get_user_model
 
     users = get_user_model().objects.in_bulk(list(recipients))
-    kinds = dict(AlertKind.choices)
     link = reverse("logistics:alert_list")
     sent = 0
     for user_id, stores in sorted(recipients.items()):
@@ -169,23 +167,13 @@ def notify_logistics_team(*, now, token) -> int:
         total = sum(new.values())
         if not total and not follow_ups or user_id not in users:
             continue
-        lines = [f"{kinds[kind]}: {n}" for kind, n in sorted(new.items())]
-        if follow_ups:
-            lines.append(_("Follow-ups due: %(n)s") % {"n": follow_ups})
         mine = [row for row in listed if row[4] in stores][:LISTED_IN_MESSAGE]
-        lines += [""] + [
-            f"{waybill} · {kinds[kind]}{' · ' + _('follow-up due') if follow_up else ''}"
-            for _id, kind, follow_up, waybill, _store in mine
-        ]
-        if total + follow_ups > len(mine):
-            lines.append(_("… and %(n)s more") % {"n": total + follow_ups - len(mine)})
-        subject = ngettext("%(n)s new logistics alert", "%(n)s new logistics alerts", total) % {"n": total}
-        if not total:
-            subject = ngettext("%(n)s logistics follow-up due", "%(n)s logistics follow-ups due",
-                               follow_ups) % {"n": follow_ups}
         queue_notification(
-            recipient=users[user_id], channel=Notification.Channel.IN_APP, subject=subject,
-            body="\n".join(lines), link=link, source=f"logistics-scan:{token}", now=now,
+            recipient=users[user_id], channel=Notification.Channel.IN_APP, message_key="logistics.scan",
+            params={"new": new, "follow_ups": follow_ups, "total": total,
+                    "listed": [[alert_id, kind, bool(follow_up), waybill]
+                               for alert_id, kind, follow_up, waybill, _store in mine]},
+            link=link, source=f"logistics-scan:{token}", now=now,
         )
         sent += 1
     return sent

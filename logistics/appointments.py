@@ -26,7 +26,6 @@ from django.db.models import F, Value
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from logistics.ingest import Ingestor
 from logistics.models import (
@@ -101,27 +100,19 @@ def announce_appointment_alerts(*, now, token) -> int:
         if store_id is not None:
             recipients.setdefault(user_id, set()).add(store_id)
     active = set(get_user_model().objects.filter(pk__in=list(recipients), is_active=True).values_list("pk", flat=True))
-    causes = dict(Alert.Cause.choices)
     messages = []
     for user_id, stores in sorted(recipients.items()):
         mine = [row for row in rows if row[1] in stores]
         if user_id not in active or not mine:
             continue
-        lines = [
-            _("%(waybill)s at %(outlet)s · appointment %(start)s · %(cause)s") % {
-                "waybill": waybill, "outlet": outlet or "—", "cause": causes.get(cause, cause),
-                "start": timezone.localtime(start).strftime("%Y-%m-%d %H:%M")}
-            for _id, _store, waybill, outlet, start, cause in mine[:LISTED_IN_MESSAGE]]
-        if len(mine) > LISTED_IN_MESSAGE:
-            lines.append(_("… and %(n)s more") % {"n": len(mine) - LISTED_IN_MESSAGE})
-        subject = ngettext("%(n)s installation appointment at risk: the parcel may arrive late",
-                           "%(n)s installation appointments at risk: the parcels may arrive late",
-                           len(mine)) % {"n": len(mine)}
+        params = {"n": len(mine), "listed": [[alert_id, waybill, outlet or "", start, cause]
+                                              for alert_id, _store, waybill, outlet, start, cause
+                                              in mine[:LISTED_IN_MESSAGE]]}
         link = (reverse("logistics:alert", args=[mine[0][0]]) if len(mine) == 1
                 else reverse("logistics:alert_list") + "?kind=" + AlertKind.APPOINTMENT_AT_RISK)
         for channel in (Notification.Channel.IN_APP, Notification.Channel.EMAIL):
-            messages.append({"recipient_id": user_id, "channel": channel, "subject": subject,
-                             "body": "\n".join(lines), "link": link, "source": f"appointment-at-risk:{token}"})
+            messages.append({"recipient_id": user_id, "channel": channel, "message_key": "logistics.appointments_at_risk",
+                             "params": params, "link": link, "source": f"appointment-at-risk:{token}"})
     queue_notifications(messages, now=now)
     return len(messages)
 
@@ -242,10 +233,8 @@ def create_dispatch(alert, *, actor, now, planned_pickup, planned_dropoff, cost,
             from portal.notifications import queue_notification
 
             queue_notification(
-                recipient=driver, channel=Notification.Channel.IN_APP,
-                subject=_("Own delivery: fetch parcel %(waybill)s at %(outlet)s by %(at)s") % {
-                    "waybill": shipment.waybill_number, "outlet": dispatch.outlet or "—",
-                    "at": timezone.localtime(planned_pickup).strftime("%Y-%m-%d %H:%M")},
+                recipient=driver, channel=Notification.Channel.IN_APP, message_key="logistics.dispatch_fetch",
+                params={"waybill": shipment.waybill_number, "outlet": dispatch.outlet, "at": planned_pickup},
                 link=reverse("logistics:dispatch", args=[dispatch.pk]), source=f"dispatch:{dispatch.pk}", now=now)
     return dispatch
 

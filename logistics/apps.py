@@ -12,6 +12,7 @@ class LogisticsConfig(AppConfig):
         from portal import registry
 
         register_rules()
+        from logistics import notification_texts  # noqa: F401  (registers the notification texts)
         registry.register_nav("logistics:shipment_list", _("Shipments"), "logistics.shipment", order=50)
         registry.register_nav("logistics:alert_list", _("Logistics alerts"), "logistics.alert", order=51)
         registry.register_nav("logistics:import_list", _("Tracking imports"), "logistics.trackingimport", order=52)

@@ -142,10 +142,9 @@ def offer_compensation(alert, *, actor, now, kind, amount, note="") -> Compensat
                 if user.pk == getattr(actor, "pk", None):
                     continue
                 queue_notification(
-                    recipient=user, channel=Notification.Channel.IN_APP,
-                    subject=_("Compensation of %(amount)s CNY waits for your approval (%(waybill)s)")
-                    % {"amount": amount, "waybill": alert.shipment.waybill_number},
-                    body=note, link=link, source=f"logistics-compensation:{compensation.pk}", now=now,
+                    recipient=user, channel=Notification.Channel.IN_APP, message_key="logistics.compensation_pending",
+                    params={"amount": amount, "kind": kind, "waybill": alert.shipment.waybill_number, "note": note},
+                    link=link, source=f"logistics-compensation:{compensation.pk}", now=now,
                 )
     return compensation
 
@@ -172,9 +171,9 @@ def decide_compensation(compensation, *, actor, now, approve: bool, note="") -> 
         if compensation.offered_by_id and compensation.offered_by_id != getattr(actor, "pk", None):
             queue_notification(
                 recipient=compensation.offered_by, channel=Notification.Channel.IN_APP,
-                subject=(_("Compensation approved (%(waybill)s)") if approve else
-                         _("Compensation rejected (%(waybill)s)")) % {"waybill": alert.shipment.waybill_number},
-                body=note, link=reverse("logistics:alert", args=[alert.pk]),
+                message_key="logistics.compensation_decided",
+                params={"approved": approve, "waybill": alert.shipment.waybill_number, "note": note},
+                link=reverse("logistics:alert", args=[alert.pk]),
                 source=f"logistics-compensation:{compensation.pk}", now=now,
             )
     return compensation

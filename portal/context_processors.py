@@ -1,5 +1,6 @@
 """Role-aware navigation and the unread count shown in the header."""
 
+from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 
 from portal import registry
@@ -25,4 +26,5 @@ def navigation(request):
         "nav_items": items,
         "unread_count": Notification.objects.unread_inbox(user).count(),
         "show_admin": user.is_staff,
+        "inbox_poll_seconds": settings.INBOX_POLL_SECONDS,
     }

@@ -10,3 +10,14 @@ class PiiRevealForm(forms.Form):
     id = forms.IntegerField(min_value=1)
     field = forms.CharField(max_length=60)
     page = forms.CharField(max_length=300, required=False)  # the page the "show" button is on
+
+
+class AccountSettingsForm(forms.ModelForm):
+    """What a user sets for themselves: the language of their pages, e-mail and text messages, and
+    the mobile number text messages go to."""
+
+    class Meta:
+        from portal.models import Profile
+
+        model = Profile
+        fields = ["language", "phone"]

@@ -197,6 +197,12 @@ class Notification(models.Model):
     )
     to_phone = models.CharField(_("to phone"), max_length=30, blank=True)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    # What the message says: a key of the message registry (`portal.notifications.message`) and
+    # its parameters, rendered in the reader's language whenever it is shown or sent. `subject`
+    # and `body` keep a rendering in the site's language (search, admin) and are what older rows
+    # without a key show.
+    message_key = models.CharField(_("message key"), max_length=100, blank=True)
+    params = models.JSONField(_("message parameters"), default=dict, blank=True)
     subject = models.CharField(_("subject"), max_length=200)
     body = models.TextField(_("message"), blank=True)
     link = models.CharField(_("link"), max_length=300, blank=True)

@@ -7,18 +7,30 @@ it failed. A dispatcher that dies between sending and marking leaves the row in 
 the claim is stale the next dispatcher resends it to a gateway that honours the key (which drops
 the duplicate) or, for a channel that cannot recognise a repeat (e-mail), marks it `unknown` for a
 person to check rather than risk sending twice.
+
+What a message says is a key of the message registry and its parameters (`message_key`,
+`params`): `render()` turns them into a subject and lines (each optionally a link) in the
+reader's language whenever the inbox shows the row or a channel sends it, so an English reader
+and a Chinese reader of the same kind of event each read their own language. Apps register their
+messages with `@message("app.what")` in their `notification_texts.py` (imported by their
+`AppConfig.ready()`). Rows written before keys existed show their stored subject and body.
 """
 
 import logging
+import re
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 import requests
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
+from portal.formatting import jsonable
 from portal.models import Notification
 
 log = logging.getLogger(__name__)
@@ -34,12 +46,119 @@ class DeliveryError(Exception):
     """The channel could not deliver this time (retried with back-off)."""
 
 
-def _outbox_row(*, channel, subject, body="", link="", source="", now, **recipient) -> Notification:
+# --- Messages ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a message's body; `link` (a path of the portal) makes it a link."""
+
+    text: str
+    link: str = ""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    lines: tuple[Line, ...] = ()
+
+    def text(self, *, links=True) -> str:
+        """The body as plain text (e-mail, SMS): links as absolute addresses below their line."""
+        out = []
+        for line in self.lines:
+            out.append(line.text)
+            if links and line.link:
+                out.append(f"  {absolute_url(line.link)}")
+        return "\n".join(out)
+
+
+_MESSAGES: dict[str, Callable] = {}
+
+
+def message(key: str):
+    """Register `func(params) -> subject | (subject, body)` as the text of the message `key`.
+
+    `func` runs with the reader's language active; `body` is a string (lines split on newlines)
+    or a list of strings and `(text, link)` pairs. Registration is idempotent by key."""
+
+    def decorator(func):
+        _MESSAGES[key] = func
+        return func
+
+    return decorator
+
+
+def _lines(body) -> tuple[Line, ...]:
+    if not body:
+        return ()
+    if isinstance(body, str):
+        return tuple(Line(text) for text in body.split("\n"))
+    return tuple(Line(item) if isinstance(item, str) else Line(str(item[0]), item[1] or "") for item in body)
+
+
+def render_message(key: str, params: dict, *, language: str | None = None) -> Rendered:
+    """The message `key` with `params` in `language` (default: the active one)."""
+    with translation.override(language or translation.get_language() or settings.LANGUAGE_CODE):
+        result = _MESSAGES[key](params or {})
+        subject, body = (result, None) if isinstance(result, str) else result
+        return Rendered(str(subject), _lines(body))
+
+
+# A path of the portal inside a legacy body (an escalation digest's "/tickets/12/").
+SITE_PATH = re.compile(r"^\s*(/[A-Za-z0-9_\-/]+/(?:\?[A-Za-z0-9_=&;\-]*)?)\s*$")
+
+
+def render(notification: Notification, *, language: str | None = None) -> Rendered:
+    """What `notification` says in `language` (default: the active one)."""
+    if notification.message_key in _MESSAGES:
+        try:
+            return render_message(notification.message_key, notification.params, language=language)
+        except (KeyError, TypeError, ValueError) as exc:  # parameters of an older version of the message
+            log.warning("Notification %s: cannot render %s: %s", notification.pk, notification.message_key, exc)
+    # Legacy rows: the stored text; a line that is only a path becomes the link of the line above.
+    lines: list[Line] = []
+    for text in (notification.body or "").split("\n") if notification.body else []:
+        path = SITE_PATH.match(text)
+        if path and lines and not lines[-1].link:
+            lines[-1] = Line(lines[-1].text, path.group(1))
+        else:
+            lines.append(Line(text))
+    return Rendered(notification.subject, tuple(lines))
+
+
+def absolute_url(path: str) -> str:
+    """A portal path as an address that works outside the portal (e-mail), when `PORTAL_URL` is set."""
+    base = getattr(settings, "PORTAL_URL", "")
+    return f"{base.rstrip('/')}{path}" if base and path.startswith("/") else path
+
+
+def recipient_language(notification: Notification) -> str:
+    profile = getattr(notification.recipient, "profile", None) if notification.recipient_id else None
+    return (profile.language if profile else "") or settings.LANGUAGE_CODE
+
+
+# --- Outbox -----------------------------------------------------------------------------------
+
+
+def _outbox_row(*, channel, subject="", body="", link="", source="", now, message_key="", params=None,
+                **recipient) -> Notification:
+    if message_key:
+        if message_key not in _MESSAGES:
+            raise ValueError(f"Unknown notification message {message_key!r}.")
+        params = jsonable(params or {})
+        if not subject:
+            # The stored copy, in the site's language: what search and the admin list show.
+            rendered = render_message(message_key, params, language=settings.LANGUAGE_CODE)
+            subject, body = rendered.subject, rendered.text(links=False)
+    if not subject:
+        raise ValueError("A notification needs a message key or a subject.")
     # In-app messages are delivered by being stored: the row is the inbox entry, so it is `sent` at once.
     in_app = channel == Notification.Channel.IN_APP
     return Notification(
         **recipient,
         channel=channel,
+        message_key=message_key,
+        params=params or {},
         subject=subject[:200],
         body=body,
         link=link,
@@ -51,22 +170,25 @@ def _outbox_row(*, channel, subject, body="", link="", source="", now, **recipie
     )
 
 
-def queue_notification(*, recipient, channel, subject, body="", link="", source="", now, to_phone="") -> Notification:
+def queue_notification(*, recipient, channel, message_key="", params=None, subject="", body="", link="", source="",
+                       now, to_phone="") -> Notification:
     """Write one outbox row. Call inside the transaction of the event that causes it.
 
+    The text is `message_key` and `params` (rendered in the reader's language when read or sent);
+    a fixed `subject`/`body` is for text that needs no translation.
     An SMS may go to someone without an account (a customer): `recipient=None` and `to_phone`."""
     to_phone = (to_phone or "").strip()[:30]
     if recipient is None and not (channel == Notification.Channel.SMS and to_phone):
         raise ValueError("A notification without a recipient must be an SMS with a phone number.")
     row = _outbox_row(recipient=recipient, to_phone=to_phone, channel=channel, subject=subject, body=body, link=link,
-                      source=source, now=now)
+                      source=source, now=now, message_key=message_key, params=params)
     row.save()
     return row
 
 
 def queue_notifications(messages, *, now) -> list[Notification]:
     """Bulk `queue_notification`: one outbox row per message dict (`recipient` or `recipient_id`,
-    `channel`, `subject`, and optionally `body`, `link`, `source`), in one statement whatever their
+    `channel`, `message_key` and `params` or `subject`, and optionally `body`, `link`, `source`), in one statement whatever their
     number. Call inside the transaction of the event that causes them (e.g. an escalation sweep)."""
     return Notification.objects.bulk_create([_outbox_row(**message, now=now) for message in messages])
 
@@ -82,10 +204,11 @@ def send_email(notification: Notification):
     address = notification.recipient.email
     if not address:
         raise DeliveryError(_("The recipient has no e-mail address."))
-    body = notification.body
+    rendered = render(notification, language=recipient_language(notification))
+    body = rendered.text()
     if notification.link:
-        body = f"{body}\n\n{notification.link}"
-    send_mail(notification.subject, body, settings.DEFAULT_FROM_EMAIL, [address])
+        body = f"{body}\n\n{absolute_url(notification.link)}"
+    send_mail(rendered.subject, body, settings.DEFAULT_FROM_EMAIL, [address])
 
 
 def send_sms(notification: Notification):
@@ -95,7 +218,12 @@ def send_sms(notification: Notification):
         phone = profile.phone if profile else ""
     if not phone:
         raise DeliveryError(_("The recipient has no mobile phone number."))
-    text = notification.subject if not notification.body else f"{notification.subject}\n{notification.body}"
+    rendered = render(notification, language=recipient_language(notification))
+    body = rendered.text(links=False)
+    text = rendered.subject if not body else f"{rendered.subject}\n{body}"
+    if notification.link and getattr(settings, "PORTAL_URL", ""):
+        # The link opens the page after sign-in; it carries no credentials.
+        text = f"{text}\n{absolute_url(notification.link)}"
     if not settings.SMS_GATEWAY_URL:
         log.info("SMS (no gateway configured) to %s [%s]: %s", phone, notification.idempotency_key, text)
         return

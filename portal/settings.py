@@ -203,6 +203,11 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "service-portal@localhost")
+# The portal's public address (e.g. https://service.example.com): makes the links in e-mails and
+# text messages absolute. Empty: e-mails carry paths, text messages no link.
+PORTAL_URL = os.environ.get("PORTAL_URL", "")
+# How often an open page asks for the unread count of the inbox (seconds).
+INBOX_POLL_SECONDS = int(os.environ.get("INBOX_POLL_SECONDS", "30"))
 # SMS / phone push: an HTTP gateway that takes JSON {"to", "text"} and honours an
 # Idempotency-Key header. Empty: messages are written to the log instead.
 SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")

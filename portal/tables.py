@@ -1,16 +1,23 @@
-import re
-
 import django_tables2 as tables
-from django.utils.html import escape, format_html
-from django.utils.safestring import mark_safe
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Notification
+from portal.notifications import render
+
+
+def _rendered(record):
+    """The message in the reader's (active) language, rendered once per row."""
+    if not hasattr(record, "_rendered"):
+        record._rendered = render(record)
+    return record._rendered
 
 
 class NotificationTable(tables.Table):
-    subject = tables.Column(verbose_name=_("subject"))
-    created_at = tables.DateTimeColumn(verbose_name=_("received"), format="Y-m-d H:i")
+    created_at = tables.DateTimeColumn(verbose_name=_("Received"), format="Y-m-d H:i")
+    subject = tables.Column(verbose_name=_("Subject"), empty_values=())
+    body = tables.Column(verbose_name=_("Message"), empty_values=())
 
     class Meta:
         model = Notification
@@ -20,17 +27,21 @@ class NotificationTable(tables.Table):
         row_attrs = {"class": lambda record: "unread" if record.read_at is None else "",
                      "data-id": lambda record: record.pk}
 
-    def render_subject(self, record, value):
+    def render_subject(self, record):
+        subject = _rendered(record).subject
         if record.link:
-            return format_html('<a href="{}">{}</a>', record.link, value)
-        return value
+            # Through the inbox: opening a message marks it read, then goes where it points.
+            return format_html('<a href="{}" data-testid="notification-link">{}</a>',
+                               reverse("inbox_open", args=[record.pk]), subject)
+        return subject
 
-    def render_body(self, value):
-        # Line breaks kept, and the portal's own paths in a message (e.g. an escalation digest's
-        # "/tickets/12/") become links.
-        text = escape(value)
-        text = SITE_PATH.sub(lambda m: f'{m.group(1)}<a href="{m.group(2)}">{m.group(2)}</a>', text)
-        return mark_safe(text.replace("\n", "<br>"))
-
-
-SITE_PATH = re.compile(r"(^|\s)(/[A-Za-z0-9_\-/]+/(?:\?[A-Za-z0-9_=&;\-]*)?)")
+    def render_body(self, record):
+        lines = _rendered(record).lines
+        if not lines:
+            return "—"
+        return format_html_join(
+            "", "{}", (
+                (format_html('<a href="{}">{}</a><br>', line.link, line.text) if line.link
+                 else format_html("{}<br>", line.text),)
+                for line in lines
+            ))

@@ -17,6 +17,9 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("inbox/", views.InboxView.as_view(), name="inbox"),
     path("inbox/read/", views.InboxReadView.as_view(), name="inbox_read"),
+    path("inbox/unread/", views.InboxUnreadView.as_view(), name="inbox_unread"),
+    path("inbox/<int:pk>/", views.InboxOpenView.as_view(), name="inbox_open"),
+    path("settings/", views.AccountSettingsView.as_view(), name="account_settings"),
     # The installation models' admin pages from before they left the logistics app: permanent redirects.
     path("admin/logistics/", include("installation.admin_urls")),
     path("pii/reveal/", views.PiiRevealView.as_view(), name="pii_reveal"),

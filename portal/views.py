@@ -2,22 +2,24 @@
 
 from urllib.parse import urlsplit
 
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views import View
-from django.views.generic import TemplateView
+from django.views.generic import FormView, TemplateView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from portal import pii, registry
 from portal.filtersets import NotificationFilterSet
-from portal.forms import PiiRevealForm
-from portal.models import Membership, Notification, PiiAccess, Store, Team
+from portal.forms import AccountSettingsForm, PiiRevealForm
+from portal.models import Membership, Notification, PiiAccess, Profile, Store, Team
 from portal.notifications import mark_read
 from portal.permissions import has_action, restrict
 from portal.tables import NotificationTable
@@ -93,6 +95,57 @@ class InboxReadView(LoginRequiredMixin, View):
         if follow.startswith("/") and not follow.startswith("//"):
             return redirect(follow)
         return redirect("inbox")
+
+
+class InboxOpenView(LoginRequiredMixin, View):
+    """A message's link: marks the user's own message read, then goes where it points. Another
+    user's message is not found (404)."""
+
+    def get(self, request, pk):
+        notification = (Notification.objects.filter(recipient=request.user, channel=Notification.Channel.IN_APP)
+                        .filter(pk=pk).only("pk", "link", "read_at").first())
+        if notification is None:
+            raise Http404
+        if notification.read_at is None:
+            mark_read(request.user, [notification.pk], now=timezone.now())
+        link = notification.link
+        if link.startswith("/") and not link.startswith("//"):
+            return redirect(link)
+        return redirect("inbox")
+
+
+class InboxUnreadView(LoginRequiredMixin, View):
+    """`{"unread": n}`: what static/portal/inbox.js polls to keep the header's count current."""
+
+    def get(self, request):
+        response = JsonResponse({"unread": Notification.objects.unread_inbox(request.user).count()})
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class AccountSettingsView(LoginRequiredMixin, FormView):
+    """The user's own settings: language (pages, e-mail, text messages) and mobile number."""
+
+    form_class = AccountSettingsForm
+    template_name = "portal/account_settings.html"
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["instance"] = Profile.objects.get_or_create(user=self.request.user)[0]
+        return kwargs
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(title=_("My settings"), **kwargs)
+
+    def form_valid(self, form):
+        profile = form.save()
+        translation.activate(profile.language)
+        messages.success(self.request, _("Your settings are saved."))
+        response = redirect("account_settings")
+        # The pages follow the chosen language at once (the same cookie as the header's switch).
+        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, profile.language, max_age=settings.LANGUAGE_COOKIE_AGE,
+                            samesite="Lax")
+        return response
 
 
 class PiiRevealView(View):

@@ -17,3 +17,4 @@ class TicketsConfig(AppConfig):
         escalation_permissions.register()
 
         register_navigation()
+        from tickets import notification_texts  # noqa: F401  (registers the notification texts)

@@ -108,8 +108,7 @@ def _add_messages(conversation, ticket, messages, *, actor, now):
     if any(m.sender == Sender.BUYER for m in messages) and ticket.status == Ticket.Status.PENDING_CUSTOMER:
         services._change_status(ticket, Ticket.Status.OPEN, actor=actor, now=now, body=_("The customer wrote again."))
         if ticket.assignee_id:
-            services._notify(ticket.assignee, ticket, _("Customer replied on ticket #%(id)s") % {"id": ticket.pk},
-                             now=now)
+            services._notify(ticket.assignee, ticket, "tickets.customer_replied", now=now)
     services._save(ticket, now)
 
 

@@ -94,22 +94,23 @@ def _require_open(ticket, field="status"):
         raise ValidationError({field: _("The ticket is %(status)s.") % {"status": ticket.get_status_display()}})
 
 
-def _notify(user, ticket, subject, *, now, body=""):
+def _notify(user, ticket, message_key, *, now, **params):
+    """An in-app message about `ticket` (texts in tickets/notification_texts.py)."""
     if user is None:
         return
     queue_notification(
-        recipient=user, channel=Notification.Channel.IN_APP, subject=subject, body=body,
-        link=ticket_link(ticket), source=f"ticket:{ticket.pk}", now=now,
+        recipient=user, channel=Notification.Channel.IN_APP, message_key=message_key,
+        params={"id": ticket.pk, **params}, link=ticket_link(ticket), source=f"ticket:{ticket.pk}", now=now,
     )
 
 
-def _notify_team_leads(team_id, ticket, subject, *, now, exclude=None):
+def _notify_team_leads(team_id, ticket, message_key, *, now, exclude=None, **params):
     leads = list(
         Membership.objects.filter(team_id=team_id, role__in=LEAD_ROLES, user__is_active=True).select_related("user")
     )
     for membership in leads:
         if membership.user_id != getattr(exclude, "pk", None):
-            _notify(membership.user, ticket, subject, now=now)
+            _notify(membership.user, ticket, message_key, now=now, **params)
 
 
 def _label(user):
@@ -181,7 +182,7 @@ def create_ticket(
         if assignee is not None:
             assign(ticket, actor=actor, assignee=assignee, now=now)
         elif ticket.is_major:
-            _notify_team_leads(ticket.queue.team_id, ticket, _("Major complaint: ticket #%(id)s") % {"id": ticket.pk}, now=now)
+            _notify_team_leads(ticket.queue.team_id, ticket, "tickets.major_complaint", now=now)
     return ticket
 
 
@@ -269,8 +270,7 @@ def assign(ticket, *, actor, assignee, now, via="manual") -> Ticket:
         if assignee is not None:
             _record_rotation(ticket.queue_id, assignee, now)
             if assignee != actor:
-                _notify(assignee, ticket, _("Ticket #%(id)s was assigned to you") % {"id": ticket.pk}, now=now,
-                        body=ticket.subject)
+                _notify(assignee, ticket, "tickets.assigned", now=now, subject=ticket.subject)
     return ticket
 
 
@@ -341,9 +341,7 @@ def transfer(ticket, *, actor, now, queue=None, team=None, assignee=None, note="
             assign_round_robin(ticket, actor=actor, now=now)
         else:
             _notify_team_leads(
-                queue.team_id, ticket,
-                _("Ticket #%(id)s was transferred to %(queue)s") % {"id": ticket.pk, "queue": queue.name},
-                now=now, exclude=actor,
+                queue.team_id, ticket, "tickets.transferred", queue=queue.name, now=now, exclude=actor,
             )
     return ticket
 
@@ -411,7 +409,7 @@ def reopen(ticket, *, actor, now, reason="") -> Ticket:
         start_ladder(ticket, now=now)  # a new cycle starts the ladder afresh, on the current version
         _status_entry(ticket, Status.RESOLVED, Status.OPEN, actor=actor, now=now, body=reason, reopened=True)
         if ticket.assignee_id and ticket.assignee != actor:
-            _notify(ticket.assignee, ticket, _("Ticket #%(id)s was reopened") % {"id": ticket.pk}, now=now, body=reason)
+            _notify(ticket.assignee, ticket, "tickets.reopened", now=now, reason=reason)
     return ticket
 
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from portal import pii
+from portal.icons import icon
 from portal.models import Notification
 from tickets.escalation.recipients import ticket_url
 from tickets.models import Escalation, Ticket
@@ -222,7 +223,7 @@ class TicketTable(tables.Table):
                            self._label("priority", record.priority))
 
     def render_is_major(self, record):
-        return "✔" if record.is_major else ""
+        return icon("check", self._titles["major"]) if record.is_major else ""
 
     def render_status(self, record):
         return format_html('<span class="{}">{}</span>', STATUS_CLASS.get(record.status, "status"),
@@ -241,7 +242,8 @@ class TicketTable(tables.Table):
             return "—"
         label = _local(due)
         if record.is_paused:
-            return format_html('<span class="muted" title="{}">{} ⏸</span>', self._titles["paused"], label)
+            return format_html('<span class="muted" title="{}">{} {}</span>', self._titles["paused"], label,
+                               icon("pause"))
         if due < self.now:
             return format_html('<span class="bad" title="{}">{}</span>', self._titles["past"], label)
         if (due - self.now).total_seconds() <= 2 * 3600:

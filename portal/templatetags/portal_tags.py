@@ -3,8 +3,8 @@
 from django import template
 from django.utils.safestring import mark_safe
 
+from portal import formatting, icons, registry
 from portal import pii as pii_rule
-from portal import registry
 
 register = template.Library()
 
@@ -22,3 +22,25 @@ def pii(context, obj, field, empty="—"):
     request = context.get("request")
     user = getattr(request, "user", None) or context.get("user")
     return pii_rule.html(user, obj, field, empty=empty)
+
+
+@register.simple_tag
+def icon(name, label="", css=""):
+    """An inline SVG icon (`portal/icons.py`): `{% icon "pause" _("paused") %}`."""
+    return icons.icon(name, str(label), css)
+
+
+@register.filter
+def minutes(value):
+    """A number of minutes in the active language: `{{ n|minutes }}` → "13 min" / "13 分钟"."""
+    return formatting.duration(value)
+
+
+@register.filter
+def money(value):
+    return formatting.money(value)
+
+
+@register.filter
+def local_datetime(value):
+    return formatting.local_datetime(value)

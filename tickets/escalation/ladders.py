@@ -138,5 +138,5 @@ def start_ladder(ticket: Ticket, *, now, policies=None) -> TicketLadder | None:
 def level_label(level) -> str:
     """How a level is named in notifications and timeline entries: number, name and trigger."""
     return _("Level %(position)s %(name)s (%(trigger)s)") % {
-        "position": level.position, "name": level.name, "trigger": level.trigger_label(),
+        "position": level.position, "name": level.display_name, "trigger": level.trigger_label(),
     }

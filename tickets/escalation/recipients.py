@@ -105,19 +105,37 @@ def ticket_url(ticket_id) -> str:
     return _ticket_url_pattern().format(ticket_id)
 
 
-def _message(items, total, levels_by_id, sweep_id, channel) -> tuple[str, str, str]:
-    """Subject, body and link of one recipient's notification for a sweep, highest level first.
+LEVEL_PARAMS = ("position", "name", "clock", "offset_minutes", "target_percent")
 
-    `items` are up to MAX_LISTED (ticket, level id, subject) of each group that reached the
-    recipient, `total` the number of escalations in those groups.
-    """
+
+def _message(items, total, levels_by_id, sweep_id, channel) -> tuple[dict, str]:
+    """The parameters (for `escalation_digest_text`) and link of one recipient's notification
+    for a sweep. `items` are up to MAX_LISTED (ticket, level id, subject) of each group that
+    reached the recipient, `total` the number of escalations in those groups."""
     items = sorted(items, key=lambda item: (-levels_by_id[item[1]].position, item[0]))
-    items = [(ticket_id, levels_by_id[level_id], subject) for ticket_id, level_id, subject in items]
+    used = {level_id for _ticket, level_id, _subject in items}
+    params = {
+        "items": [list(item) for item in items], "total": total, "sweep": str(sweep_id), "channel": channel,
+        "levels": {str(level_id): {name: getattr(levels_by_id[level_id], name) for name in LEVEL_PARAMS}
+                   for level_id in used},
+    }
+    tickets = list(dict.fromkeys(ticket_id for ticket_id, _level, _subject in items))
+    single = total == len(items) and len(tickets) == 1
+    page = _link("tickets:escalation_list", query=f"?sweep={sweep_id}")
+    link = ticket_url(tickets[0]) if single else (page or ticket_url(tickets[0]))
+    return params, link
+
+
+def escalation_digest_text(params) -> tuple[str, list]:
+    """Subject and lines of an escalation notification, highest level first, in the active language."""
+    levels = {int(key): LadderLevel(**value) for key, value in params["levels"].items()}
+    items = [(ticket_id, levels[level_id], subject) for ticket_id, level_id, subject in params["items"]]
+    total = params["total"]
     tickets = list(dict.fromkeys(ticket_id for ticket_id, _level, _subject in items))
     if total == 1:
-        ticket_id, level, subject_text = items[0]
+        ticket_id, level, _subject = items[0]
         subject = _("Escalation: ticket #%(id)s, level %(position)s %(name)s") % {
-            "id": ticket_id, "position": level.position, "name": level.name,
+            "id": ticket_id, "position": level.position, "name": level.display_name,
         }
     elif total == len(items):
         subject = ngettext(
@@ -126,21 +144,17 @@ def _message(items, total, levels_by_id, sweep_id, channel) -> tuple[str, str, s
         ) % {"count": len(tickets)}
     else:
         subject = _("Escalation: %(count)s escalations need attention") % {"count": total}
-    listed = MAX_LISTED if channel != Notification.Channel.SMS else 5
+    listed = MAX_LISTED if params["channel"] != Notification.Channel.SMS else 5
     lines = []
     for ticket_id, level, subject_text in items[:listed]:
         line = f"#{ticket_id} · {level_label(level)}"
         if subject_text:
             line += f" · {subject_text}"
-        if channel != Notification.Channel.SMS:
-            line += f"\n  {ticket_url(ticket_id)}"
-        lines.append(line)
-    page = _link("tickets:escalation_list", query=f"?sweep={sweep_id}")
+        lines.append((line, ticket_url(ticket_id)))
     if total > listed:
-        lines.append(_("… and %(count)s more: %(link)s") % {"count": total - listed, "link": page})
-    single = total == len(items) and len(tickets) == 1
-    link = ticket_url(tickets[0]) if single else (page or ticket_url(tickets[0]))
-    return subject, "\n".join(lines), link
+        page = _link("tickets:escalation_list", query=f"?sweep={params['sweep']}")
+        lines.append((_("… and %(count)s more") % {"count": total - listed}, page))
+    return subject, lines
 
 
 def notify(sweep, levels_by_id, now) -> tuple[dict[int, int], int]:
@@ -183,9 +197,10 @@ def notify(sweep, levels_by_id, now) -> tuple[dict[int, int], int]:
                 inbox[(user_id, channel)].append((ticket_id, key[0], subjects.get(ticket_id, "")))
     messages = []
     for (user_id, channel), total in totals.items():
-        subject, body, link = _message(inbox[(user_id, channel)], total, levels_by_id, sweep.uuid, channel)
+        params, link = _message(inbox[(user_id, channel)], total, levels_by_id, sweep.uuid, channel)
         messages.append({
-            "recipient_id": user_id, "channel": channel, "subject": subject, "body": body, "link": link,
+            "recipient_id": user_id, "channel": channel, "message_key": "tickets.escalation_digest",
+            "params": params, "link": link,
             "source": f"escalation-sweep:{sweep.uuid}",
         })
     notifications = queue_notifications(messages, now=now)

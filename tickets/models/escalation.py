@@ -16,6 +16,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Notification
@@ -118,7 +119,13 @@ class LevelFields(models.Model):
         abstract = True
 
     def __str__(self):
-        return f"{self.position}. {self.name}"
+        return f"{self.position}. {self.display_name}"
+
+    @property
+    def display_name(self) -> str:
+        """The level's name in the active language: the standard names (tickets/escalation/demo.py)
+        are translated; a name typed by an administrator is shown as typed."""
+        return gettext(self.name) if self.name else ""
 
     def clean(self):
         errors = {}
