@@ -180,6 +180,11 @@ def test_inbox_digest_links_each_ticket(client, ladder):
     result = escalate_due_tickets(now=sh(2026, 3, 4, 9, 0))
     client.force_login(ladder.lead)
     html = page(client, "/inbox/")
-    assert f'href="/tickets/escalations/?sweep={result.sweep_id}"' in html  # the subject: the sweep's list
+    # The subject: the sweep's list, through the inbox (which marks the message read).
+    from portal.models import Notification
+
+    note = Notification.objects.get(recipient=ladder.lead, channel=Notification.Channel.IN_APP)
+    assert f'href="/inbox/{note.pk}/"' in html
+    assert client.get(f"/inbox/{note.pk}/")["Location"] == f"/tickets/escalations/?sweep={result.sweep_id}"
     for ticket in tickets:
         assert f'<a href="/tickets/{ticket.pk}/">' in html  # each listed ticket in the message

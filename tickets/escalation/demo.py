@@ -6,6 +6,7 @@ chairman by SMS.
 """
 
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from portal.models import Notification
 from tickets.escalation.ladders import publish_policy
@@ -15,11 +16,11 @@ IN_APP, EMAIL, SMS = Notification.Channel.IN_APP, Notification.Channel.EMAIL, No
 
 # (position, name, offset minutes, recipient roles, channels, major only, business hours only)
 STANDARD_LEVELS = [
-    (1, "Warning", -30, [RecipientRole.ASSIGNEE], [IN_APP], False, True),
-    (2, "Breach: team lead", 0, [RecipientRole.TEAM_LEAD], [IN_APP, EMAIL], False, False),
-    (3, "Manager", 120, [RecipientRole.MANAGER], [IN_APP, EMAIL], False, False),
-    (4, "Director", 480, [RecipientRole.DIRECTOR], [IN_APP, EMAIL], False, False),
-    (5, "Chairman", 1440, [RecipientRole.EXECUTIVE], [SMS, IN_APP], True, False),
+    (1, gettext_noop("Warning"), -30, [RecipientRole.ASSIGNEE], [IN_APP], False, True),
+    (2, gettext_noop("Breach: team lead"), 0, [RecipientRole.TEAM_LEAD], [IN_APP, EMAIL], False, False),
+    (3, gettext_noop("Manager"), 120, [RecipientRole.MANAGER], [IN_APP, EMAIL], False, False),
+    (4, gettext_noop("Director"), 480, [RecipientRole.DIRECTOR], [IN_APP, EMAIL], False, False),
+    (5, gettext_noop("Chairman"), 1440, [RecipientRole.EXECUTIVE], [SMS, IN_APP], True, False),
 ]
 STANDARD_NAME = "标准升级 Standard ladder"
 

@@ -18,6 +18,7 @@ from django.db.models import Exists, OuterRef
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from portal.models import Notification
 from tickets.models.queue import Queue
@@ -31,7 +32,8 @@ MAX_POSITION = 62
 
 class Clock(models.TextChoices):
     FIRST_RESPONSE = "first_response", _("First response")
-    RESOLUTION = "resolution", _("Resolution")
+    # "Resolution" the clock (解决), not how something was resolved.
+    RESOLUTION = "resolution", pgettext_lazy("SLA clock", "Resolution")
 
 
 class RecipientRole(models.TextChoices):
