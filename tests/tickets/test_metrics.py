@@ -171,3 +171,15 @@ def test_first_response_and_breaches_come_from_the_exact_clocks(world):
     assert result["first_response_p90_minutes"] == 60.0
     assert result["first_response_counted"] == 4
     assert (result["sla_breached"], result["sla_breach_rate"]) == (1, 0.25)
+
+
+def test_home_metrics_durations_follow_the_readers_language(tickets, client):
+    """The widget is cached per user for every language: the cache holds minutes, the page formats them."""
+    manager = make_user("mgr", role=Role.MANAGER, team=tickets.team)
+    client.force_login(manager)
+    with mock.patch("tickets.views.metrics.timezone.now", return_value=NOW):
+        chinese = client.get("/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+        english = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "分钟" in chinese.split('data-testid="ticket-metrics"')[1]
+    metrics = english.split('data-testid="ticket-metrics"')[1]
+    assert "分钟" not in metrics and " min<" in metrics

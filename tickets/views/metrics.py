@@ -9,7 +9,6 @@ from portal.permissions import has_action, is_org_wide, restrict
 from tickets.metrics import ticket_metrics
 from tickets.models import Ticket
 from tickets.views.queues import has_oversight
-from tickets.views.ticket import format_minutes
 
 METRICS_CACHE_SECONDS = 600
 
@@ -44,6 +43,7 @@ def home_metrics(user, *, now):
         rate = data.get(key)
         data[f"{key}_pct"] = None if rate is None else round(rate * 100, 1)
     seconds = data.get("average_handling_seconds")
-    data["average_handling_text"] = format_minutes(round(seconds / 60)) if seconds is not None else None
+    # Minutes, formatted by the template in the reader's language (the cache is shared by languages).
+    data["average_handling_minutes"] = round(seconds / 60) if seconds is not None else None
     return data
 
