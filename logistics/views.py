@@ -134,6 +134,9 @@ class AlertDetailView(RestrictedViewMixin, DetailView):
                 and not any(d.status in (Dispatch.Status.PLANNED, Dispatch.Status.PICKED_UP) for d in dispatches)):
             dispatch_form = bound if isinstance(bound, DispatchForm) else DispatchForm(
                 prefix="dispatch", initial={"driver": user.username})
+        kinds = dict(Compensation.Kind.choices)
+        for entry in alert.entries.all():  # prefetched: labels for the timeline, no query
+            entry.type_label = kinds.get(entry.data.get("type"), entry.data.get("type", ""))
         outlet_phone = ""
         if alert.shipment.last_outlet:
             outlet = alert.shipment.carrier.outlets.filter(name=alert.shipment.last_outlet).first()
