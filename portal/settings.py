@@ -173,6 +173,8 @@ LOGOUT_REDIRECT_URL = "login"
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = os.environ.get("LANGUAGE_CODE", "zh-hans")
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
+# The empty choice of every list filter reads "any" in the reader's language (not "---------").
+FILTERS_EMPTY_CHOICE_LABEL = _("Any")
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True

@@ -209,3 +209,21 @@ def test_open_ticket_without_a_queue_is_a_clear_error(portal, api, alert):
     response = api.post(url(alert, "open_ticket"))
     assert response.status_code == 400 and "queue" in response.json()
     assert alert.entries.count() == 1 and Alert.objects.get().ticket_id is None
+
+
+def test_alert_timeline_shows_amounts_local_times_carrier_names_and_full_names(portal, api, client, alert):
+    user = portal["logistics"]
+    user.first_name, user.last_name = "Li", "Wei"
+    user.save()
+    api.as_user(user)
+    api.post(url(alert, "contact_carrier"), {"outlet": "武汉中转场", "contact_name": "小李", "contacted_at": "2026-11-20T08:30",
+                                             "promise": "today", "follow_up_at": "2099-11-28T10:00:00Z"})
+    offer(api, alert, 5000)
+    client.force_login(user)
+    page = client.get(f"/logistics/alerts/{alert.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    timeline_html = page.split('data-testid="alert-timeline"')[1].split("</ol>")[0]
+    assert "Cash ¥5,000" in timeline_html and "CNY" not in timeline_html
+    assert "28 Nov 2099 18:00" in timeline_html and "2099-11-28T" not in timeline_html
+    assert "Li Wei" in timeline_html and "· logistics" not in timeline_html
+    assert f"{alert.shipment.carrier.name} SF1" in page
+    assert "Unknown" not in client.get("/logistics/alerts/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
