@@ -1,6 +1,7 @@
 """Forms of the installation pages: the next node of a job, and a job opened by hand."""
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from installation.models import InstallationNode, InstallationPartner, Product
@@ -9,34 +10,85 @@ from portal.models import Store
 from portal.permissions import restrict
 
 
-class MultiURLField(forms.CharField):
-    widget = forms.Textarea(attrs={"rows": 2})
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
 
-    def to_python(self, value):
-        return [line.strip() for line in (value or "").splitlines() if line.strip()]
+
+class MultiplePhotoField(forms.FileField):
+    """Several image files in one input; each is checked by content in the service."""
+
+    widget = MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp", "capture": "environment"})
+
+    def clean(self, data, initial=None):
+        if isinstance(data, list | tuple):
+            return [super(MultiplePhotoField, self).clean(item, initial) for item in data if item]
+        return [super().clean(data, initial)] if data else []
+
+
+DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+# What each next node asks for, besides its time and a note: its form shows only these fields.
+NODE_FIELDS = {
+    InstallationNode.SCHEDULED: ["appointment_start", "appointment_end", "technician", "technician_phone"],
+    InstallationNode.RESCHEDULED: ["appointment_start", "appointment_end", "reason"],
+    InstallationNode.DISPATCHED: ["technician", "technician_phone"],
+    InstallationNode.ON_SITE: [],
+    InstallationNode.COMPLETED: ["photos", "customer_confirmed"],
+    InstallationNode.FAILED: ["reason"],
+    InstallationNode.CANCELLED: ["reason"],
+}
 
 
 class InstallationEventForm(forms.Form):
-    """The next node of a job, with the details that node needs."""
+    """The move of a job to one next node (`node`), with only the details that node needs; the
+    job page shows one such form per allowed next node."""
 
-    node = forms.ChoiceField(label=gettext_lazy("Next node"))
-    time = forms.DateTimeField(label=gettext_lazy("Time (empty: now)"), required=False,
-                               widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    node = forms.ChoiceField(widget=forms.HiddenInput)
+    time = forms.DateTimeField(label=gettext_lazy("Time"), required=False, widget=DATETIME_WIDGET)
     appointment_start = forms.DateTimeField(label=gettext_lazy("Appointment from"), required=False,
-                                            widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+                                            widget=DATETIME_WIDGET)
     appointment_end = forms.DateTimeField(label=gettext_lazy("Appointment until"), required=False,
-                                          widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+                                          widget=DATETIME_WIDGET)
     technician = forms.CharField(label=gettext_lazy("Technician"), max_length=100, required=False)
     technician_phone = forms.CharField(label=gettext_lazy("Technician phone"), max_length=30, required=False)
-    photos = MultiURLField(label=gettext_lazy("Photo URLs (one per line)"), required=False)
+    photos = MultiplePhotoField(label=gettext_lazy("Proof photos"), required=False,
+                                help_text=gettext_lazy("JPEG, PNG or WebP, up to 5 MB each."))
     customer_confirmed = forms.BooleanField(label=gettext_lazy("Customer confirmed"), required=False)
-    reason = forms.CharField(label=gettext_lazy("Reason (failed, cancelled)"), max_length=300, required=False)
+    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=300, required=False)
     note = forms.CharField(label=gettext_lazy("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args, job, **kwargs):
+    def __init__(self, *args, job, node, now=None, **kwargs):
+        kwargs.setdefault("prefix", f"event-{node}")
         super().__init__(*args, **kwargs)
         labels = dict(InstallationNode.choices)
-        self.fields["node"].choices = [(node, labels[node]) for node in allowed_next(job.node)]
+        self.next_node = node
+        self.node_label = labels.get(node, node)
+        self.fields["node"].choices = [(n, labels[n]) for n in allowed_next(job.node)]
+        self.fields["node"].initial = node
+        keep = {"node", "time", "note", *NODE_FIELDS.get(node, [])}
+        for name in list(self.fields):
+            if name not in keep:
+                del self.fields[name]
+        if now is not None:  # the time starts at "now", in the user's time zone
+            self.fields["time"].initial = timezone.localtime(now).strftime("%Y-%m-%dT%H:%M")
+        if node in (InstallationNode.SCHEDULED, InstallationNode.DISPATCHED):
+            self.fields["technician"].initial = job.technician_name
+            self.fields["technician_phone"].initial = job.technician_phone
+
+    @property
+    def is_multipart(self):
+        return "photos" in self.fields
+
+
+def event_forms(job, *, now, bound=None) -> list[InstallationEventForm]:
+    """One form per node the job may move to next (the bound one in place of its node's)."""
+    forms_ = []
+    for node in allowed_next(job.node):
+        if bound is not None and bound.next_node == node:
+            forms_.append(bound)
+        else:
+            forms_.append(InstallationEventForm(job=job, node=node, now=now))
+    return forms_
 
 
 class MoveAppointmentForm(forms.Form):

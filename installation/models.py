@@ -198,6 +198,9 @@ class InstallationEvent(models.Model):
     appointment_start = models.DateTimeField(_("appointment from"), null=True, blank=True)
     appointment_end = models.DateTimeField(_("appointment until"), null=True, blank=True)
     photos = models.JSONField(_("photos (URLs)"), default=list, blank=True)
+    # Proof photos uploaded on the job page: names in private storage (installation/photos.py),
+    # served only through the permission-checked photo view, each with a thumbnail.
+    photo_files = models.JSONField(_("uploaded photos"), default=list, blank=True)
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     # Idempotency: the client's own event id, unique per client (a partner, or a staff user).
     client_key = models.CharField(max_length=60, blank=True, editable=False)

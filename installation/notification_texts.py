@@ -22,11 +22,6 @@ def moved_customer(p):
     return _("Your installation appointment is moved to %(window)s.") % {"window": time_window(p["start"], p["end"])}
 
 
-@message("installation.assigned")
-def assigned(p):
-    return _("Installation ticket #%(id)s was assigned to you") % p, p.get("subject", "")
-
-
 @message("installation.scan")
 def scan(p):
     kinds = dict(InstallationAlertKind.choices)

@@ -10,7 +10,7 @@ Nodes and the moves allowed between them (`TRANSITIONS`):
          └──────────► cancelled (from any open node but on site)
 
 - scheduled / rescheduled need an appointment window; dispatched needs a technician;
-  completed needs proof (photo URLs or the customer's confirmation); failed needs a reason.
+  completed needs proof (photos or the customer's confirmation); failed needs a reason.
 - SLA: the first appointment must be booked within the product's booking hours after delivery (or
   after the request, for jobs created by hand); the technician must be on site by the end of the
   window; the job must be completed within the product's completion hours after the appointment
@@ -40,6 +40,7 @@ from installation.models import (
     InstallationTicketLink,
     Product,
 )
+from installation.photos import check_uploads, save_uploads
 
 Node = InstallationNode
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -216,8 +217,11 @@ def _check_photos(photos) -> list[str]:
 
 def record_event(job, *, node, actor, now, at=None, note="", technician_name="", technician_phone="",
                  appointment_start=None, appointment_end=None, photos=(), reason="", customer_confirmed=False,
-                 partner=None, client_event_id="") -> tuple[InstallationEvent, bool]:
+                 partner=None, client_event_id="", photo_files=()) -> tuple[InstallationEvent, bool]:
     """Move `job` to `node` (a timestamped event with actor and note). Returns (event, created).
+
+    Proof photos are `photos` (http(s) URLs of photos a partner stores) or `photo_files` (uploaded
+    files, checked by content and kept in private storage with thumbnails: installation/photos.py).
 
     Idempotent on `client_event_id`: per partner (partner API) or per staff user, a repeated id
     returns the event first recorded and changes nothing. Invalid moves and missing details are
@@ -250,11 +254,16 @@ def record_event(job, *, node, actor, now, at=None, note="", technician_name="",
             errors["technician"] = [_("Name the technician who is dispatched.")]
         if node in (Node.FAILED, Node.CANCELLED) and not (reason or note).strip():
             errors["reason"] = [_("Give the reason.")]
+        photo_files = list(photo_files or [])
+        extensions = []
         try:
             photos = _check_photos(photos)
+            if len(photos) + len(photo_files) > MAX_PHOTOS:
+                raise ValidationError({"photos": _("At most %(n)s photos.") % {"n": MAX_PHOTOS}})
+            extensions = check_uploads(photo_files)
         except ValidationError as error:
             errors.update(error.message_dict)
-        if node == Node.COMPLETED and not photos and not customer_confirmed:
+        if node == Node.COMPLETED and not photos and not photo_files and not customer_confirmed:
             errors["photos"] = [_("Completion needs proof: photos or the customer's confirmation.")]
         if errors:
             raise ValidationError(errors)
@@ -267,6 +276,9 @@ def record_event(job, *, node, actor, now, at=None, note="", technician_name="",
             reason=reason or (note if node in (Node.FAILED, Node.CANCELLED) else ""),
             client_key=client_key if client_event_id else "", client_event_id=client_event_id,
         )
+        if photo_files:
+            event.photo_files = save_uploads(event, photo_files, extensions)
+            event.save(update_fields=["photo_files"])
         job.node = node
         if node in (Node.SCHEDULED, Node.RESCHEDULED):
             job.appointment_start, job.appointment_end = appointment_start, appointment_end
@@ -467,8 +479,9 @@ def linked_job_ids(ticket_id) -> list[int]:
 
 
 def transfer_to_installation(ticket, *, actor, now) -> InstallationJob:
-    """One click: move the ticket to the installation team's queue, create or link the installation
-    job of its order, and record both on the ticket's timeline. Repeating it changes nothing."""
+    """One click: move the ticket to the installation team's queue (assigned round-robin there, the
+    installer notified), create or link the installation job of its order, and record both on the
+    ticket's timeline. Repeating it changes nothing."""
     from logistics.models import Shipment
     from tickets import services as ticket_services
 
@@ -498,7 +511,9 @@ def transfer_to_installation(ticket, *, actor, now) -> InstallationJob:
                 note=_("Opened from ticket #%(id)s.") % {"id": ticket.pk},
             )
         if ticket.queue_id != queue.pk:
-            ticket_services.transfer(ticket, actor=actor, now=now, queue=queue,
+            # Round-robin in the installation queue (its assignment guards consulted); the installer
+            # picked is told in the inbox, or the team's leads when nobody is available.
+            ticket_services.transfer(ticket, actor=actor, now=now, queue=queue, round_robin=True,
                                      note=_("Transferred to installation (job #%(id)s).") % {"id": job.pk})
         _link, linked = InstallationTicketLink.objects.get_or_create(
             job=job, ticket_id=ticket.pk, defaults={"linked_at": now, "linked_by": actor})

@@ -11,6 +11,7 @@ urlpatterns = [
     path("add/", views.InstallationJobCreateView.as_view(), name="job_add"),
     path("<int:pk>/", views.InstallationJobDetailView.as_view(), name="job"),
     path("<int:pk>/events/", views.InstallationEventView.as_view(), name="job_event"),
+    path("<int:pk>/photos/<int:event_pk>/<int:index>/", views.InstallationPhotoView.as_view(), name="job_photo"),
     path("<int:pk>/move/", views.MoveAppointmentView.as_view(), name="job_move"),
     path("<int:pk>/status/", views.InstallationStatusView.as_view(), name="job_status"),
     path("transfer/<int:ticket_id>/", views.TransferToInstallationView.as_view(), name="ticket_transfer"),

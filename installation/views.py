@@ -6,7 +6,7 @@ is in installation/tables.py, the forms in installation/forms.py."""
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
-from django.http import Http404, JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,10 +16,13 @@ from django.views import View
 from django.views.generic import DetailView
 
 from installation.filtersets import InstallationJobFilterSet
-from installation.forms import InstallationEventForm, InstallationJobForm, MoveAppointmentForm
+from installation.forms import InstallationEventForm, InstallationJobForm, MoveAppointmentForm, event_forms
 from installation.models import InstallationAlert, InstallationEvent, InstallationJob, InstallationNode
 from installation.panels import at_risk_alerts
+from installation.photos import open_photo
 from installation.services import (
+    allowed_next,
+    check_move,
     create_job,
     move_appointment,
     record_event,
@@ -66,7 +69,10 @@ class InstallationJobDetailView(RestrictedViewMixin, DetailView):
         events = list(InstallationEvent.objects.filter(job=job).select_related("actor", "partner").order_by("at", "id"))
         context["events"] = events
         context["stepper"] = stepper(job, events)
-        context["photos"] = [url for event in events for url in event.photos]
+        context["photos"] = [{"url": url, "thumb": url} for event in events for url in event.photos] + [
+            {"url": reverse("installation:job_photo", args=[job.pk, event.pk, index]),
+             "thumb": reverse("installation:job_photo", args=[job.pk, event.pk, index]) + "?size=thumb"}
+            for event in events for index in range(len(event.photo_files))]
         context["alerts"] = InstallationAlert.objects.filter(job=job).order_by("-opened_at")
         context["at_risk"] = at_risk_alerts(user, [job.pk])
         context["dispatches"] = restrict(Dispatch.objects.filter(installation_job_id=job.pk), user, "view").order_by(
@@ -77,7 +83,7 @@ class InstallationJobDetailView(RestrictedViewMixin, DetailView):
         context["shipment"] = (restrict(Shipment.objects.filter(pk=job.shipment_id), user, "view").first()
                                if job.shipment_id else None)
         if job.is_open and has_action(user, InstallationJob, "progress"):
-            context["event_form"] = bound or InstallationEventForm(job=job)
+            context["event_forms"] = event_forms(job, now=timezone.now(), bound=bound)
         context["title"] = _("Installation job #%(id)s") % {"id": job.pk}
         return context
 
@@ -87,26 +93,61 @@ class InstallationEventView(LoginRequiredMixin, View):
 
     def post(self, request, pk):
         job = access(InstallationJob.objects.all(), request.user, "progress", pk)
-        form = InstallationEventForm(request.POST, job=job)
+        # Which node's form was sent: its prefix names it ("event-<node>-...").
+        node = next((n for n in allowed_next(job.node) if f"event-{n}-node" in request.POST), None)
+        prefix = f"event-{node}"
+        if node is None and request.POST.get("node") in allowed_next(job.node):  # an unprefixed form (scripts)
+            node, prefix = request.POST["node"], ""
+        if node is None:  # a node the job cannot move to: the page again, with the reason
+            try:
+                check_move(job, request.POST.get("node", ""))
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+            return self._page(request, pk, None)
+        form = InstallationEventForm(request.POST, request.FILES, job=job, node=node, prefix=prefix)
         if form.is_valid():
             data = form.cleaned_data
             try:
                 record_event(
-                    job, node=data["node"], actor=request.user, now=timezone.now(), at=data["time"],
-                    note=data["note"], technician_name=data["technician"], technician_phone=data["technician_phone"],
-                    appointment_start=data["appointment_start"], appointment_end=data["appointment_end"],
-                    photos=data["photos"], reason=data["reason"], customer_confirmed=data["customer_confirmed"],
+                    job, node=node, actor=request.user, now=timezone.now(), at=data["time"],
+                    note=data["note"], technician_name=data.get("technician", ""),
+                    technician_phone=data.get("technician_phone", ""),
+                    appointment_start=data.get("appointment_start"), appointment_end=data.get("appointment_end"),
+                    photo_files=data.get("photos") or [], reason=data.get("reason", ""),
+                    customer_confirmed=data.get("customer_confirmed", False),
                 )
             except ValidationError as error:
                 for field, errors in error.message_dict.items():
                     target = {"time": "time", "technician": "technician"}.get(field, field)
                     form.add_error(target if target in form.fields else None, errors)
             else:
-                messages.success(request, _("Recorded: %(node)s.") % {"node": dict(InstallationNode.choices)[data["node"]]})
+                messages.success(request, _("Recorded: %(node)s.") % {"node": dict(InstallationNode.choices)[node]})
                 return redirect("installation:job", pk=job.pk)
+        return self._page(request, pk, form)
+
+    def _page(self, request, pk, form):
         view = InstallationJobDetailView(request=request, kwargs={"pk": pk}, args=())
         view.object = InstallationJob.objects.select_related("store", "product", "partner", "shipment").get(pk=pk)
         return render(request, view.template_name, view.get_context_data(bound=form, object=view.object), status=400)
+
+
+class InstallationPhotoView(LoginRequiredMixin, View):
+    """An uploaded proof photo (`?size=thumb`: its thumbnail), streamed from private storage to
+    whoever may see the job; anyone else gets 404 (403 for a role without the verb)."""
+
+    def get(self, request, pk, event_pk, index):
+        job = access(InstallationJob.objects.all(), request.user, "view", pk)
+        event = InstallationEvent.objects.filter(job=job, pk=event_pk).only("photo_files").first()
+        if event is None or not 0 <= index < len(event.photo_files):
+            raise Http404
+        try:
+            handle, content_type = open_photo(event.photo_files[index], thumbnail=request.GET.get("size") == "thumb")
+        except FileNotFoundError:
+            raise Http404 from None
+        response = FileResponse(handle, content_type=content_type)
+        response["Cache-Control"] = "private, max-age=3600"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
 
 
 class MoveAppointmentView(LoginRequiredMixin, View):

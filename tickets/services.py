@@ -15,7 +15,7 @@ from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
-from portal import pii
+from portal import pii, registry
 from portal.models import Membership, Notification, Team
 from portal.notifications import queue_notification
 from portal.roles import Role
@@ -276,12 +276,15 @@ def assign(ticket, *, actor, assignee, now, via="manual") -> Ticket:
 
 def next_round_robin_assignee(queue: Queue):
     """The available member of the queue's team (working roles) whose last assignment in this queue
-    is oldest (never assigned first; ties by user id). None if nobody is available."""
+    is oldest (never assigned first; ties by user id), skipping those the queue's assignment guards
+    refuse (`portal.registry.assignment_refusals`). None if nobody is available."""
     member_ids = sorted(set(
         Membership.objects.filter(
             team_id=queue.team_id, is_available=True, role__in=ROUND_ROBIN_ROLES, user__is_active=True
         ).values_list("user_id", flat=True)
     ))
+    refused = registry.assignment_refusals(queue, member_ids)
+    member_ids = [uid for uid in member_ids if uid not in refused]
     if not member_ids:
         return None
     last = dict(

@@ -58,7 +58,7 @@ def test_moving_the_appointment_records_it_and_tells_technician_and_customer(car
     sent = Notification.objects.filter(source=f"installation-moved:{event.pk}")
     assert set(sent.values_list("recipient", "to_phone", "channel")) == {
         (partner_user.pk, "", "in_app"), (None, "13800002222", "sms"), (None, "13900001111", "sms")}
-    assert "2026-11-21 14:00" in sent.get(to_phone="13900001111").subject
+    assert "21 Nov 2026 14:00" in sent.get(to_phone="13900001111").subject  # in the reader's format
     assert link_lines(ticket) == [f"Installation #{job.pk} moved to 2026-11-21 14:00 – 16:00"]
 
 

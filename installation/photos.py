@@ -1,0 +1,63 @@
+"""Proof photos uploaded on the job page: checked by their content (JPEG, PNG or WebP, within the
+size limit, the same rule as the own-delivery proof photo), stored in private storage (nothing
+serves them by URL) with a small JPEG thumbnail, streamed by a view to whoever may see the job."""
+
+from io import BytesIO
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+
+from logistics.appointments import check_photo
+from logistics.storage import private_storage
+
+THUMBNAIL_SIZE = (320, 320)
+CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+
+
+def check_uploads(files) -> list[str]:
+    """The extension of each uploaded file; a ValidationError on `photos` for the first bad one."""
+    extensions = []
+    for upload in files:
+        try:
+            extensions.append(check_photo(upload))
+        except ValidationError as error:
+            raise ValidationError({"photos": [f"{upload.name}: {message}" for message in error.messages]}) from None
+    return extensions
+
+
+def thumbnail_name(name: str) -> str:
+    return name.rsplit(".", 1)[0] + "-thumb.jpg"
+
+
+def _thumbnail(upload) -> ContentFile:
+    from PIL import Image, ImageOps
+
+    upload.seek(0)
+    with Image.open(upload) as image:
+        image = ImageOps.exif_transpose(image)
+        image.thumbnail(THUMBNAIL_SIZE)
+        out = BytesIO()
+        image.convert("RGB").save(out, "JPEG", quality=80)
+    upload.seek(0)
+    return ContentFile(out.getvalue())
+
+
+def save_uploads(event, files, extensions) -> list[str]:
+    """Store the checked uploads of `event` and their thumbnails; returns the stored names."""
+    storage = private_storage()
+    names = []
+    for index, (upload, extension) in enumerate(zip(files, extensions, strict=True), start=1):
+        base = f"installation/{event.job_id}/event-{event.pk}-{index}"
+        thumbnail = _thumbnail(upload)
+        name = storage.save(f"{base}.{extension}", upload)
+        storage.save(thumbnail_name(name), thumbnail)
+        names.append(name)
+    return names
+
+
+def open_photo(name: str, *, thumbnail=False):
+    """(file, content type) of a stored photo or its thumbnail."""
+    storage = private_storage()
+    if thumbnail:
+        return storage.open(thumbnail_name(name), "rb"), "image/jpeg"
+    return storage.open(name, "rb"), CONTENT_TYPES.get(name.rsplit(".", 1)[-1].lower(), "application/octet-stream")
