@@ -115,7 +115,7 @@ class RefundRequestInSerializer(serializers.Serializer):
         errors = {}
         if "order_amount" in attrs and attrs["amount"] > attrs["order_amount"]:
             errors["amount"] = [_("The amount is above the order amount (%(order)s).") % {"order": attrs["order_amount"]}]
-        now = self.context.get("now")
+        now = self.context.get("received_at")
         if now is not None and attrs["requested_at"] > now + timedelta(minutes=5):
             errors["requested_at"] = [_("This time is in the future.")]
         if attrs.get("respond_by") is not None and attrs["respond_by"] <= attrs["requested_at"]:

@@ -87,7 +87,7 @@ class RefundRequestViewSet(RestrictedModelViewSet):
     @extend_schema(request=RefundRequestInSerializer, responses={201: RefundRequestSerializer,
                                                                  200: RefundRequestSerializer})
     def create(self, request, *args, **kwargs):
-        context = {**self.get_serializer_context(), "now": self.now}
+        context = {**self.get_serializer_context(), "received_at": self.now}
         serializer = RefundRequestInSerializer(data=request.data, context=context)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
