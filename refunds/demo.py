@@ -195,8 +195,8 @@ def load_demo(*, now):
         delivered[order] = at
 
     # --- The e-bike battery dispute, with a complete evidence pack (still disputed) -----------
-    from tickets.chat import ingest_conversation
     from tickets.chat import Sender as ChatSender
+    from tickets.chat import ingest_conversation
 
     class Msg:
         def __init__(self, id, sender, sent_at, text):
