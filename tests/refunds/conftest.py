@@ -12,7 +12,7 @@ def _private_files_in_tmp(settings, tmp_path):
 
 
 @pytest.fixture
-def desk(demo, carrier):
+def desk(demo, carrier):  # noqa: F811
     """The demo org with the refund desk's configuration (queues, policies, rules), no requests."""
     from refunds.demo import load_configuration
     from tickets.demo import _configuration
