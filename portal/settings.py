@@ -1,8 +1,9 @@
 """Settings of the service portal, read from environment variables with safe local defaults.
 
-Embedded default: SQLite (WAL) and the django-q2 ORM broker, nothing else to run.
+Embedded default: SQLite (WAL), the django-q2 ORM broker and a file cache, nothing else to run.
 Scale-out: DATABASE_URL (PostgreSQL) and REDIS_URL (django-q2 broker and cache).
-Production: DEBUG=0 requires SECRET_KEY and ALLOWED_HOSTS.
+Modes (see "Mode" below): local product (the default), production (DEBUG=0: requires SECRET_KEY
+and ALLOWED_HOSTS), developer (DEBUG=1).
 """
 
 import os
@@ -26,16 +27,59 @@ def env_list(name, default=""):
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("DEBUG", True)
+# --- Mode -------------------------------------------------------------------------------------
+# local (the default, what `make run` starts): DEBUG off, plain HTTP on 127.0.0.1, a secret key
+#   generated once into the data folder and kept; no secure-cookie/HSTS/SSL redirect.
+# production (DEBUG=0, or PORTAL_MODE=production): SECRET_KEY and ALLOWED_HOSTS from the
+#   environment, secure cookies, HSTS, SSL redirect.
+# developer (DEBUG=1, or PORTAL_MODE=developer, `make dev`): debug pages, runserver, a fixed key.
+DATA_DIR = Path(os.environ.get("PORTAL_DATA_DIR", BASE_DIR / "var"))
+_debug_env = os.environ.get("DEBUG")
+PORTAL_MODE = os.environ.get("PORTAL_MODE", "").strip().lower() or (
+    "local" if _debug_env is None else ("developer" if env_bool("DEBUG", False) else "production")
+)
+if PORTAL_MODE not in {"local", "production", "developer"}:
+    raise ImproperlyConfigured("PORTAL_MODE must be local, production or developer.")
+DEBUG = PORTAL_MODE == "developer"
+PRODUCTION = PORTAL_MODE == "production"
+
+
+def local_secret_key(data_dir: Path) -> str:
+    """The local product's key: generated once into the data folder (mode 600) and kept, so that
+    sessions survive a restart. Several processes starting at once agree on the first one written."""
+    import secrets
+
+    path = data_dir / "secret_key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(50))
+    for _attempt in range(50):  # another process may have created the file and not written it yet
+        key = path.read_text().strip()
+        if key:
+            return key
+        import time
+
+        time.sleep(0.05)
+    raise ImproperlyConfigured(f"{path} is empty: delete it and start again.")
+
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG:
+    if PRODUCTION:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG=0.")
-    SECRET_KEY = "local-development-only-not-secret"  # noqa: S105
+    if DEBUG:
+        SECRET_KEY = "local-development-only-not-secret"  # noqa: S105
+    else:
+        SECRET_KEY = local_secret_key(DATA_DIR)
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver" if DEBUG else "")
-if not DEBUG and not ALLOWED_HOSTS:
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
+if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG=0.")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
@@ -95,43 +139,50 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
-DATA_DIR = Path(os.environ.get("PORTAL_DATA_DIR", BASE_DIR / "var"))
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 SQLITE_CACHE_MB = int(os.environ.get("SQLITE_CACHE_MB", "256"))
-if DATABASE_URL:
+
+
+def sqlite_database(name) -> dict:
+    """The one SQLite configuration, whether the file is named by SQLITE_PATH or by
+    DATABASE_URL=sqlite:///...: busy timeout, `BEGIN IMMEDIATE`, WAL, page cache."""
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(name),
+        # Kept open between requests: a new SQLite connection starts with a cold page cache
+        # and re-reads the schema, and the last one to close checkpoints the whole WAL.
+        "CONN_MAX_AGE": 600,
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": {
+            # WAL lets the web server read while the qcluster writes; IMMEDIATE takes the
+            # write lock at BEGIN so two writers queue on the busy timeout instead of failing
+            # with "database is locked" half-way through a transaction.
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            # Page cache per connection (SQLite's default is 2 MB): the parcel table and the
+            # tracking-event index of a busy store are hot; pages are allocated as they are read.
+            # WAL: SQLite's automatic checkpoint runs in the commit that takes the log past
+            # 128 MB (32,000 pages) instead of its default 4 MB, so that a request rarely pays
+            # for everyone's writes (at 4 MB the events API spent a third of its time there),
+            # and the bulk ingest that writes nearly all pages is nearly always the one that
+            # pays. The file is kept up to 256 MB: growing it again costs more than
+            # overwriting it. (Measured against a background checkpoint thread and against a
+            # checkpoint by the ingest after each batch: docs/logistics.md, "Benchmark".)
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000; "
+                f"PRAGMA cache_size=-{SQLITE_CACHE_MB * 1024}; PRAGMA temp_store=MEMORY; "
+                "PRAGMA wal_autocheckpoint=32000; PRAGMA journal_size_limit=268435456;"
+            ),
+        },
+    }
+
+
+if DATABASE_URL.startswith("sqlite:"):
+    DATABASES = {"default": sqlite_database(dj_database_url.parse(DATABASE_URL)["NAME"])}
+elif DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
 else:
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": os.environ.get("SQLITE_PATH", str(DATA_DIR / "portal.sqlite3")),
-            # Kept open between requests: a new SQLite connection starts with a cold page cache
-            # and re-reads the schema, and the last one to close checkpoints the whole WAL.
-            "CONN_MAX_AGE": 600,
-            "CONN_HEALTH_CHECKS": True,
-            "OPTIONS": {
-                # WAL lets the web server read while the qcluster writes; IMMEDIATE takes the
-                # write lock at BEGIN so two writers queue on the busy timeout instead of failing
-                # with "database is locked" half-way through a transaction.
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-                # Page cache per connection (SQLite's default is 2 MB): the parcel table and the
-                # tracking-event index of a busy store are hot; pages are allocated as they are read.
-                # WAL: SQLite's automatic checkpoint runs in the commit that takes the log past
-                # 128 MB (32,000 pages) instead of its default 4 MB, so that a request rarely pays
-                # for everyone's writes (at 4 MB the events API spent a third of its time there),
-                # and the bulk ingest that writes nearly all pages is nearly always the one that
-                # pays. The file is kept up to 256 MB: growing it again costs more than
-                # overwriting it. (Measured against a background checkpoint thread and against a
-                # checkpoint by the ingest after each batch: docs/logistics.md, "Benchmark".)
-                "init_command": (
-                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000; "
-                    f"PRAGMA cache_size=-{SQLITE_CACHE_MB * 1024}; PRAGMA temp_store=MEMORY; "
-                    "PRAGMA wal_autocheckpoint=32000; PRAGMA journal_size_limit=268435456;"
-                ),
-            },
-        }
-    }
+    DATABASES = {"default": sqlite_database(os.environ.get("SQLITE_PATH", str(DATA_DIR / "portal.sqlite3")))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and task broker ------------------------------------------------------------------
@@ -139,7 +190,15 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Shared by every gunicorn worker and the qcluster on this host (live counts, heartbeats,
+    # throttles): files in the data folder, never a per-process memory cache.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": os.environ.get("CACHE_DIR", str(DATA_DIR / "cache")),
+            "OPTIONS": {"MAX_ENTRIES": 20000},
+        }
+    }
 
 Q_CLUSTER = {
     "name": "portal",
@@ -225,7 +284,13 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "portal.api.errors.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# The OpenAPI schema and the interactive docs: for signed-in users (or a valid token) only in
+# production mode, open on the local product and in developer mode.
+API_DOCS_REQUIRE_LOGIN = env_bool("API_DOCS_REQUIRE_LOGIN", PRODUCTION)
 SPECTACULAR_SETTINGS = {
+    "SERVE_PERMISSIONS": [
+        "rest_framework.permissions.IsAuthenticated" if API_DOCS_REQUIRE_LOGIN else "rest_framework.permissions.AllowAny"
+    ],
     "TITLE": "Service portal API",
     "DESCRIPTION": "Tickets, chat ingestion, logistics tracking, installation partners.",
     "VERSION": "1.0.0",
@@ -250,12 +315,12 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Security (production values when DEBUG=0) ----------------------------------------------
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))
-SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = not DEBUG
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000" if PRODUCTION else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
+SECURE_HSTS_PRELOAD = PRODUCTION
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
 

@@ -6,4 +6,8 @@ document.addEventListener("DOMContentLoaded", function () {
       document.querySelectorAll("input[name='" + box.dataset.selectAll + "']").forEach(function (b) { b.checked = box.checked; });
     });
   });
+  // A select that submits its form when changed (the language switch); no inline handlers (CSP).
+  document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+    select.addEventListener("change", function () { select.form.submit(); });
+  });
 });
