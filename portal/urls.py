@@ -9,8 +9,14 @@ from portal import views
 
 
 def docs_view(view):
-    """The API docs: signed-in users only when API_DOCS_REQUIRE_LOGIN (production's default)."""
-    return login_required(view) if settings.API_DOCS_REQUIRE_LOGIN else view
+    """The API docs: signed-in users only when API_DOCS_REQUIRE_LOGIN (production's default);
+    others are sent to the login page."""
+    protected = login_required(view)
+
+    def docs(request, *args, **kwargs):
+        return (protected if settings.API_DOCS_REQUIRE_LOGIN else view)(request, *args, **kwargs)
+
+    return docs
 
 
 handler403 = "portal.views.error_403"
