@@ -218,3 +218,44 @@ class PiiAccess(models.Model):
 
     def __str__(self):
         return f"{self.user} → {self.content_type.model} #{self.object_id}.{self.field} @ {self.at:%Y-%m-%d %H:%M}"
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def usable(self, now):
+        """Neither revoked nor expired at `now`."""
+        return self.filter(revoked_at__isnull=True).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+
+
+class ApiToken(models.Model):
+    """One named API key of a client (`Authorization: Token <key>`).
+
+    Only the SHA-256 digest of the key is stored (the key is 160 random bits, so a slow password
+    hash adds nothing); the key itself is shown once, by `manage.py create_api_token`. A client may
+    hold several named tokens; each may expire and may be revoked (admin action or
+    `manage.py revoke_api_token`). See portal/tokens.py.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens",
+                             verbose_name=_("user"))
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("key starts with"), max_length=8)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created at"))
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["user_id", "name", "-created_at"]
+        constraints = [
+            # One usable token per name and client; revoked ones stay as history.
+            models.UniqueConstraint(fields=["user", "name"], condition=Q(revoked_at__isnull=True),
+                                    name="portal_apitoken_one_active_per_name"),
+        ]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self):
+        return f"{self.user} · {self.name} ({self.prefix}…)"

@@ -203,6 +203,7 @@ TABLE: dict[str, Row] = {
     ),
     "Profile": row(ADMIN_ONLY, own=lambda o, s: o.user.username == s.user),
     "PiiAccess": row(ADMIN_ONLY, admin_read_only=True),  # the audit of personal-data reveals
+    "ApiToken": row(ADMIN_ONLY),  # clients' API keys (hashed): admin lists and revokes (its only change)
     "Notification": row(
         sees(own="agent agent2 lead manager director chairman refund logistics installer trainer"), own=lambda o, s: o.recipient.username == s.user,
         ui_list=Page("/inbox/", pattern=r'<tr [^>]*data-id="(\d+)"', narrow=lambda o, s, role: o.channel == "in_app"
