@@ -115,11 +115,16 @@ class NotificationQuerySet(models.QuerySet):
     def unread_inbox(self, user):
         return self.filter(recipient=user, channel=Notification.Channel.IN_APP, read_at__isnull=True)
 
-    def claimable(self, now, stale_before):
-        """Pending rows whose time has come, and rows a crashed dispatcher left in `sending`."""
+    def claimable(self, now, stale_before, untried_before=None):
+        """Pending rows whose time has come; claimed rows whose send never started once their claim is
+        older than `untried_before` (their dispatcher died or is slow: sending them is safe, a send
+        starts only under the claim that holds the row); and rows whose send started under a claim
+        older than `stale_before` (a crash between sending and marking)."""
+        untried_before = untried_before or now
         return self.filter(
             Q(status=Notification.Status.PENDING, next_attempt_at__lte=now)
-            | Q(status=Notification.Status.SENDING, claimed_at__lt=stale_before)
+            | Q(status=Notification.Status.SENDING, send_started_at__isnull=True, claimed_at__lt=untried_before)
+            | Q(status=Notification.Status.SENDING, send_started_at__lt=stale_before)
         )
 
 
@@ -163,6 +168,8 @@ class Notification(models.Model):
     next_attempt_at = models.DateTimeField(_("next attempt at"), db_index=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     claim_token = models.UUIDField(null=True, blank=True)
+    # When the send of the current claim began: a row with none was never tried under its claim.
+    send_started_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)

@@ -299,6 +299,14 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "service-portal@localh
 SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
 SMS_GATEWAY_TOKEN = os.environ.get("SMS_GATEWAY_TOKEN", "")
 SMS_GATEWAY_TIMEOUT = float(os.environ.get("SMS_GATEWAY_TIMEOUT", "10"))
+# The outbox dispatcher (portal/notifications.py): rows claimed per batch (a crash strands at most
+# this many), how long a claimed row whose send never began waits before another run takes it,
+# the claim window after which a row whose send began is resent (SMS) or marked unknown (e-mail),
+# and how long one run keeps claiming batches.
+NOTIFICATION_BATCH = int(os.environ.get("NOTIFICATION_BATCH", "20"))
+NOTIFICATION_RECLAIM_UNTRIED_AFTER = int(os.environ.get("NOTIFICATION_RECLAIM_UNTRIED_AFTER", "30"))
+NOTIFICATION_CLAIM_TIMEOUT = int(os.environ.get("NOTIFICATION_CLAIM_TIMEOUT", "600"))
+NOTIFICATION_DISPATCH_SECONDS = int(os.environ.get("NOTIFICATION_DISPATCH_SECONDS", "50"))
 
 # API tokens (portal/tokens.py): days until a new token expires unless --expires-days says (0: never).
 API_TOKEN_EXPIRES_DAYS = int(os.environ.get("API_TOKEN_EXPIRES_DAYS", "365"))
