@@ -332,6 +332,8 @@ REST_FRAMEWORK = {
         "portal.api.throttling.AnonymousRateThrottle",
         "portal.api.throttling.ClientRateThrottle",
     ],
+    # Behind PROXY_COUNT proxies the client is the address they add to X-Forwarded-For.
+    "NUM_PROXIES": int(os.environ.get("PROXY_COUNT", "0")) or None,
     "DEFAULT_THROTTLE_RATES": {
         "anon": os.environ.get("API_RATE_ANON", "60/min"),
         "user": os.environ.get("API_RATE_USER", "600/min"),

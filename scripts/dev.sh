@@ -13,6 +13,6 @@ stop() {
   wait 2>/dev/null || true
 }
 trap stop INT TERM EXIT
-python manage.py qcluster & pids+=($!)
+python manage.py run_qcluster & pids+=($!)
 python manage.py runserver "127.0.0.1:${PORT:-8000}" & pids+=($!)
 wait -n "${pids[@]}"

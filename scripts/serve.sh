@@ -24,7 +24,7 @@ stop() {
   echo "Stopped."
 }
 trap stop INT TERM EXIT
-python manage.py qcluster & pids+=($!)
+python manage.py run_qcluster & pids+=($!)
 python -m gunicorn portal.wsgi --bind "127.0.0.1:$PORT" --workers "${WEB_WORKERS:-2}" --timeout 120 \
   --access-logfile - --log-level warning & pids+=($!)
 echo "Portal: http://127.0.0.1:$PORT/  (API docs: /api/docs/, admin: /admin/). Ctrl-C stops."

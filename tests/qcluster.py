@@ -53,3 +53,21 @@ def run_cluster_until(env, done, *, timeout: float) -> tuple[bool, str]:
             os.killpg(cluster.pid, signal.SIGKILL)
             output = cluster.communicate()[0].decode()
     return finished, output
+
+
+def processes_with_env(name: str, value: str) -> list[int]:
+    """Pids of the live processes whose environment has `name=value` (e.g. a test's SQLITE_PATH):
+    what is left of the processes a test started, whatever their session or name."""
+    wanted = f"{name}={value}".encode()
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if wanted in (entry / "environ").read_bytes().split(b"\0"):
+                status = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+                if status != "Z":
+                    pids.append(int(entry.name))
+        except OSError:
+            continue
+    return pids

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from tests.qcluster import ROOT, cluster_env, manage
+from tests.qcluster import ROOT, cluster_env, manage, processes_with_env
 
 TASKS = 4
 
@@ -48,7 +48,8 @@ def test_sigterm_stops_the_cluster_within_30_s_and_no_started_task_is_cut_off(mi
         if cluster.poll() is None:
             os.killpg(cluster.pid, signal.SIGKILL)
     assert cluster.returncode == 0, output
-    assert not subprocess.run(["pgrep", "-f", f"SQLITE_PATH={db}"], capture_output=True).stdout  # nothing left
+    time.sleep(0.5)
+    assert processes_with_env("SQLITE_PATH", str(db)) == []  # nothing of the cluster is left
     lines = marks.read_text().split()
     started = {lines[i + 1] for i in range(0, len(lines), 2) if lines[i] == "start"}
     ended = {lines[i + 1] for i in range(0, len(lines), 2) if lines[i] == "end"}

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.qcluster import processes_with_env
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -63,13 +65,15 @@ def test_make_run_serves_the_portal_with_gunicorn_and_its_own_error_pages(tmp_pa
         assert status == 200 and "Secure" not in headers.get("Set-Cookie", "")
         # The demo logins are printed; the qcluster is running next to the web server.
         assert "Demo logins" in output and "integration" in output
-        cluster = subprocess.run(["pgrep", "-f", "-s", str(server.pid), "manage.py qcluster"], capture_output=True)
+        cluster = subprocess.run(["pgrep", "-f", "-s", str(server.pid), "manage.py run_qcluster"], capture_output=True)
         assert cluster.returncode == 0, output
         # The secret key was generated once into the data folder, readable by the owner only.
         key = tmp_path / "var" / "secret_key"
         assert len(key.read_text().strip()) >= 50 and stat.S_IMODE(key.stat().st_mode) == 0o600
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=30) is not None
+        time.sleep(0.5)
+        assert processes_with_env("PORTAL_DATA_DIR", str(tmp_path / "var")) == []  # gunicorn and qcluster stopped
     finally:
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGKILL)
