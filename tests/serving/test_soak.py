@@ -52,7 +52,7 @@ def scratch_postgres(url: str) -> str:
 
 
 @pytest.fixture
-def soak_env(tmp_path, _migrated_template):
+def soak_env(tmp_path, request):
     import shutil
 
     database = tmp_path / "soak.sqlite3"
@@ -61,7 +61,7 @@ def soak_env(tmp_path, _migrated_template):
         env["DATABASE_URL"] = scratch_postgres(os.environ["DATABASE_URL"])
         manage(env, "migrate", "-v0")
     else:
-        shutil.copyfile(_migrated_template, database)
+        shutil.copyfile(request.getfixturevalue("_migrated_template"), database)
     env.update(STATIC_ROOT=str(tmp_path / "static"), PORTAL_MODE="local", WEB_CONCURRENCY="2",
                # The soak measures capacity, not the throttles.
                API_RATE_USER="1000000/min", API_RATE_INTEGRATION="1000000/min")
@@ -177,8 +177,9 @@ def test_soak_mixed_load_with_sweeps_and_imports(soak_env, tmp_path):
         "users = {u.username: u for u in User.objects.filter(username__in=['agent', 'integration', 'logistics'])};"
         "[print(name, create_token(user=u, name='soak', now=timezone.now())[1]) for name, u in users.items()];"
         "print('tickets', *restrict(Ticket.objects.all(), users['agent'], 'reply').values_list('pk', flat=True)[:30])"
-    )).stdout.strip().splitlines()
-    tokens = {line.split()[0]: line.split()[1] for line in lines if line.split()[0] in {"agent", "integration", "logistics"}}
+    )).stdout.splitlines()
+    words = [line.split() for line in lines if len(line.split()) >= 2]
+    tokens = {w[0]: w[1] for w in words if w[0] in {"agent", "integration", "logistics"}}
     ticket_ids = [int(x) for x in next(line for line in lines if line.startswith("tickets ")).split()[1:]]
     assert ticket_ids
     log_path = tmp_path / "servers.log"
