@@ -239,9 +239,10 @@ AXES_RESET_ON_SUCCESS = True
 AXES_DISABLE_ACCESS_LOG = True  # successful logins are not logged row by row
 AXES_LOCKOUT_CALLABLE = "portal.views.locked_out"  # the lockout page in the portal's layout, 429
 AXES_VERBOSE = False
-# Behind a proxy, the client address is the one the proxy adds (set the number of proxies).
-AXES_IPWARE_PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0")) or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
+# Behind PROXY_COUNT reverse proxies, the client address is the one the nearest of them added to
+# X-Forwarded-For (portal.middleware.client_ip); without proxies REMOTE_ADDR.
+PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "portal.middleware.client_ip"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -333,7 +334,7 @@ REST_FRAMEWORK = {
         "portal.api.throttling.ClientRateThrottle",
     ],
     # Behind PROXY_COUNT proxies the client is the address they add to X-Forwarded-For.
-    "NUM_PROXIES": int(os.environ.get("PROXY_COUNT", "0")) or None,
+    "NUM_PROXIES": PROXY_COUNT or None,
     "DEFAULT_THROTTLE_RATES": {
         "anon": os.environ.get("API_RATE_ANON", "60/min"),
         "user": os.environ.get("API_RATE_USER", "600/min"),

@@ -160,3 +160,15 @@ def test_modes_debug_off_unless_asked_and_no_fallback_key_outside_developer_mode
     assert code != 0 and "SECRET_KEY must be set" in error
     code, developer = run_settings(DEBUG="1", PORTAL_DATA_DIR=str(tmp_path / "dev"))
     assert developer["DEBUG"] == "True" and not (tmp_path / "dev" / "secret_key").exists()
+
+
+def test_behind_a_proxy_the_lockout_counts_the_forwarded_client_address(person, client, settings):
+    settings.PROXY_COUNT = 1
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/login/", {"username": "lockme", "password": "x"}, HTTP_X_FORWARDED_FOR="203.0.113.7")
+    # Another client behind the same proxy is not locked out; the one that failed is.
+    other = client.post("/login/", {"username": "lockme", "password": PASSWORD}, HTTP_X_FORWARDED_FOR="198.51.100.9")
+    assert other.status_code == 302
+    client.logout()
+    again = client.post("/login/", {"username": "lockme", "password": PASSWORD}, HTTP_X_FORWARDED_FOR="203.0.113.7")
+    assert again.status_code == 429
