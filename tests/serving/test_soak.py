@@ -38,8 +38,9 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def scratch_postgres(url: str) -> str:
-    """A scratch database next to DATABASE_URL's, created afresh (through the server's maintenance db)."""
+def scratch_postgres(url: str, *, drop: bool = False) -> str:
+    """A scratch database next to DATABASE_URL's, created afresh (or dropped) through the server's
+    maintenance database."""
     import psycopg
 
     parts = urlsplit(url)
@@ -47,7 +48,8 @@ def scratch_postgres(url: str) -> str:
     maintenance = urlunsplit(parts._replace(path="/postgres"))
     with psycopg.connect(maintenance, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+        if not drop:
+            conn.execute(f'CREATE DATABASE "{name}"')
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
@@ -68,7 +70,9 @@ def soak_env(tmp_path, request):
     manage(env, "load_demo")
     manage(env, "collectstatic", "--no-input", "-v0")
     env["_database"] = "postgresql" if "DATABASE_URL" in env else "sqlite"
-    return env
+    yield env
+    if "DATABASE_URL" in env:
+        scratch_postgres(os.environ["DATABASE_URL"], drop=True)
 
 
 class Load:
