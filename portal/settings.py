@@ -7,6 +7,8 @@ and ALLOWED_HOSTS), developer (DEBUG=1).
 """
 
 import os
+import secrets
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -48,8 +50,6 @@ PRODUCTION = PORTAL_MODE == "production"
 def local_secret_key(data_dir: Path) -> str:
     """The local product's key: generated once into the data folder (mode 600) and kept, so that
     sessions survive a restart. Several processes starting at once agree on the first one written."""
-    import secrets
-
     path = data_dir / "secret_key"
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -64,8 +64,6 @@ def local_secret_key(data_dir: Path) -> str:
         key = path.read_text().strip()
         if key:
             return key
-        import time
-
         time.sleep(0.05)
     raise ImproperlyConfigured(f"{path} is empty: delete it and start again.")
 
