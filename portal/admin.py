@@ -20,6 +20,7 @@ from django.utils.translation import ngettext
 
 from portal import pii
 from portal.models import (
+    ApiToken,
     Membership,
     Notification,
     OutboundMessage,
@@ -216,6 +217,29 @@ class PiiAccessAdmin(ReadOnlyAdmin):
     search_fields = ["user__username", "source"]
     list_select_related = ["user", "content_type", "store"]
     date_hierarchy = "at"
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(RestrictedAdmin):
+    """Clients' API tokens (administrators only). Keys are never shown (only their hash is
+    stored); `manage.py create_api_token` makes them. Revoke here or with `revoke_api_token`."""
+
+    list_display = ["user", "name", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter), "expires_at"]
+    search_fields = ["user__username", "name", "prefix"]
+    list_select_related = ["user"]
+    readonly_fields = ["user", "name", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at"]
+    actions = ["revoke_tokens"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description=_("Revoke the selected API tokens"), permissions=["change"])
+    def revoke_tokens(self, request, queryset):
+        from portal.tokens import revoke
+
+        count = revoke(queryset, now=timezone.now())
+        self.message_user(request, ngettext("%d token revoked.", "%d tokens revoked.", count) % count)
 
 
 class MembershipInline(RestrictedTabularInline):

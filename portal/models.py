@@ -162,11 +162,16 @@ class NotificationQuerySet(models.QuerySet):
     def unread_inbox(self, user):
         return self.filter(recipient=user, channel=Notification.Channel.IN_APP, read_at__isnull=True)
 
-    def claimable(self, now, stale_before):
-        """Pending rows whose time has come, and rows a crashed dispatcher left in `sending`."""
+    def claimable(self, now, stale_before, untried_before=None):
+        """Pending rows whose time has come; claimed rows whose send never started once their claim is
+        older than `untried_before` (their dispatcher died or is slow: sending them is safe, a send
+        starts only under the claim that holds the row); and rows whose send started under a claim
+        older than `stale_before` (a crash between sending and marking)."""
+        untried_before = untried_before or now
         return self.filter(
             Q(status=Notification.Status.PENDING, next_attempt_at__lte=now)
-            | Q(status=Notification.Status.SENDING, claimed_at__lt=stale_before)
+            | Q(status=Notification.Status.SENDING, send_started_at__isnull=True, claimed_at__lt=untried_before)
+            | Q(status=Notification.Status.SENDING, send_started_at__lt=stale_before)
         )
 
 
@@ -216,6 +221,8 @@ class Notification(models.Model):
     next_attempt_at = models.DateTimeField(_("next attempt at"), db_index=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     claim_token = models.UUIDField(null=True, blank=True)
+    # When the send of the current claim began: a row with none was never tried under its claim.
+    send_started_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
@@ -314,3 +321,44 @@ class OutboundMessage(models.Model):
 
     def __str__(self):
         return f"{self.get_topic_display()} #{self.pk} ({self.get_status_display()})"
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def usable(self, now):
+        """Neither revoked nor expired at `now`."""
+        return self.filter(revoked_at__isnull=True).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+
+
+class ApiToken(models.Model):
+    """One named API key of a client (`Authorization: Token <key>`).
+
+    Only the SHA-256 digest of the key is stored (the key is 160 random bits, so a slow password
+    hash adds nothing); the key itself is shown once, by `manage.py create_api_token`. A client may
+    hold several named tokens; each may expire and may be revoked (admin action or
+    `manage.py revoke_api_token`). See portal/tokens.py.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens",
+                             verbose_name=_("user"))
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("key starts with"), max_length=8)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created at"))
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["user_id", "name", "-created_at"]
+        constraints = [
+            # One usable token per name and client; revoked ones stay as history.
+            models.UniqueConstraint(fields=["user", "name"], condition=Q(revoked_at__isnull=True),
+                                    name="portal_apitoken_one_active_per_name"),
+        ]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self):
+        return f"{self.user} · {self.name} ({self.prefix}…)"

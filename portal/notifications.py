@@ -3,10 +3,17 @@
 `queue_notification()` writes an outbox row inside the caller's transaction, so the message exists
 exactly when the event that caused it does. `dispatch_notifications(now=...)` claims due rows,
 sends each with its stable idempotency key, and marks it sent, retries it with back-off, or marks
-it failed. A dispatcher that dies between sending and marking leaves the row in `sending`; once
-the claim is stale the next dispatcher resends it to a gateway that honours the key (which drops
-the duplicate) or, for a channel that cannot recognise a repeat (e-mail), marks it `unknown` for a
-person to check rather than risk sending twice.
+it failed. It claims small batches (NOTIFICATION_BATCH, 20) one after the other, so a crash strands
+few rows, and it starts a row's send only under a compare-and-set on its claim
+(`send_started_at`), so a row is sent by at most one dispatcher per claim:
+
+- a claimed row whose send never started (its dispatcher died first) is claimed again by the next
+  dispatch run, once its claim is NOTIFICATION_RECLAIM_UNTRIED_AFTER old (30 s), and simply sent;
+- a row whose send started and whose dispatcher died before marking it stays in `sending` until
+  the claim window (NOTIFICATION_CLAIM_TIMEOUT, 10 min) has passed; then it is resent with the
+  same key to a gateway that honours the key (which drops the duplicate) or, for a channel that
+  cannot recognise a repeat (e-mail), marked `unknown` for a person to check rather than risk
+  sending twice. Only such a row can ever be `unknown`.
 
 What a message says is a key of the message registry and its parameters (`message_key`,
 `params`): `render()` turns them into a subject and lines (each optionally a link) in the
@@ -18,6 +25,7 @@ messages with `@message("app.what")` in their `notification_texts.py` (imported 
 
 import logging
 import re
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,7 +44,8 @@ from portal.models import Notification
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
-CLAIM_TIMEOUT = timedelta(minutes=10)
+# Kept for callers that read it: the claim window's default (the setting is read at each run).
+CLAIM_TIMEOUT = timedelta(seconds=600)
 BACKOFF = [timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1)]
 # Channels whose delivery endpoint recognises a repeated idempotency key and drops the repeat.
 IDEMPOTENT_CHANNELS = {Notification.Channel.SMS}
@@ -249,27 +258,35 @@ SENDERS = {Notification.Channel.EMAIL: send_email, Notification.Channel.SMS: sen
 
 def _mark_sent(notification: Notification, token, now):
     Notification.objects.filter(pk=notification.pk, claim_token=token).update(
-        status=Notification.Status.SENT, sent_at=now, last_error="", claimed_at=None
+        status=Notification.Status.SENT, sent_at=now, last_error="", claimed_at=None, send_started_at=None
     )
 
 
-def claim_due(*, now, batch: int = 200) -> tuple[uuid.UUID, list[Notification]]:
-    """Claim up to `batch` due rows for this dispatcher; stale e-mails become `unknown`."""
-    stale_before = now - CLAIM_TIMEOUT
-    # A stale claim on a channel that cannot recognise a repeat: it may have gone out. Do not resend.
-    Notification.objects.filter(status=Notification.Status.SENDING, claimed_at__lt=stale_before).exclude(
-        channel__in=IDEMPOTENT_CHANNELS
-    ).update(
+def claim_timeout() -> timedelta:
+    return timedelta(seconds=settings.NOTIFICATION_CLAIM_TIMEOUT)
+
+
+def claim_due(*, now, batch: int | None = None) -> tuple[uuid.UUID, list[Notification]]:
+    """Claim up to `batch` (NOTIFICATION_BATCH) due rows for this dispatcher; an e-mail whose send
+    started under a claim older than the claim window becomes `unknown`."""
+    batch = batch or settings.NOTIFICATION_BATCH
+    stale_before = now - claim_timeout()
+    untried_before = now - timedelta(seconds=settings.NOTIFICATION_RECLAIM_UNTRIED_AFTER)
+    # A stale claim whose send began, on a channel that cannot recognise a repeat: it may have gone
+    # out. Do not resend. (A row whose send never began is never marked: it is simply claimed again.)
+    Notification.objects.filter(
+        status=Notification.Status.SENDING, send_started_at__lt=stale_before
+    ).exclude(channel__in=IDEMPOTENT_CHANNELS).update(
         status=Notification.Status.UNKNOWN,
         last_error=_("The dispatcher stopped after sending began; delivery is unknown."),
     )
     token = uuid.uuid4()
-    due = Notification.objects.claimable(now, stale_before).order_by("next_attempt_at", "id")
+    due = Notification.objects.claimable(now, stale_before, untried_before).order_by("next_attempt_at", "id")
     ids = list(due.values_list("id", flat=True)[:batch])
     if ids:
         # The same condition again: a concurrent dispatcher that claimed a row first wins it.
-        Notification.objects.claimable(now, stale_before).filter(id__in=ids).update(
-            status=Notification.Status.SENDING, claimed_at=now, claim_token=token
+        Notification.objects.claimable(now, stale_before, untried_before).filter(id__in=ids).update(
+            status=Notification.Status.SENDING, claimed_at=now, claim_token=token, send_started_at=None
         )
     claimed = list(
         Notification.objects.filter(claim_token=token, status=Notification.Status.SENDING)
@@ -279,13 +296,24 @@ def claim_due(*, now, batch: int = 200) -> tuple[uuid.UUID, list[Notification]]:
     return token, claimed
 
 
-def dispatch_notifications(*, now, batch: int = 200, mark_sent=_mark_sent) -> dict[str, int]:
-    """Deliver due outbox rows. Returns counts by outcome."""
+def _start_send(notification: Notification, token, now) -> bool:
+    """Mark the send as begun, only if this dispatcher's claim still holds the row and nobody began
+    it: from here on a crash leaves a row that may have gone out."""
+    return bool(
+        Notification.objects.filter(
+            pk=notification.pk, claim_token=token, status=Notification.Status.SENDING, send_started_at__isnull=True
+        ).update(send_started_at=now, attempts=notification.attempts + 1)
+    )
+
+
+def dispatch_batch(*, now, batch: int | None = None, mark_sent=_mark_sent) -> dict[str, int]:
+    """Claim one small batch and deliver it. Returns counts by outcome (`claimed` included)."""
     token, claimed = claim_due(now=now, batch=batch)
-    counts = {"sent": 0, "retry": 0, "failed": 0}
+    counts = {"sent": 0, "retry": 0, "failed": 0, "claimed": len(claimed)}
     for notification in claimed:
         attempts = notification.attempts + 1
-        Notification.objects.filter(pk=notification.pk, claim_token=token).update(attempts=attempts)
+        if not _start_send(notification, token, now):
+            continue  # claimed again meanwhile by another dispatcher, which sends it
         try:
             SENDERS[notification.channel](notification)
         except Exception as exc:  # any channel failure is retried, then recorded on the row
@@ -295,13 +323,29 @@ def dispatch_notifications(*, now, batch: int = 200, mark_sent=_mark_sent) -> di
             else:
                 status, counts_key, next_at = Notification.Status.PENDING, "retry", now + backoff(attempts)
             Notification.objects.filter(pk=notification.pk, claim_token=token).update(
-                status=status, next_attempt_at=next_at, last_error=str(exc)[:2000], claimed_at=None
+                status=status, next_attempt_at=next_at, last_error=str(exc)[:2000], claimed_at=None,
+                send_started_at=None,
             )
             counts[counts_key] += 1
             continue
         mark_sent(notification, token, now)
         counts["sent"] += 1
     return counts
+
+
+def dispatch_notifications(*, now, batch: int | None = None, mark_sent=_mark_sent,
+                           max_seconds: float | None = None) -> dict[str, int]:
+    """Deliver due outbox rows, one small batch after another, until none is left or `max_seconds`
+    (NOTIFICATION_DISPATCH_SECONDS) have passed. Returns counts by outcome."""
+    budget = settings.NOTIFICATION_DISPATCH_SECONDS if max_seconds is None else max_seconds
+    started = time.monotonic()
+    totals = {"sent": 0, "retry": 0, "failed": 0}
+    while True:
+        counts = dispatch_batch(now=now, batch=batch, mark_sent=mark_sent)
+        for key in totals:
+            totals[key] += counts[key]
+        if not counts["claimed"] or time.monotonic() - started >= budget:
+            return totals
 
 
 def mark_read(user, notification_ids, *, now) -> int:

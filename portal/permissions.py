@@ -188,6 +188,7 @@ def visible_store_ids(user) -> set[int]:
 
 def _register_core_rules():
     from portal.models import (
+        ApiToken,
         Membership,
         Notification,
         OutboundMessage,
@@ -235,6 +236,13 @@ def _register_core_rules():
     @scope_rule(PiiAccess)
     def pii_access_scope(queryset, user, action):
         # The audit of personal-data reveals is for administrators only, whatever else a role holds.
+        if user.is_superuser or Role.ADMIN in user_roles(user):
+            return queryset
+        return queryset.none()
+
+    @scope_rule(ApiToken)
+    def api_token_scope(queryset, user, action):
+        # Clients' API keys (digests): administrators only, whatever else a role holds.
         if user.is_superuser or Role.ADMIN in user_roles(user):
             return queryset
         return queryset.none()

@@ -59,6 +59,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "portal.delete_membership",
         "portal.change_notification",
         "portal.view_piiaccess",  # the audit of personal-data reveals (portal.pii)
+        "portal.view_apitoken",  # clients' API tokens: listed and revoked in admin
+        "portal.change_apitoken",
     ],
 }
 

@@ -7,6 +7,7 @@ from portal.schedules import ScheduleSpec
 SCHEDULES = [
     ScheduleSpec(name="portal.dispatch_notifications", func="portal.tasks.dispatch_notifications", minutes=1),
     ScheduleSpec(name="portal.optimize_database", func="portal.tasks.optimize_database", minutes=24 * 60),
+    ScheduleSpec(name="portal.backup", func="portal.tasks.backup", minutes=24 * 60),
 ]
 
 
@@ -20,3 +21,14 @@ def optimize_database():
     from portal.database import optimize
 
     return optimize()
+
+
+def backup():
+    """Daily backup of the embedded default (keeps the newest BACKUP_KEEP); PostgreSQL: pg_dump's job."""
+    from portal.backup import BackupNotSupported
+    from portal.backup import backup as run_backup
+
+    try:
+        return str(run_backup(now=timezone.now()))
+    except BackupNotSupported:
+        return "skipped: not SQLite (use pg_dump)"

@@ -1,10 +1,23 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from portal import views
+
+
+def docs_view(view):
+    """The API docs: signed-in users only when API_DOCS_REQUIRE_LOGIN (production's default);
+    others are sent to the login page."""
+    protected = login_required(view)
+
+    def docs(request, *args, **kwargs):
+        return (protected if settings.API_DOCS_REQUIRE_LOGIN else view)(request, *args, **kwargs)
+
+    return docs
+
 
 handler403 = "portal.views.error_403"
 handler404 = "portal.views.error_404"
@@ -38,10 +51,9 @@ urlpatterns = [
     path("api/v1/", include("scores.api.urls")),
     path("api/v1/", include("training.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    # The split views load their script from a URL instead of inlining it (Content-Security-Policy).
+    path("api/docs/", docs_view(SpectacularSwaggerSplitView.as_view(url_name="api_schema")), name="api_docs"),
+    path("api/redoc/", docs_view(SpectacularRedocView.as_view(url_name="api_schema")), name="api_redoc"),
 ]
-
-if settings.DEBUG:
-    from django.views.static import serve
-
-    urlpatterns.append(path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}))
+# Uploaded files are never served from a public URL, not even in developer mode: imports are read
+# by the portal itself and proof photos go through a permission-checked view (logistics/storage.py).

@@ -188,3 +188,14 @@ def error_500(request):
     from django.template import loader
 
     return HttpResponseServerError(loader.get_template("500.html").render())
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """django-axes' answer to a locked-out login: the portal's own page, 429 with Retry-After."""
+    cooloff = settings.AXES_COOLOFF_TIME
+    seconds = int(cooloff.total_seconds()) if cooloff else 0
+    context = {"failure_limit": settings.AXES_FAILURE_LIMIT, "cooloff_minutes": max(1, round(seconds / 60)) if seconds else 0}
+    response = render(request, "registration/locked_out.html", context, status=429)
+    if seconds:
+        response["Retry-After"] = str(seconds)
+    return response

@@ -37,3 +37,13 @@ class RolePermission(BasePermission):
         if model is None or verb is None:
             return False
         return has_action(request.user, model, verb)
+
+
+class ApiDocsPermission(BasePermission):
+    """The OpenAPI schema: anyone on the local product and in developer mode; signed-in users (or
+    a valid token) when settings.API_DOCS_REQUIRE_LOGIN (production's default)."""
+
+    def has_permission(self, request, view):
+        from django.conf import settings
+
+        return not settings.API_DOCS_REQUIRE_LOGIN or bool(request.user and request.user.is_authenticated)

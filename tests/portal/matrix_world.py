@@ -97,6 +97,9 @@ def build_world():
     clone(demo_import, uploaded_by=users["integration"], store=third, original_name="integration-third.csv")
     clone(demo_import, uploaded_by=None, store=None, original_name="no-store.csv")
     clone(demo_import, uploaded_by=users["manager"], store=third, original_name="manager-third.csv")
+    from portal.tokens import create_token
+
+    create_token(user=users["integration"], name="matrix", now=now)
     for username in ("integration", "logistics"):
         model("IngestRequest").objects.create(user=users[username], key=f"matrix-{username}", body_hash="0" * 64,
                                               status_code=200, response={}, created_at=now)

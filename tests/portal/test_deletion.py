@@ -8,13 +8,13 @@ import pytest
 from django.apps import apps
 from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
-from rest_framework.authtoken.models import Token
 
 from installation.models import InstallationJob, Product
 from logistics.models import Alert, AlertEntry, IngestRequest, Shipment, TrackingEvent, TrackingImport
 from logistics.setup import ensure_sample_carrier
-from portal.models import Membership, Notification, Store, Team
+from portal.models import ApiToken, Membership, Notification, Store, Team
 from portal.roles import Role
+from portal.tokens import create_token
 from tests.factories import make_store, make_team, make_user
 from tests.installation.factories import make_job, make_partner
 from tests.logistics.factories import REPORT_TIME, event, ingest, upload
@@ -135,7 +135,7 @@ def test_a_user_who_worked_tickets_cannot_be_deleted(world):
 def test_a_user_without_ticket_work_is_deleted_and_cleared_from_logistics_history(world):
     team = make_team("Logistics", kind=Team.Kind.LOGISTICS, stores=[world.store])
     user = make_user("leaving", role=Role.LOGISTICS_COORDINATOR, team=team)
-    Token.objects.create(user=user)
+    create_token(user=user, now=REPORT_TIME)
     Notification.objects.create(recipient=user, channel=Notification.Channel.IN_APP, subject="hi",
                                 next_attempt_at=REPORT_TIME, created_at=REPORT_TIME)
     carrier = ensure_sample_carrier()
@@ -153,7 +153,7 @@ def test_a_user_without_ticket_work_is_deleted_and_cleared_from_logistics_histor
     user.delete()
 
     assert not Membership.objects.filter(user_id=user.pk).exists()
-    assert not Token.objects.filter(user_id=user.pk).exists()
+    assert not ApiToken.objects.filter(user_id=user.pk).exists()
     assert not Notification.objects.filter(recipient_id=user.pk).exists()
     assert not IngestRequest.objects.filter(user_id=user.pk).exists()
     tracking_import.refresh_from_db()

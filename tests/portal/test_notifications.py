@@ -177,3 +177,58 @@ def test_only_an_sms_may_go_without_a_recipient(db):
                            subject="x", now=NOW)
     with pytest.raises(ValueError):
         queue_notification(recipient=None, channel=Notification.Channel.SMS, subject="x", now=NOW)
+
+
+def test_a_claimed_row_never_tried_is_sent_by_the_next_run_not_marked_unknown(recipient, settings):
+    """A dispatcher that dies after claiming, before trying some rows: those rows are sent by the next
+    run once NOTIFICATION_RECLAIM_UNTRIED_AFTER has passed (not after the claim window), and e-mails
+    among them never become `unknown`."""
+    from portal.notifications import claim_due
+
+    notes = [queue_notification(recipient=recipient, channel=Notification.Channel.EMAIL, subject=f"m{i}", now=NOW)
+             for i in range(3)]
+    _token, claimed = claim_due(now=NOW)  # ... and the process is killed here
+    assert len(claimed) == 3
+    assert dispatch_notifications(now=NOW + timedelta(seconds=5))["sent"] == 0  # its claim is too fresh
+    later = NOW + timedelta(seconds=settings.NOTIFICATION_RECLAIM_UNTRIED_AFTER + 1)
+    assert dispatch_notifications(now=later)["sent"] == 3
+    assert {n.status for n in Notification.objects.filter(pk__in=[n.pk for n in notes])} == {"sent"}
+    assert sorted(m.subject for m in mail.outbox) == ["m0", "m1", "m2"]
+
+
+def test_dispatch_claims_small_batches_one_after_the_other(recipient, settings):
+    from portal import notifications
+
+    settings.NOTIFICATION_BATCH = 4
+    for i in range(10):
+        queue_notification(recipient=recipient, channel=Notification.Channel.EMAIL, subject=f"b{i}", now=NOW)
+    sizes = []
+    real = notifications.claim_due
+
+    def recording(**kwargs):
+        token, claimed = real(**kwargs)
+        sizes.append(len(claimed))
+        return token, claimed
+
+    notifications.claim_due = recording
+    try:
+        assert dispatch_notifications(now=NOW)["sent"] == 10
+    finally:
+        notifications.claim_due = real
+    assert sizes == [4, 4, 2, 0]
+
+
+def test_a_row_reclaimed_by_another_dispatcher_is_not_sent_twice(recipient, settings):
+    """The send starts only under the claim that holds the row: a slow dispatcher whose untried rows
+    were taken over does not send them too."""
+    from portal.notifications import claim_due, dispatch_batch
+
+    queue_notification(recipient=recipient, channel=Notification.Channel.EMAIL, subject="once", now=NOW)
+    _slow_token, _slow_rows = claim_due(now=NOW)
+    later = NOW + timedelta(seconds=settings.NOTIFICATION_RECLAIM_UNTRIED_AFTER + 1)
+    assert dispatch_batch(now=later)["sent"] == 1
+    # The slow dispatcher gets to its row now: its claim no longer holds it.
+    from portal.notifications import _start_send
+
+    assert _start_send(_slow_rows[0], _slow_token, later) is False
+    assert [m.subject for m in mail.outbox] == ["once"]

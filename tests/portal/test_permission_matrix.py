@@ -211,6 +211,7 @@ TABLE: dict[str, Row] = {
     # The marketplace feed (replies, refund decisions): its integration client and the store's managers.
     "OutboundMessage": row(sees(all="director integration", scope="manager"), scope=store_at("store.code"),
                            admin_read_only=True),
+    "ApiToken": row(ADMIN_ONLY),  # clients' API keys (hashed): admin lists and revokes (its only change)
     "Notification": row(
         sees(own="agent agent2 lead manager director chairman refund logistics installer trainer"), own=lambda o, s: o.recipient.username == s.user,
         ui_list=Page("/inbox/", pattern=r'<tr [^>]*data-id="(\d+)"', narrow=lambda o, s, role: o.channel == "in_app"

@@ -4,10 +4,11 @@ import json
 from unittest import mock
 
 import pytest
-from rest_framework.authtoken.models import Token
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from portal.roles import Role
+from portal.tokens import create_token
 from tests.factories import make_user
 from tests.tickets.factories import sh
 from tickets import services
@@ -20,9 +21,9 @@ T0 = sh(2026, 3, 2, 10, 0)  # Monday, office hours
 @pytest.fixture
 def client(world):
     integration = make_user("chatbot-integration", role=Role.INTEGRATION, team=world.team)
-    token = Token.objects.create(user=integration)
+    _token, key = create_token(user=integration, now=timezone.now())
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return api
 
 
