@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView
 
-from logistics import appointments
+from logistics import appointments, services
 from logistics.alert_actions import ACTIONS
 from logistics.filtersets import AlertFilterSet, ShipmentFilterSet, TrackingImportFilterSet
 from logistics.forms import (
@@ -157,6 +157,31 @@ class AlertDetailView(RestrictedViewMixin, DetailView):
             title=_("Alert #%(id)s") % {"id": alert.pk},
         )
         return context
+
+
+class CompensationDecisionView(LoginRequiredMixin, View):
+    """POST approve / reject a compensation in place (the approvals inbox), through the same domain
+    function as the alert page; back to `next` with the outcome."""
+
+    def post(self, request, pk, decision):
+        if decision not in ("approve", "reject"):
+            raise Http404
+        # The alert's "approve" verb and scope decide (403 for a role without it, 404 outside scope).
+        compensation = get_object_or_404(restrict(Compensation.objects.all(), request.user, "view"), pk=pk)
+        access(Alert.objects.all(), request.user, "approve", compensation.alert_id)
+        note = request.POST.get("note", "")[:2000]
+        try:
+            services.decide_compensation(compensation, actor=request.user, now=timezone.now(),
+                                         approve=decision == "approve", note=note)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Compensation approved.") if decision == "approve"
+                             else _("Compensation rejected."))
+        follow = request.POST.get("next", "")
+        if follow.startswith("/") and not follow.startswith("//"):
+            return redirect(follow)
+        return redirect("logistics:alert", pk=compensation.alert_id)
 
 
 class AlertActionView(LoginRequiredMixin, View):
