@@ -62,3 +62,22 @@ def test_those_who_may_not_approve_are_refused(portal, api, client, alert, who, 
     compensation.refresh_from_db()
     assert compensation.status == Compensation.Status.PENDING_APPROVAL
     assert client.post(f"/logistics/compensations/{compensation.pk}/maybe/").status_code == 404
+
+
+def test_the_approvals_page_query_count_does_not_grow(portal, api, client, alert):  # noqa: F811
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    api.as_user(portal["logistics"])
+    offer(api, alert, 120)
+    client.force_login(portal["manager"])
+    with CaptureQueriesContext(connection) as few:
+        client.get(APPROVALS)
+    for amount in (130, 140, 150, 160):
+        api.as_user(portal["logistics"])
+        offer(api, alert, amount)
+    client.force_login(portal["manager"])
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(APPROVALS).content.decode()
+    assert page.count("data-approval=") == 5
+    assert len(many.captured_queries) == len(few.captured_queries)
