@@ -315,6 +315,7 @@ class EscalationTable(tables.Table):
         default_columns = fields
         orderable = False  # the worklist's order is its grouping: level, then the longest overdue
         template_name = "tickets/escalation_table.html"
+        empty_text = _("No escalation needs attention.")
         attrs = {"class": "table escalations", "data-testid": "escalation-table"}
         row_attrs = {"data-escalation": lambda record: record.pk, "data-ticket": lambda record: record.ticket_id}
 
