@@ -32,6 +32,11 @@ CHUNK = 1 << 20
 XLSX_MAGIC = b"PK\x03\x04"
 
 
+def XLSX_DAMAGED():  # noqa: N802  (a message, translated when raised)
+    return _("This .xlsx file is not a readable Excel workbook (it may be damaged, or another kind of file "
+             "renamed to .xlsx). Open it in Excel or WPS and save it again as .xlsx, or export it as CSV.")
+
+
 class ImportFailed(Exception):
     """The file as a whole cannot be read (no row was imported because of it)."""
 
@@ -44,6 +49,10 @@ def inspect_file(path) -> tuple[str, str, int]:
         return "xlsx", "", _xlsx_rows(path)
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise ImportFailed(_("This is an old binary Excel file (.xls); save it as XLSX or CSV."))
+    if str(path).lower().endswith(".xlsx"):
+        # Named like a workbook but not one (damaged, or another file renamed): say so in Excel's
+        # terms, not as a text file whose encoding is unknown.
+        raise ImportFailed(XLSX_DAMAGED())
     encoding, lines = _detect_encoding(path)
     return "csv", encoding, max(lines - 1, 0)
 
@@ -92,7 +101,8 @@ def _xlsx_rows(path) -> int:
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise ImportFailed(_("The XLSX file cannot be opened: %(error)s") % {"error": exc}) from exc
+        log.info("XLSX %s cannot be opened: %s", path, exc)
+        raise ImportFailed(XLSX_DAMAGED()) from exc
     try:
         return max((workbook.worksheets[0].max_row or 1) - 1, 0)
     finally:

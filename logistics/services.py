@@ -137,7 +137,7 @@ def offer_compensation(alert, *, actor, now, kind, amount, note="") -> Compensat
             _entry(alert, AlertEntry.Kind.COMPENSATION_APPROVED, actor=actor, now=now,
                    note=_("Within the offerer's approval limit."), **data)
         else:
-            link = reverse("logistics:alert", args=[alert.pk])
+            link = reverse("approvals")  # the approvals inbox: approve or reject in place
             for user in _approvers(alert, amount):
                 if user.pk == getattr(actor, "pk", None):
                     continue

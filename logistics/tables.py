@@ -10,6 +10,11 @@ STATUS_CLASS = {"delivered": "ok", "exception": "bad", "delivery_failed": "warn"
                 "running": "warn", "queued": "muted"}
 
 
+def person(user):
+    """A staff member by full name (the username when none is set)."""
+    return (user.get_full_name() or user.get_username()) if user else "—"
+
+
 def status_badge(value, display):
     return format_html('<span class="status {}" data-status="{}">{}</span>', STATUS_CLASS.get(value, ""), value,
                        display)
@@ -62,6 +67,9 @@ class AlertTable(tables.Table):
     def render_status(self, record, value):
         return status_badge(record.status, value)
 
+    def render_acknowledged_by(self, value):
+        return person(value)
+
 
 class TrackingImportTable(tables.Table):
     created_at = tables.DateTimeColumn(verbose_name=_("uploaded at"), format="Y-m-d H:i",
@@ -81,3 +89,6 @@ class TrackingImportTable(tables.Table):
 
     def render_status(self, record, value):
         return status_badge(record.status, value)
+
+    def render_uploaded_by(self, value):
+        return person(value)

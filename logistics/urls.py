@@ -10,6 +10,8 @@ urlpatterns = [
     path("alerts/<int:pk>/", views.AlertDetailView.as_view(), name="alert"),
     path("alerts/<int:pk>/dispatch/", views.DispatchCreateView.as_view(), name="alert_dispatch"),
     path("alerts/<int:pk>/<slug:action>/", views.AlertActionView.as_view(), name="alert_action"),
+    path("compensations/<int:pk>/<str:decision>/", views.CompensationDecisionView.as_view(),
+         name="compensation_decide"),
     path("dispatches/<int:pk>/", views.DispatchView.as_view(), name="dispatch"),
     path("dispatches/<int:pk>/photo/", views.DispatchPhotoView.as_view(), name="dispatch_photo"),
     path("dispatches/<int:pk>/<slug:step>/", views.DispatchStepView.as_view(), name="dispatch_step"),

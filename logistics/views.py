@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView
 
-from logistics import appointments
+from logistics import appointments, services
 from logistics.alert_actions import ACTIONS
 from logistics.filtersets import AlertFilterSet, ShipmentFilterSet, TrackingImportFilterSet
 from logistics.forms import (
@@ -105,6 +105,13 @@ class AlertDetailView(RestrictedViewMixin, DetailView):
         alert = self.object
         user = self.request.user
         action_forms = []
+        shipment = alert.shipment
+        # The parcel's last outlet in the carrier's directory: its phone, and its city to narrow the list.
+        outlet = shipment.carrier.outlets.filter(name=shipment.last_outlet).first() if shipment.last_outlet else None
+        city = outlet.city if outlet else ""
+        now_local = timezone.localtime(timezone.now()).strftime("%Y-%m-%dT%H:%M")  # time fields start at "now"
+        initial = {"contact_carrier": {"outlet": shipment.last_outlet, "contacted_at": now_local},
+                   "contact_customer": {"called_at": now_local}}
         if alert.is_open:
             pending = any(c.status == Compensation.Status.PENDING_APPROVAL for c in alert.compensations.all())
             for action in ACTIONS.values():
@@ -116,7 +123,13 @@ class AlertDetailView(RestrictedViewMixin, DetailView):
                     continue
                 if action.name == "open_ticket" and alert.ticket_id:
                     continue
-                form = bound if bound is not None and bound.prefix == action.name else action.form(alert)
+                if bound is not None and bound.prefix == action.name:
+                    form = bound
+                else:
+                    form = action.form(alert)
+                    form.initial.update(initial.get(action.name, {}))
+                if "outlet" in form.fields:  # suggestions from the carrier's directory
+                    form.fields["outlet"].widget.attrs["list"] = f"outlets-{alert.pk}"
                 action_forms.append({"action": action, "form": form})
         dispatches = list(restrict(alert.dispatches.all(), user, "view").select_related("driver"))
         can_move = has_action(user, Dispatch, "change")
@@ -133,14 +146,14 @@ class AlertDetailView(RestrictedViewMixin, DetailView):
         if (alert.is_open and has_action(user, Alert, "dispatch")
                 and not any(d.status in (Dispatch.Status.PLANNED, Dispatch.Status.PICKED_UP) for d in dispatches)):
             dispatch_form = bound if isinstance(bound, DispatchForm) else DispatchForm(
-                prefix="dispatch", initial={"driver": user.username})
+                prefix="dispatch", initial={"driver": user.username, "planned_pickup": now_local})
         kinds = dict(Compensation.Kind.choices)
         for entry in alert.entries.all():  # prefetched: labels for the timeline, no query
             entry.type_label = kinds.get(entry.data.get("type"), entry.data.get("type", ""))
-        outlet_phone = ""
-        if alert.shipment.last_outlet:
-            outlet = alert.shipment.carrier.outlets.filter(name=alert.shipment.last_outlet).first()
-            outlet_phone = outlet.phone if outlet else ""
+        outlet_phone = outlet.phone if outlet else ""
+        outlets = shipment.carrier.outlets.all()
+        if city:
+            outlets = outlets.filter(city=city)
         from portal.registry import alert_panels
 
         panels = [html for html in (panel({**context, "request": self.request}, alert) for panel in alert_panels())
@@ -153,10 +166,36 @@ class AlertDetailView(RestrictedViewMixin, DetailView):
             is_appointment=alert.kind == AlertKind.APPOINTMENT_AT_RISK,
             action_forms=action_forms,
             shipment=alert.shipment,
-            outlets=alert.shipment.carrier.outlets.all(),
+            outlets=outlets,
+            outlet_city=city,
             title=_("Alert #%(id)s") % {"id": alert.pk},
         )
         return context
+
+
+class CompensationDecisionView(LoginRequiredMixin, View):
+    """POST approve / reject a compensation in place (the approvals inbox), through the same domain
+    function as the alert page; back to `next` with the outcome."""
+
+    def post(self, request, pk, decision):
+        if decision not in ("approve", "reject"):
+            raise Http404
+        # The alert's "approve" verb and scope decide (403 for a role without it, 404 outside scope).
+        compensation = get_object_or_404(restrict(Compensation.objects.all(), request.user, "view"), pk=pk)
+        access(Alert.objects.all(), request.user, "approve", compensation.alert_id)
+        note = request.POST.get("note", "")[:2000]
+        try:
+            services.decide_compensation(compensation, actor=request.user, now=timezone.now(),
+                                         approve=decision == "approve", note=note)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Compensation approved.") if decision == "approve"
+                             else _("Compensation rejected."))
+        follow = request.POST.get("next", "")
+        if follow.startswith("/") and not follow.startswith("//"):
+            return redirect(follow)
+        return redirect("logistics:alert", pk=compensation.alert_id)
 
 
 class AlertActionView(LoginRequiredMixin, View):

@@ -131,9 +131,10 @@ def masked(obj, field: str) -> str:
     return mask(_RULES[type(obj)].fields[field], getattr(obj, field))
 
 
-def html(user, obj, field: str, *, empty: str = "", reveal_url: str | None = None) -> str:
+def html(user, obj, field: str, *, empty: str = "", reveal_url: str | None = None, call: bool = False) -> str:
     """The masked value as HTML, with a "show" button (hidden until pii.js enables it) when the rule
-    lets `user` see it. `empty` is shown for an empty field."""
+    lets `user` see it. `empty` is shown for an empty field. `call`: a phone also gets a "call"
+    link, which reveals the number (audited like "show") and then dials it (`tel:`)."""
     value = masked(obj, field)
     if not value:
         return empty
@@ -141,12 +142,18 @@ def html(user, obj, field: str, *, empty: str = "", reveal_url: str | None = Non
         return format_html('<span class="pii">{}</span>', value)
     from django.urls import reverse
 
+    from portal.icons import icon
+
+    dial = format_html(
+        ' <a href="#" class="pii-call" data-testid="pii-call" title="{}" hidden>{} {}</a>',
+        _("Call this number; the access is recorded"), icon("phone"), _("call"),
+    ) if call and _RULES[type(obj)].fields[field] == PHONE else ""
     return format_html(
         '<span class="pii" data-pii-url="{}" data-pii-object="{}" data-pii-id="{}" data-pii-field="{}">'
-        '<span class="pii-value">{}</span> <button type="button" class="pii-show" title="{}" hidden>{}</button>'
+        '<span class="pii-value">{}</span> <button type="button" class="pii-show" title="{}" hidden>{}</button>{}'
         "</span>",
         reveal_url or reverse("pii_reveal"), _RULES[type(obj)].label, obj.pk, field, value,
-        _("Show the full value; the access is recorded"), _("show"),
+        _("Show the full value; the access is recorded"), _("show"), dial,
     )
 
 

@@ -33,6 +33,7 @@ urlpatterns = [
     path("inbox/unread/", views.InboxUnreadView.as_view(), name="inbox_unread"),
     path("inbox/<int:pk>/", views.InboxOpenView.as_view(), name="inbox_open"),
     path("settings/", views.AccountSettingsView.as_view(), name="account_settings"),
+    path("approvals/", views.ApprovalsView.as_view(), name="approvals"),
     # The installation models' admin pages from before they left the logistics app: permanent redirects.
     path("admin/logistics/", include("installation.admin_urls")),
     path("pii/reveal/", views.PiiRevealView.as_view(), name="pii_reveal"),

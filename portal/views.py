@@ -97,6 +97,17 @@ class InboxReadView(LoginRequiredMixin, View):
         return redirect("inbox")
 
 
+class ApprovalsView(LoginRequiredMixin, TemplateView):
+    """Everything waiting for the user's approval (`portal.registry.approvals_for`: compensation
+    offers, refund decisions above a limit, ...), oldest first, approved or rejected in place."""
+
+    template_name = "portal/approvals.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(title=_("Approvals"), approvals=registry.approvals_for(self.request.user),
+                                        **kwargs)
+
+
 class InboxOpenView(LoginRequiredMixin, View):
     """A message's link: marks the user's own message read, then goes where it points. Another
     user's message is not found (404)."""

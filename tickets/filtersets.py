@@ -100,7 +100,7 @@ class EscalationFilterSet(django_filters.FilterSet):
     team = django_filters.ModelChoiceFilter(field_name="queue__team", queryset=Team.objects.all(),
                                             label=_("team"))
     reached_me = django_filters.ChoiceFilter(
-        label=_("reached me"), method="filter_reached_me", empty_label=_("any"),
+        label=_("reached me"), method="filter_reached_me", empty_label=_("Any"),
         choices=[("true", _("yes")), ("false", _("no"))],
     )
     sweep = django_filters.UUIDFilter(field_name="sweep__uuid", label=_("sweep"))

@@ -44,7 +44,9 @@ for _role in (Role.AGENT, Role.TEAM_LEAD, Role.MANAGER, Role.DIRECTOR, Role.REFU
     ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] + [f"{T}view_escalation", f"{T}acknowledge_escalation"]
 for _role in (Role.TEAM_LEAD, Role.MANAGER, Role.DIRECTOR):
     ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] + [f"{T}view_{m}" for m in _ESCALATION_CONFIG]
-ROLE_PERMISSIONS[Role.EXECUTIVE] = ROLE_PERMISSIONS[Role.EXECUTIVE] + [f"{T}view_escalation"]  # read-only
+# The chairman acknowledges and comments on the escalations that reached them (scope: reached).
+ROLE_PERMISSIONS[Role.EXECUTIVE] = ROLE_PERMISSIONS[Role.EXECUTIVE] + [
+    f"{T}view_escalation", f"{T}acknowledge_escalation"]
 ROLE_PERMISSIONS[Role.ADMIN] = ROLE_PERMISSIONS[Role.ADMIN] + [
     f"{T}view_escalation", f"{T}acknowledge_escalation", f"{T}view_escalationladder", f"{T}view_ladderlevel",
     f"{T}view_escalationsweep",

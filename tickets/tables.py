@@ -297,22 +297,27 @@ def notified_html(escalation):
 
 
 class EscalationTable(tables.Table):
-    ticket = tables.Column(verbose_name=_("ticket"), accessor="ticket_id")
-    level = tables.Column(verbose_name=_("level"), accessor="level__position")
-    fired_at = tables.Column(verbose_name=_("fired at"))
-    age = tables.Column(verbose_name=_("age"), accessor="fired_at", orderable=False, empty_values=())
-    team = tables.Column(verbose_name=_("team"), accessor="queue__team__name", orderable=False)
-    notified = tables.Column(verbose_name=_("notified"), accessor="pk", orderable=False, empty_values=())
-    acknowledged = tables.Column(verbose_name=_("acknowledgement"), accessor="acknowledged_at",
-                                 empty_values=())
-    actions = tables.Column(verbose_name="", accessor="pk", orderable=False, empty_values=())
+    """The escalation worklist: one row per ticket (its highest level), grouped by level in the
+    template (tickets/escalation_table.html); acknowledge and comment in the row."""
+
+    ticket = tables.Column(verbose_name=_("Ticket"), accessor="ticket_id")
+    level = tables.Column(verbose_name=_("Highest level"), accessor="level__position")
+    overdue = tables.Column(verbose_name=_("Overdue since the breach"), accessor="clock_due", empty_values=())
+    fired_at = tables.Column(verbose_name=_("Level reached at"))
+    team = tables.Column(verbose_name=_("Team"), accessor="queue__team__name")
+    notified = tables.Column(verbose_name=_("Notified"), accessor="pk", empty_values=())
+    acknowledged = tables.Column(verbose_name=_("Acknowledgement"), accessor="acknowledged_at", empty_values=())
+    actions = tables.Column(verbose_name="", accessor="pk", empty_values=())
 
     class Meta:
         model = Escalation
-        fields = ["ticket", "level", "fired_at", "age", "team", "notified", "acknowledged", "actions"]
+        fields = ["ticket", "level", "overdue", "fired_at", "team", "notified", "acknowledged", "actions"]
         default_columns = fields
+        orderable = False  # the worklist's order is its grouping: level, then the longest overdue
+        template_name = "tickets/escalation_table.html"
+        empty_text = _("No escalation needs attention.")
         attrs = {"class": "table escalations", "data-testid": "escalation-table"}
-        row_attrs = {"data-escalation": lambda record: record.pk}
+        row_attrs = {"data-escalation": lambda record: record.pk, "data-ticket": lambda record: record.ticket_id}
 
     def __init__(self, *args, next_url="", **kwargs):
         super().__init__(*args, **kwargs)
@@ -324,31 +329,61 @@ class EscalationTable(tables.Table):
 
     def render_level(self, record):
         return format_html("{}. {} <span class=\"muted small\">{} v{}</span>", record.level.position,
-                           record.level.name, record.level.ladder.policy.name, record.level.ladder.version)
+                           record.level.display_name, record.level.ladder.policy.name, record.level.ladder.version)
+
+    def render_overdue(self, record):
+        return format_html('<span class="{}">{}</span>', "bad" if record.clock_due and record.clock_due <= self._now
+                           else "warn", getattr(record, "overdue", ""))
+
+    @cached_property
+    def _now(self):
+        return timezone.now()
 
     def render_fired_at(self, record):
         return _local_datetime(record.fired_at)
-
-    def render_age(self, record):
-        return getattr(record, "age", "")
 
     def render_notified(self, record):
         return notified_html(record)
 
     def render_acknowledged(self, record):
         if record.acknowledged_at is None:
-            return format_html('<span class="muted">{}</span>', gettext("not acknowledged"))
-        text = gettext("%(user)s at %(at)s") % {
-            "user": _person(record.acknowledged_by), "at": _local_datetime(record.acknowledged_at),
-        }
-        if getattr(record, "held", False):
-            text += " · " + gettext("ladder halted until %(until)s") % {"until": _local_datetime(record.hold_until)}
+            text = format_html('<span class="muted">{}</span>', gettext("not acknowledged"))
+        else:
+            text = gettext("%(user)s at %(at)s") % {
+                "user": _person(record.acknowledged_by), "at": _local_datetime(record.acknowledged_at),
+            }
+            if getattr(record, "held", False):
+                text += " · " + gettext("ladder halted until %(until)s") % {
+                    "until": _local_datetime(record.hold_until)}
+        comments = format_html_join(
+            "", '<li class="small"><strong>{}</strong> {}: {}</li>',
+            ((_person(entry.actor), _local_datetime(entry.at), entry.body) for entry in getattr(record, "comments", [])))
+        if comments:
+            return format_html('{}<ul class="plain escalation-comments">{}</ul>', text, comments)
         return text
 
     def render_actions(self, record):
-        if not getattr(record, "can_ack", False):
+        if not getattr(record, "can_comment", False):
             return ""
-        return acknowledge_button(record, self.request, self.next_url)
+        return worklist_form(record, self.request, self.next_url)
+
+
+def worklist_form(escalation, request, next_url=""):
+    """A comment box with "Acknowledge" (when it may still be acknowledged) and "Comment" buttons."""
+    acknowledge = format_html(
+        '<button type="submit" class="primary" formaction="{}" data-testid="acknowledge-{}">{}</button>',
+        reverse("tickets:escalation_acknowledge", args=[escalation.pk]), escalation.pk, gettext("Acknowledge"),
+    ) if getattr(escalation, "can_ack", False) else ""
+    return format_html(
+        '<form method="post" action="{}" class="worklist-form" data-testid="worklist-form-{}">'
+        '<input type="hidden" name="csrfmiddlewaretoken" value="{}"><input type="hidden" name="next" value="{}">'
+        '<label class="sr-only" for="comment-{}">{}</label>'
+        '<textarea id="comment-{}" name="comment" rows="1" maxlength="2000" placeholder="{}"></textarea>'
+        '{} <button type="submit" data-testid="comment-{}">{}</button></form>',
+        reverse("tickets:escalation_comment", args=[escalation.pk]), escalation.pk, get_token(request), next_url,
+        escalation.pk, gettext("Comment"), escalation.pk, gettext("Comment (optional when acknowledging)"),
+        acknowledge, escalation.pk, gettext("Comment"),
+    )
 
 
 def acknowledge_button(escalation, request, next_url=""):

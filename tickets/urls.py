@@ -36,4 +36,5 @@ urlpatterns = [
     path("escalations/", escalations.EscalationListView.as_view(), name="escalation_list"),
     path("escalations/<int:pk>/acknowledge/", escalations.EscalationAcknowledgeView.as_view(),
          name="escalation_acknowledge"),
+    path("escalations/<int:pk>/comment/", escalations.EscalationCommentView.as_view(), name="escalation_comment"),
 ]

@@ -16,12 +16,13 @@ def ticket_panels(context, ticket):
 
 
 @register.simple_tag(takes_context=True)
-def pii(context, obj, field, empty="—"):
+def pii(context, obj, field, empty="—", call=False):
     """A personal-data field of `obj`, masked, with a "show" button when the PII rule lets the
-    user reveal it (`portal.pii.html`): `{% pii ticket "customer_phone" %}`."""
+    user reveal it (`portal.pii.html`): `{% pii ticket "customer_phone" %}`; `call=True` adds a
+    click-to-call link to a phone."""
     request = context.get("request")
     user = getattr(request, "user", None) or context.get("user")
-    return pii_rule.html(user, obj, field, empty=empty)
+    return pii_rule.html(user, obj, field, empty=empty, call=call)
 
 
 @register.simple_tag

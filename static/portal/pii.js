@@ -11,7 +11,7 @@
     return match ? decodeURIComponent(match[1]) : "";
   }
 
-  function reveal(button) {
+  function reveal(button, then) {
     var holder = button.closest(".pii");
     var body = new URLSearchParams({
       model: holder.dataset.piiObject,
@@ -30,7 +30,9 @@
         if (!response.ok || typeof data.value !== "string") { throw new Error(data.detail || response.statusText); }
         holder.querySelector(".pii-value").textContent = data.value;
         holder.classList.add("pii-revealed");
-        button.remove();
+        var show = holder.querySelector(".pii-show");
+        if (show) { show.remove(); }
+        if (then) { then(data.value, holder); } else { button.remove(); }
       });
     }).catch(function (error) {
       button.disabled = false;
@@ -40,7 +42,22 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    document.querySelectorAll(".pii[data-pii-url] .pii-show").forEach(function (button) { button.hidden = false; });
+    document.querySelectorAll(".pii[data-pii-url] .pii-show, .pii[data-pii-url] .pii-call").forEach(function (button) {
+      button.hidden = false;
+    });
+  });
+  // Click-to-call: reveal (recorded), then dial; an extension ("17012345678-1234") after a pause.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest(".pii[data-pii-url] .pii-call");
+    if (!link) { return; }
+    event.preventDefault();
+    if (link.dataset.tel) { window.location.href = link.dataset.tel; return; }
+    reveal(link, function (value) {
+      var tel = "tel:" + value.replace(/-/g, ",").replace(/[^0-9+,]/g, "");
+      link.dataset.tel = tel;
+      link.setAttribute("href", tel);
+      window.location.href = tel;
+    });
   });
   document.addEventListener("click", function (event) {
     var button = event.target.closest(".pii[data-pii-url] .pii-show");

@@ -227,3 +227,35 @@ def test_alert_timeline_shows_amounts_local_times_carrier_names_and_full_names(p
     assert "Li Wei" in timeline_html and "· logistics" not in timeline_html
     assert f"{alert.shipment.carrier.name} SF1" in page
     assert "Unknown" not in client.get("/logistics/alerts/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+
+def test_alert_forms_start_at_now_with_the_parcels_outlet_and_its_citys_directory(portal, client, alert):
+    from django.utils import timezone
+
+    from logistics.models import CarrierOutlet
+
+    shipment = alert.shipment
+    shipment.last_outlet = "武汉洪山网点"
+    shipment.consignee_phone = "17012345678-1234"
+    shipment.save(update_fields=["last_outlet", "consignee_phone"])
+    CarrierOutlet.objects.create(carrier=shipment.carrier, name="武汉洪山网点", city="武汉", phone="027-1111 2222")
+    CarrierOutlet.objects.create(carrier=shipment.carrier, name="武汉江岸网点", city="武汉", phone="027-3333 4444")
+    CarrierOutlet.objects.create(carrier=shipment.carrier, name="上海浦东网点", city="上海", phone="021-5555 6666")
+    client.force_login(portal["logistics"])
+    before = timezone.localtime().replace(second=0, microsecond=0)
+    page = client.get(f"/logistics/alerts/{alert.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    carrier_form = page.split('data-testid="form-contact_carrier"')[1].split("</form>")[0]
+    assert 'name="contact_carrier-outlet" value="武汉洪山网点"' in carrier_form
+    assert f'list="outlets-{alert.pk}"' in carrier_form
+    now_value = carrier_form.split('name="contact_carrier-contacted_at" value="')[1][:16]
+    assert before.strftime("%Y-%m-%dT%H:") in now_value or now_value >= before.strftime("%Y-%m-%dT%H:%M")
+    customer_form = page.split('data-testid="form-contact_customer"')[1].split("</form>")[0]
+    assert 'name="contact_customer-called_at" value="' in customer_form
+    directory = page.split('data-testid="outlet-directory"')[1].split("</ul>")[0]
+    assert "武汉江岸网点" in directory and "上海浦东网点" not in directory
+    # The consignee's phone: masked, with click-to-call for a role that calls customers.
+    consignee = page.split('data-testid="consignee"')[1].split("</td>")[0]
+    assert "17012345678" not in consignee and 'data-testid="pii-call"' in consignee
+    client.force_login(portal["manager"])  # sees alerts, does not call customers: masked, no call link
+    consignee = client.get(f"/logistics/alerts/{alert.pk}/").content.decode().split('data-testid="consignee"')[1]
+    assert 'data-testid="pii-call"' not in consignee.split("</td>")[0]

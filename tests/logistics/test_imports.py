@@ -167,3 +167,20 @@ def test_only_the_import_task_relaxes_the_garbage_collector(portal, carrier, cli
     assert tasks.run_import(tracking_import.pk) == TrackingImport.Status.DONE
     assert seen and set(seen) == {BULK_THRESHOLDS}
     assert gc.get_threshold() == normal
+
+
+@pytest.mark.parametrize("content", [
+    bytes(range(256)) * 40,  # not a workbook at all (a renamed or garbled file)
+    b"PK\x03\x04" + b"\x00garbage" * 200,  # a damaged workbook (a zip that is not one)
+])
+def test_a_garbage_xlsx_is_answered_in_excel_terms_and_its_badge_is_red(portal, client, content):
+    client.force_login(portal["logistics"])
+    post_upload(client, content, name="report.xlsx", store="clouddry-tmall")
+    tracking_import = TrackingImport.objects.get()
+    assert tracking_import.status == TrackingImport.Status.FAILED
+    assert "not a readable Excel workbook" in tracking_import.message
+    assert "encoding" not in tracking_import.message and "CSV (" not in tracking_import.message
+    history = client.get("/logistics/imports/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'class="status bad" data-status="failed"' in history
+    page = client.get(f"/logistics/imports/{tracking_import.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'data-status="failed" data-testid="import-status"' in page

@@ -153,3 +153,25 @@ def test_user_sets_their_language_and_phone(reader, client):
     assert (reader.profile.language, reader.profile.phone) == ("zh-hans", "13911112222")
     response = client.post("/settings/", {"language": "fr", "phone": ""}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200 and "errorlist" in response.content.decode()
+
+
+def test_inbox_and_approvals_query_counts_do_not_grow_with_rows(reader, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(reader)
+    assigned(reader)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get("/inbox/").status_code == 200
+    for _ in range(30):
+        assigned(reader)
+    queue_notification(recipient=reader, channel=Notification.Channel.IN_APP, message_key="tickets.escalation_digest",
+                       params={"items": [[7, 1, "x"]], "total": 1, "sweep": "s", "channel": "in_app",
+                               "levels": {"1": {"position": 1, "name": "Warning", "clock": "resolution",
+                                                "offset_minutes": -30, "target_percent": None}}}, now=NOW)
+    with CaptureQueriesContext(connection) as many:
+        assert client.get("/inbox/").status_code == 200
+    assert len(many.captured_queries) == len(few.captured_queries)
+    with CaptureQueriesContext(connection) as approvals:
+        assert client.get("/approvals/").status_code == 200
+    assert len(approvals.captured_queries) <= len(few.captured_queries)

@@ -272,10 +272,10 @@ TABLE: dict[str, Row] = {
     "EscalationDelivery": row(ADMIN_ONLY,
                               own=lambda o, s: o.notifications.filter(recipient__username=s.user).exists()),
     "Escalation": row(
-        # Executives see, read-only, the escalations that reached them.
+        # Executives see, and acknowledge, the escalations that reached them.
         sees(all="director", scope=TICKET_WORKERS, own="chairman"),
         # Acknowledging: the recipients, and the leads and managers above the ticket's team.
-        {"acknowledge": "agent:own agent2:own refund:own installer:own lead manager director"},
+        {"acknowledge": "agent:own agent2:own refund:own installer:own lead manager director chairman:own"},
         scope=lambda o, s: ticket_in(o.ticket, s) or reached(o, s), own=reached,
         ui_list=Page("/tickets/escalations/?state=all", key=lambda o: o.ticket_id, pattern=r'href="/tickets/(\d+)/"'),
         api_list=Page("/api/v1/escalations/?state=all&page_size=200"),

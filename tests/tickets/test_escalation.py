@@ -50,7 +50,11 @@ def test_standard_ladder_fires_each_level_at_its_time(ladder):
     assert sweep(tue(10, 0)).fired == 1  # warning, 30 minutes before the breach
     assert positions(ticket) == [1]
     [warning] = inbox(ladder.agent)
-    assert warning.link == f"/tickets/{ticket.pk}/"
+    # The message opens the sweep's worklist; its line for the ticket links the ticket.
+    assert warning.link.startswith("/tickets/escalations/?sweep=")
+    from portal.notifications import render
+
+    assert render(warning).lines[0].link == f"/tickets/{ticket.pk}/"
     assert f"#{ticket.pk}" in warning.subject
 
     assert sweep(tue(10, 29)).fired == 0

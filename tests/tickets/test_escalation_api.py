@@ -114,13 +114,15 @@ def test_escalation_list_follows_ticket_scope_and_shows_who_was_notified(client,
     assert client.get(ESCALATIONS, {"level": 5}).json()["count"] == 1
 
 
-def test_executive_sees_only_what_reached_them_read_only(client, ladder):
+def test_executive_sees_only_what_reached_them_and_may_acknowledge_it(client, ladder):
     ticket, _other = _escalated(ladder)
     client.force_login(ladder.chairman)
     rows = client.get(ESCALATIONS).json()["results"]
     assert [(row["ticket"], row["level"]) for row in rows] == [(ticket.pk, 5)]
     assert {n["channel"] for n in rows[0]["notified"]} == {"sms", "in_app"}
-    assert client.post(f"{ESCALATIONS}{rows[0]['id']}/acknowledge/").status_code == 403
+    assert client.post(f"{ESCALATIONS}{rows[0]['id']}/acknowledge/").status_code == 200
+    breach = Escalation.objects.get(ticket=ticket, level__position=2)  # did not reach them
+    assert client.post(f"{ESCALATIONS}{breach.pk}/acknowledge/").status_code == 404
 
 
 def test_acknowledge_by_recipients_and_the_people_above(client, ladder):

@@ -40,22 +40,68 @@ def rows(html):
     return re.findall(r'data-escalation="(\d+)"', html)
 
 
-def test_list_shows_open_escalations_with_recipients_and_acknowledge_buttons(client, ladder, escalated):
+def test_worklist_has_one_row_per_ticket_at_its_highest_level(client, ladder, escalated):
     client.force_login(ladder.lead)
     html = page(client)
-    assert len(rows(html)) == 5
-    assert "晾衣架安装后掉落" in html and "Breach: team lead" in html
-    assert "lead_a · E-mail" in html and "Pending" in html
-    assert html.count('data-testid="acknowledge-') == 5  # the lead is above the team: may take any of them
-    assert len(rows(page(client, level=2))) == 1
-    # Acknowledge from the list; the page shows who took ownership and until when the ladder waits.
+    top = Escalation.objects.get(ticket=escalated, level__position=5)
+    assert rows(html) == [str(top.pk)]  # five levels fired: one row, the highest
+    assert 'data-testid="level-group-5"' in html and "晾衣架安装后掉落" in html
+    # Overdue since the breach (the resolution due time), not since the level fired.
+    overdue = html.split(f'data-escalation="{top.pk}"')[1].split("</tr>")[0]
+    assert "overdue" in overdue
+    assert "lead_a · E-mail" not in overdue and "chairman_x · SMS" in overdue
+    assert html.count('data-testid="acknowledge-') == 1  # the lead is above the team
+    assert len(rows(page(client, level=2))) == 1  # a filter narrows first, then the highest per ticket
+    # Acknowledge from the list with a comment; the page shows who took ownership and the comment.
     breach = Escalation.objects.get(ticket=escalated, level__position=2)
-    response = client.post(f"/tickets/escalations/{breach.pk}/acknowledge/", {"next": LIST + "?level=2"})
+    response = client.post(f"/tickets/escalations/{breach.pk}/acknowledge/",
+                           {"next": LIST + "?level=2", "comment": "Calling the customer now"})
     assert response.status_code == 302 and response.url == LIST + "?level=2"
     html = page(client, level=2)
     assert "lead_a at 2026-" in html and 'data-testid="acknowledge-' not in html
-    assert len(rows(page(client, state="unacknowledged"))) == 4
-    assert len(rows(page(client, state="acknowledged"))) == 1
+    assert "Calling the customer now" in html
+    assert len(rows(page(client, state="unacknowledged"))) == 1
+    assert rows(page(client, state="acknowledged")) == [str(breach.pk)]
+
+
+def test_worklist_groups_tickets_by_level_and_puts_the_longest_overdue_first(client, ladder):
+    first = ladder.ticket(subject="older breach")
+    escalate_due_tickets(now=sh(2026, 3, 3, 10, 0))
+    second = ladder.ticket(subject="newer breach")
+    escalate_due_tickets(now=sh(2026, 3, 4, 11, 0))
+    client.force_login(ladder.director)
+    html = page(client)
+    order = [int(t) for t in re.findall(r'data-ticket="(\d+)"', html)]
+    levels = {t.pk: Escalation.objects.filter(ticket=t).order_by("-level__position").first().level.position
+              for t in (first, second)}
+    assert sorted(order, key=lambda t: -levels[t]) == order  # higher level groups first
+    assert html.count('class="group-row"') == len(set(levels.values()))
+
+
+def test_comment_from_the_list(client, ladder, escalated):
+    top = Escalation.objects.get(ticket=escalated, level__position=5)
+    client.force_login(ladder.chairman)
+    assert client.post(f"/tickets/escalations/{top.pk}/comment/", {"comment": ""}).status_code == 302
+    from tickets.models import TimelineEntry
+
+    assert not TimelineEntry.objects.filter(data__has_key="escalation_comment").exists()
+    client.post(f"/tickets/escalations/{top.pk}/comment/", {"comment": "请今天内回复客户"})
+    entry = TimelineEntry.objects.get(data__has_key="escalation_comment")
+    assert (entry.ticket_id, entry.actor, entry.visibility) == (escalated.pk, ladder.chairman, "internal")
+    assert "请今天内回复客户" in page(client)
+    breach = Escalation.objects.get(ticket=escalated, level__position=2)  # did not reach the chairman
+    assert client.post(f"/tickets/escalations/{breach.pk}/comment/", {"comment": "x"}).status_code == 404
+
+
+def test_the_sms_link_opens_the_worklist_after_signing_in_only(client, ladder, escalated):
+    [sms] = inbox(ladder.chairman, Notification.Channel.SMS)
+    assert sms.link.startswith(LIST + "?sweep=")
+    response = client.get(sms.link)
+    assert response.status_code == 302 and response.url.startswith("/login/?next=")  # never signs anyone in
+    client.force_login(ladder.chairman)
+    html = page(client, sms.link)
+    top = Escalation.objects.get(ticket=escalated, level__position=5)
+    assert rows(html) == [str(top.pk)] and f'data-testid="acknowledge-{top.pk}"' in html
 
 
 def test_resolved_tickets_leave_the_open_list(client, ladder, escalated):
@@ -64,29 +110,32 @@ def test_resolved_tickets_leave_the_open_list(client, ladder, escalated):
     services.resolve(escalated, actor=ladder.agent, now=sh(2026, 3, 4, 12, 0))
     client.force_login(ladder.lead)
     assert rows(page(client)) == []
-    assert len(rows(page(client, state="all"))) == 5
+    assert len(rows(page(client, state="all"))) == 1
 
 
 def test_agent_acknowledges_only_what_reached_them(client, ladder, escalated):
     client.force_login(ladder.agent)
     html = page(client)
     warning = Escalation.objects.get(ticket=escalated, level__position=1)
-    assert len(rows(html)) == 5  # the ticket is theirs to see
-    assert re.findall(r'data-testid="acknowledge-(\d+)"', html) == [str(warning.pk)]
+    assert len(rows(html)) == 1  # the ticket is theirs to see, at its highest level
+    assert re.findall(r'data-testid="acknowledge-(\d+)"', html) == []  # that level did not reach them
     breach = Escalation.objects.get(ticket=escalated, level__position=2)
     assert client.post(f"/tickets/escalations/{breach.pk}/acknowledge/").status_code == 404
     assert client.get(LIST, {"reached_me": "true"}).status_code == 200
     assert rows(page(client, reached_me="true")) == [str(warning.pk)]
 
 
-def test_executive_list_is_read_only_and_limited_to_what_reached_them(client, ladder, escalated):
+def test_executive_list_is_limited_to_what_reached_them_and_they_acknowledge_it(client, ladder, escalated):
     client.force_login(ladder.chairman)
     html = page(client)
     chairman_level = Escalation.objects.get(ticket=escalated, level__position=5)
     assert rows(html) == [str(chairman_level.pk)]
-    assert 'data-testid="escalations-read-only"' in html and "acknowledge-" not in html
+    assert f'data-testid="acknowledge-{chairman_level.pk}"' in html
     assert "chairman_x · SMS / phone push" in html
-    assert client.post(f"/tickets/escalations/{chairman_level.pk}/acknowledge/").status_code == 403
+    response = client.post(f"/tickets/escalations/{chairman_level.pk}/acknowledge/", {"comment": "收到"})
+    assert response.status_code == 302 and response.url == f"{LIST}?ticket={escalated.pk}"
+    chairman_level.refresh_from_db()
+    assert chairman_level.acknowledged_by == ladder.chairman
 
 
 def test_ticket_page_shows_each_escalation_with_channels_and_delivery_status(client, ladder, escalated):
@@ -109,10 +158,10 @@ def test_ticket_page_shows_each_escalation_with_channels_and_delivery_status(cli
 
 def test_inbox_links_to_the_ticket(client, ladder, escalated):
     [message] = inbox(ladder.manager)
-    assert message.link == f"/tickets/{escalated.pk}/"
+    assert message.link.startswith(f"{LIST}?sweep=")
     client.force_login(ladder.manager)
     html = page(client, "/inbox/")
-    assert f'href="/tickets/{escalated.pk}/"' in html
+    assert f'href="/tickets/{escalated.pk}/"' in html  # the message's line for the ticket
 
 
 def test_navigation_and_list_query_count(client, ladder, escalated):
@@ -124,7 +173,7 @@ def test_navigation_and_list_query_count(client, ladder, escalated):
         ladder.ticket(is_major=True, assignee=ladder.agent2)
     escalate_due_tickets(now=sh(2026, 3, 4, 11, 5))
     with CaptureQueriesContext(connection) as many:
-        assert len(rows(page(client))) == 30
+        assert len(rows(page(client))) == 6  # one row per ticket
     assert len(many.captured_queries) == len(few.captured_queries)
 
 

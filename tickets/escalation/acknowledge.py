@@ -51,6 +51,25 @@ def acknowledge(escalation: Escalation, *, actor, now) -> Escalation:
     return escalation
 
 
+MAX_COMMENT = 2000
+
+
+def comment(escalation: Escalation, *, actor, now, text: str) -> TimelineEntry:
+    """`actor` (who may acknowledge it) comments on the escalation: an internal entry on the
+    ticket's timeline, shown with the escalation on the worklist."""
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"comment": _("Write the comment.")})
+    if len(text) > MAX_COMMENT:
+        raise ValidationError({"comment": _("At most %(n)s characters.") % {"n": MAX_COMMENT}})
+    with transaction.atomic():
+        escalation = Escalation.objects.select_related("level").get(pk=escalation.pk)
+        return TimelineEntry.objects.create(
+            ticket_id=escalation.ticket_id, kind=Kind.ESCALATION, actor=actor, at=now, visibility=INTERNAL,
+            body=text, data={"escalation_comment": escalation.pk, "level": escalation.level.position},
+        )
+
+
 def _name(user):
     return (user.get_full_name() or user.get_username()) if user else ""
 

@@ -1,9 +1,10 @@
 """Who sees and acknowledges escalations (registered from TicketsConfig.ready()).
 
 - view: escalations of the tickets the user may view, plus any that reached the user; an
-  executive (without a working role) sees only the escalations that reached them, read-only;
-- acknowledge: the escalation's recipients, and the team leads, managers and directors whose
-  scope covers the ticket (the people above the team); administrators everything.
+  executive (without a working role) sees only the escalations that reached them;
+- acknowledge (and comment): the escalation's recipients (the chairman included), and the team
+  leads, managers and directors whose scope covers the ticket (the people above the team);
+  administrators everything.
 """
 
 from django.db.models import Exists, OuterRef, Q

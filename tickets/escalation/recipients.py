@@ -119,10 +119,9 @@ def _message(items, total, levels_by_id, sweep_id, channel) -> tuple[dict, str]:
         "levels": {str(level_id): {name: getattr(levels_by_id[level_id], name) for name in LEVEL_PARAMS}
                    for level_id in used},
     }
-    tickets = list(dict.fromkeys(ticket_id for ticket_id, _level, _subject in items))
-    single = total == len(items) and len(tickets) == 1
-    page = _link("tickets:escalation_list", query=f"?sweep={sweep_id}")
-    link = ticket_url(tickets[0]) if single else (page or ticket_url(tickets[0]))
+    # The sweep's worklist, which every recipient may open (the chairman cannot open a ticket page);
+    # from there, acknowledge and comment in place or open the ticket. Signing in comes first.
+    link = _link("tickets:escalation_list", query=f"?sweep={sweep_id}") or ticket_url(items[0][0])
     return params, link
 
 

@@ -142,7 +142,7 @@ def _write_timeline(sweep, now, levels):
             "at": _value(now, DateTimeField()),
             "visibility": _value(INTERNAL, text),
             "body": GroupConcat(per_level(lambda lv: _("Level %(position)s %(name)s") % {
-                "position": lv.position, "name": lv.name}, text)),
+                "position": lv.position, "name": lv.display_name}, text)),
             "data": JSONObject(
                 levels=JSONGroupArray(per_level(lambda lv: lv.position, number)),
                 cycle=Max("cycle"), sweep=_value(str(sweep.uuid), text),
