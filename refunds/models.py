@@ -309,6 +309,8 @@ class RefundRequest(models.Model):
                                           on_delete=models.SET_NULL, related_name="+",
                                           verbose_name=_("goods received recorded by"))
     refund_due_at = models.DateTimeField(_("refund due (after receipt)"), null=True, blank=True)
+    # When the desk was told that the refund-after-receipt time passed (the reminder sweep, once).
+    refund_due_reminded_at = models.DateTimeField(_("reminded of the refund due"), null=True, blank=True)
 
     # The rulebook and the decision in force.
     suggested_rule = models.ForeignKey(ResponsibilityRule, null=True, blank=True, on_delete=models.SET_NULL,
@@ -421,6 +423,7 @@ class RefundEvent(models.Model):
         RULING = "ruling", _("Platform ruling")
         CLOSED = "closed", _("Closed")
         NOTE = "note", _("Note")
+        REFUND_OVERDUE = "refund_overdue", _("Refund after receipt overdue")
 
     request = models.ForeignKey(RefundRequest, on_delete=models.CASCADE, related_name="events",
                                 verbose_name=_("refund request"))

@@ -516,9 +516,10 @@ def _desk_specialists(store_ids) -> dict[int, list[int]]:
     return result
 
 
-def _release_messages(rows) -> list[dict]:
-    """Who hears that returned goods are back: the assignee of each request's ticket, else the
-    refund specialists of its store; one message per person (a summary when several arrive at once)."""
+def _release_messages(rows, *, one=None, several=None) -> list[dict]:
+    """Who hears that returned goods are back (or another news of these requests): the assignee of
+    each request's ticket, else the refund specialists of its store; one message per person (a
+    summary when several arrive at once)."""
     unassigned = {store_id for _pk, store_id, assignee in rows if not assignee}
     people = _desk_specialists(unassigned) if unassigned else {}
     by_user: dict[int, list[int]] = {}
@@ -528,10 +529,10 @@ def _release_messages(rows) -> list[dict]:
     messages = []
     for user_id, pks in by_user.items():
         if len(pks) == 1:
-            subject = _("Returned goods received for refund request #%(id)s") % {"id": pks[0]}
+            subject = (one or _("Returned goods received for refund request #%(id)s")) % {"id": pks[0]}
             link = reverse("refunds:request", args=[pks[0]])
         else:
-            subject = _("Returned goods received for %(count)s refund requests") % {"count": len(pks)}
+            subject = (several or _("Returned goods received for %(count)s refund requests")) % {"count": len(pks)}
             link = reverse("refunds:request_list")
         messages.append({"recipient_id": user_id, "channel": Notification.Channel.IN_APP, "subject": subject,
                          "link": link, "source": "refunds:release"})
@@ -547,6 +548,32 @@ def _notify_desk(request, subject, *, now):
     queue_notifications([{"recipient_id": user_id, "channel": Notification.Channel.IN_APP, "subject": subject,
                           "link": request_link(request), "source": f"refund:{request.pk}"}
                          for user_id in recipients], now=now)
+
+
+def remind_overdue_refunds(*, now) -> int:
+    """The refund-after-receipt clock: requests whose goods are back but that are still undecided
+    after `refund_due_at` are put in front of the desk once (a timeline entry, one message per
+    person). Set-based: a fixed number of statements whatever the count."""
+    from django.db.models import F, Value
+
+    from portal.sql import insert_select
+
+    with transaction.atomic():
+        due = RefundRequest.objects.filter(status=Status.OPEN, refund_due_at__lte=now,
+                                           refund_due_reminded_at__isnull=True)
+        rows = list(due.values_list("pk", "store_id", "ticket__assignee_id")[:5000])
+        if not rows:
+            return 0
+        marked = RefundRequest.objects.filter(pk__in=[pk for pk, _s, _a in rows])
+        marked.update(refund_due_reminded_at=now)
+        insert_select(RefundEvent, marked, {
+            "request_id": F("pk"), "kind": Value(EventKind.REFUND_OVERDUE), "at": Value(now),
+            "note": Value(_("The goods are back and the refund-after-receipt time has passed.")),
+        })
+        queue_notifications(_release_messages(
+            rows, one=_("Refund after receipt overdue: refund request #%(id)s"),
+            several=_("Refund after receipt overdue: %(count)s refund requests")), now=now)
+    return len(rows)
 
 
 # --- Conditions of the goods (eligibility again) ------------------------------------------------
