@@ -83,6 +83,7 @@ def _row(i, *, rng, now, stores, reasons):
         decision = rng.choice(["approve", "approve", "partial", "reject", "exchange"])
         request.decision = decision
         request.decided_at = requested + timedelta(hours=rng.uniform(0.5, 60))
+        request.decision_seconds = int((request.decided_at - requested).total_seconds())
         request.refund_amount = {"approve": amount, "partial": (amount / 2).quantize(Decimal("0.01"))}.get(
             decision, Decimal("0.00"))
         if status == "disputed" or (status == "closed" and decision == "reject" and i % 3 == 0):

@@ -322,6 +322,8 @@ class RefundRequest(models.Model):
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True, db_index=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+", verbose_name=_("decided by"))
+    # Seconds from receipt (`requested_at`) to the decision in force: the metrics' median in SQL.
+    decision_seconds = models.PositiveIntegerField(_("seconds to decision"), null=True, blank=True)
 
     # The dispute on the platform and its ruling.
     dispute_submitted_on = models.DateField(_("dispute submitted on"), null=True, blank=True)
@@ -346,6 +348,7 @@ class RefundRequest(models.Model):
         indexes = [
             models.Index(fields=["status", "respond_by"], name="refunds_status_deadline_idx"),
             models.Index(fields=["store", "order_no"], name="refunds_store_order_idx"),
+            models.Index(fields=["requested_at"], name="refunds_requested_idx"),  # the metrics' period
         ]
         permissions = [
             ("decide_refundrequest", "Can decide refund requests within the approval limit"),

@@ -700,6 +700,7 @@ def _put_in_force(request, row: RefundDecision, *, actor, now):
     request.rule = row.rule
     request.decided_at = now
     request.decided_by = row.decided_by
+    request.decision_seconds = max(0, int((now - request.requested_at).total_seconds()))
     _event(request, EventKind.DECIDED, actor=actor, now=now, note=row.note, data={
         "decision": row.decision, "amount": str(row.amount), "calculation": row.calculation,
         "rule": row.rule.code if row.rule else None,
