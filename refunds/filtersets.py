@@ -10,8 +10,10 @@ from refunds.models import ReasonCode, RefundRequest
 
 class RefundRequestFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label=_("order or request id"))
-    status = django_filters.MultipleChoiceFilter(choices=RefundRequest.Status.choices, label=_("status"))
-    kind = django_filters.MultipleChoiceFilter(choices=RefundRequest.Kind.choices, label=_("kind"))
+    # distinct=False: plain columns of the request, no join that could repeat a row.
+    status = django_filters.MultipleChoiceFilter(choices=RefundRequest.Status.choices, label=_("status"),
+                                                 distinct=False)
+    kind = django_filters.MultipleChoiceFilter(choices=RefundRequest.Kind.choices, label=_("kind"), distinct=False)
     store = django_filters.ModelChoiceFilter(queryset=user_stores, to_field_name="code", label=_("store"))
     reason = django_filters.ModelChoiceFilter(queryset=ReasonCode.objects.all(), to_field_name="code",
                                               label=_("reason"))

@@ -309,6 +309,8 @@ class RefundRequest(models.Model):
                                           on_delete=models.SET_NULL, related_name="+",
                                           verbose_name=_("goods received recorded by"))
     refund_due_at = models.DateTimeField(_("refund due (after receipt)"), null=True, blank=True)
+    # When the desk was told that the refund-after-receipt time passed (the reminder sweep, once).
+    refund_due_reminded_at = models.DateTimeField(_("reminded of the refund due"), null=True, blank=True)
 
     # The rulebook and the decision in force.
     suggested_rule = models.ForeignKey(ResponsibilityRule, null=True, blank=True, on_delete=models.SET_NULL,
@@ -320,6 +322,8 @@ class RefundRequest(models.Model):
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True, db_index=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+", verbose_name=_("decided by"))
+    # Seconds from receipt (`requested_at`) to the decision in force: the metrics' median in SQL.
+    decision_seconds = models.PositiveIntegerField(_("seconds to decision"), null=True, blank=True)
 
     # The dispute on the platform and its ruling.
     dispute_submitted_on = models.DateField(_("dispute submitted on"), null=True, blank=True)
@@ -344,6 +348,9 @@ class RefundRequest(models.Model):
         indexes = [
             models.Index(fields=["status", "respond_by"], name="refunds_status_deadline_idx"),
             models.Index(fields=["store", "order_no"], name="refunds_store_order_idx"),
+            models.Index(fields=["requested_at"], name="refunds_requested_idx"),  # the metrics' period
+            # Counting a status in the caller's stores from the index alone (the API list's count).
+            models.Index(fields=["status", "store"], name="refunds_status_store_idx"),
         ]
         permissions = [
             ("decide_refundrequest", "Can decide refund requests within the approval limit"),
@@ -421,6 +428,7 @@ class RefundEvent(models.Model):
         RULING = "ruling", _("Platform ruling")
         CLOSED = "closed", _("Closed")
         NOTE = "note", _("Note")
+        REFUND_OVERDUE = "refund_overdue", _("Refund after receipt overdue")
 
     request = models.ForeignKey(RefundRequest, on_delete=models.CASCADE, related_name="events",
                                 verbose_name=_("refund request"))

@@ -465,46 +465,43 @@ def record_goods_received(request: RefundRequest, *, actor, now, at=None) -> Ref
 
 def release_holds(deliveries, *, now) -> int:
     """The delivery hook (`portal.registry`): return parcels one ingest batch marked delivered release
-    the requests held for them. Set-based: a fixed number of queries per chunk, whatever the count;
-    replay-safe (a request no longer on hold is not touched again)."""
-    delivered = dict(deliveries)
-    if not delivered:
+    the requests held for them. Set-based: a fixed number of statements per chunk of 5,000 parcels
+    (UPDATEs with the receipt time read from the parcel, one INSERT ... SELECT of the timeline
+    entries, one message per person told), whatever the count; replay-safe (a request no longer on
+    hold is not touched again)."""
+    from django.db.models import F, OuterRef, Subquery, Value
+
+    from portal.sql import insert_select
+
+    ids = list(dict.fromkeys(shipment_id for shipment_id, _at in deliveries))
+    if not ids:
         return 0
     released = 0
-    ids = list(delivered)
-    settings_hours = dict(RefundDeskSettings.objects.values_list("store_id", "refund_after_receipt_hours"))
+    hours_by_store = dict(RefundDeskSettings.objects.values_list("store_id", "refund_after_receipt_hours"))
     default_hours = RefundDeskSettings._meta.get_field("refund_after_receipt_hours").default
     with transaction.atomic():
         for start in range(0, len(ids), 5000):
             chunk = ids[start:start + 5000]
             rows = list(RefundRequest.objects.filter(return_shipment_id__in=chunk, status=Status.AWAITING_RETURN)
-                        .values_list("pk", "store_id", "return_shipment_id", "ticket__assignee_id"))
+                        .values_list("pk", "store_id", "ticket__assignee_id"))
             if not rows:
                 continue
-            updates, events, messages = [], [], []
-            for pk, store_id, shipment_id, assignee_id in rows:
-                at = delivered[shipment_id]
-                due = at + timedelta(hours=settings_hours.get(store_id, default_hours))
-                updates.append(RefundRequest(pk=pk, status=Status.OPEN, goods_received_at=at,
-                                             goods_received_via=RefundRequest.ReceivedVia.PARCEL,
-                                             refund_due_at=due, updated_at=now))
-                events.append(RefundEvent(
-                    request_id=pk, kind=EventKind.RECEIVED, at=now,
-                    note=_("Return parcel delivered back; refund due by %(due)s.") % {
-                        "due": timezone.localtime(due).strftime("%Y-%m-%d %H:%M")},
-                    data={"via": "parcel", "at": at.isoformat(), "shipment": shipment_id}))
-                if assignee_id:
-                    messages.append({"recipient_id": assignee_id, "channel": Notification.Channel.IN_APP,
-                                     "subject": _("Returned goods received for refund request #%(id)s") % {"id": pk},
-                                     "link": reverse("refunds:request", args=[pk]), "source": f"refund:{pk}"})
-            RefundRequest.objects.bulk_update(
-                updates, ["status", "goods_received_at", "goods_received_via", "refund_due_at", "updated_at"],
-                batch_size=1000)
-            RefundEvent.objects.bulk_create(events, batch_size=1000)
-            messages += _desk_messages({store_id for _pk, store_id, _s, assignee in rows if not assignee},
-                                       [(pk, store_id) for pk, store_id, _s, assignee in rows if not assignee])
-            if messages:
-                queue_notifications(messages, now=now)
+            pks = [pk for pk, _store, _assignee in rows]
+            held = RefundRequest.objects.filter(pk__in=pks)
+            delivered_at = Subquery(Shipment.objects.filter(pk=OuterRef("return_shipment_id"))
+                                    .values("delivered_at")[:1])
+            held.update(status=Status.OPEN, goods_received_at=delivered_at,
+                        goods_received_via=RefundRequest.ReceivedVia.PARCEL, updated_at=now)
+            by_hours: dict[int, set[int]] = {}
+            for _pk, store_id, _assignee in rows:
+                by_hours.setdefault(hours_by_store.get(store_id, default_hours), set()).add(store_id)
+            for hours, store_ids in by_hours.items():
+                held.filter(store_id__in=store_ids).update(refund_due_at=F("goods_received_at") + timedelta(hours=hours))
+            insert_select(RefundEvent, held, {
+                "request_id": F("pk"), "kind": Value(EventKind.RECEIVED), "at": Value(now),
+                "note": Value(_("Return parcel delivered back to the store; the refund-after-receipt clock started.")),
+            })
+            queue_notifications(_release_messages(rows), now=now)
             released += len(rows)
     return released
 
@@ -519,23 +516,23 @@ def _desk_specialists(store_ids) -> dict[int, list[int]]:
     return result
 
 
-def _desk_messages(store_ids, requests) -> list[dict]:
-    """One in-app message per unassigned released request to its store's refund specialists, but
-    at most one summary per specialist when many arrive at once."""
-    if not requests:
-        return []
-    people = _desk_specialists(store_ids)
+def _release_messages(rows, *, one=None, several=None) -> list[dict]:
+    """Who hears that returned goods are back (or another news of these requests): the assignee of
+    each request's ticket, else the refund specialists of its store; one message per person (a
+    summary when several arrive at once)."""
+    unassigned = {store_id for _pk, store_id, assignee in rows if not assignee}
+    people = _desk_specialists(unassigned) if unassigned else {}
     by_user: dict[int, list[int]] = {}
-    for pk, store_id in requests:
-        for user_id in people.get(store_id, []):
+    for pk, store_id, assignee in rows:
+        for user_id in ([assignee] if assignee else people.get(store_id, [])):
             by_user.setdefault(user_id, []).append(pk)
     messages = []
     for user_id, pks in by_user.items():
         if len(pks) == 1:
-            subject = _("Returned goods received for refund request #%(id)s") % {"id": pks[0]}
+            subject = (one or _("Returned goods received for refund request #%(id)s")) % {"id": pks[0]}
             link = reverse("refunds:request", args=[pks[0]])
         else:
-            subject = _("Returned goods received for %(count)s refund requests") % {"count": len(pks)}
+            subject = (several or _("Returned goods received for %(count)s refund requests")) % {"count": len(pks)}
             link = reverse("refunds:request_list")
         messages.append({"recipient_id": user_id, "channel": Notification.Channel.IN_APP, "subject": subject,
                          "link": link, "source": "refunds:release"})
@@ -551,6 +548,32 @@ def _notify_desk(request, subject, *, now):
     queue_notifications([{"recipient_id": user_id, "channel": Notification.Channel.IN_APP, "subject": subject,
                           "link": request_link(request), "source": f"refund:{request.pk}"}
                          for user_id in recipients], now=now)
+
+
+def remind_overdue_refunds(*, now) -> int:
+    """The refund-after-receipt clock: requests whose goods are back but that are still undecided
+    after `refund_due_at` are put in front of the desk once (a timeline entry, one message per
+    person). Set-based: a fixed number of statements whatever the count."""
+    from django.db.models import F, Value
+
+    from portal.sql import insert_select
+
+    with transaction.atomic():
+        due = RefundRequest.objects.filter(status=Status.OPEN, refund_due_at__lte=now,
+                                           refund_due_reminded_at__isnull=True)
+        rows = list(due.values_list("pk", "store_id", "ticket__assignee_id")[:5000])
+        if not rows:
+            return 0
+        marked = RefundRequest.objects.filter(pk__in=[pk for pk, _s, _a in rows])
+        marked.update(refund_due_reminded_at=now)
+        insert_select(RefundEvent, marked, {
+            "request_id": F("pk"), "kind": Value(EventKind.REFUND_OVERDUE), "at": Value(now),
+            "note": Value(_("The goods are back and the refund-after-receipt time has passed.")),
+        })
+        queue_notifications(_release_messages(
+            rows, one=_("Refund after receipt overdue: refund request #%(id)s"),
+            several=_("Refund after receipt overdue: %(count)s refund requests")), now=now)
+    return len(rows)
 
 
 # --- Conditions of the goods (eligibility again) ------------------------------------------------
@@ -677,6 +700,7 @@ def _put_in_force(request, row: RefundDecision, *, actor, now):
     request.rule = row.rule
     request.decided_at = now
     request.decided_by = row.decided_by
+    request.decision_seconds = max(0, int((now - request.requested_at).total_seconds()))
     _event(request, EventKind.DECIDED, actor=actor, now=now, note=row.note, data={
         "decision": row.decision, "amount": str(row.amount), "calculation": row.calculation,
         "rule": row.rule.code if row.rule else None,

@@ -31,6 +31,7 @@ from refunds.forms import (
 )
 from refunds.models import EvidenceFile, RefundRequest
 from refunds.tables import RefundRequestTable
+from tickets.tables import CappedCountPaginator
 
 Status = RefundRequest.Status
 
@@ -51,6 +52,9 @@ class RefundRequestListView(RestrictedListView):
     filterset_class = RefundRequestFilterSet
     template_name = "refunds/request_list.html"
     tab = "open"
+    # One count, capped: a desk list never counts every request of a big backlog.
+    paginate_by = None
+    table_pagination = {"per_page": 50, "paginator_class": CappedCountPaginator}
 
     def get_queryset(self):
         statuses = next(entry[3] for entry in TABS if entry[0] == self.tab)

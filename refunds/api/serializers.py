@@ -26,6 +26,17 @@ from tickets.api.serializers import OffsetDateTimeField
 MAX_AMOUNT = Decimal("10000000")
 
 
+def choice_input(choices_class, **kwargs):
+    """A choice field documented with an inline enum (`kind`, `status` and `decision` are names
+    other apps' serializers use with other values: shared enum components would collide)."""
+
+    @extend_schema_field({"type": "string", "enum": list(choices_class.values)})
+    class ChoiceInput(serializers.ChoiceField):
+        pass
+
+    return ChoiceInput(choices=choices_class.choices, **kwargs)
+
+
 @extend_schema_field(OpenApiTypes.DECIMAL)
 class MoneyField(serializers.Field):
     """Yuan as a JSON string (or number) with at most 2 decimals, above zero; never a boolean."""
@@ -68,6 +79,7 @@ class StrictBooleanField(serializers.BooleanField):
         return data
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class StoreCodeField(serializers.Field):
     """A store code resolved through the caller's scope: a store they may not act for is an
     unknown store, exactly as one that does not exist."""
@@ -93,7 +105,7 @@ class RefundRequestInSerializer(serializers.Serializer):
     store = StoreCodeField()
     platform_request_id = StrictCharField(max_length=64)
     order_no = StrictCharField(max_length=64)
-    kind = serializers.ChoiceField(choices=RefundRequest.Kind.choices)
+    kind = choice_input(RefundRequest.Kind)
     amount = MoneyField()
     order_amount = MoneyField(required=False)
     reason = serializers.SlugRelatedField(slug_field="code", queryset=ReasonCode.objects.filter(is_active=True))
@@ -148,6 +160,9 @@ class RefundRequestSerializer(serializers.ModelSerializer):
     reason = serializers.SlugRelatedField(slug_field="code", read_only=True)
     status = choice(RefundRequest.Status)
     kind = choice(RefundRequest.Kind)
+    decision = choice(RefundRequest.Decision)
+    ruling = choice(RefundRequest.Ruling)
+    goods_received_via = choice(RefundRequest.ReceivedVia)
     amount = MoneyField(read_only=True)
     order_amount = MoneyField(read_only=True)
     refund_amount = MoneyField(read_only=True)
@@ -194,6 +209,7 @@ class RefundRequestSerializer(serializers.ModelSerializer):
 
 
 class RefundEventSerializer(serializers.ModelSerializer):
+    kind = choice(RefundEvent.Kind)
     actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
@@ -203,6 +219,7 @@ class RefundEventSerializer(serializers.ModelSerializer):
 
 
 class EvidenceFileSerializer(serializers.ModelSerializer):
+    kind = choice(EvidenceKind)
     uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     url = serializers.SerializerMethodField()
 
@@ -228,14 +245,14 @@ class RefundRequestDetailSerializer(RefundRequestSerializer):
 
 
 class DecideSerializer(serializers.Serializer):
-    decision = serializers.ChoiceField(choices=RefundRequest.Decision.choices)
+    decision = choice_input(RefundRequest.Decision)
     amount = MoneyField(required=False)
     rule = serializers.SlugRelatedField(slug_field="code", queryset=ResponsibilityRule.objects.filter(is_active=True),
                                         required=False)
     note = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
-class NoteSerializer(serializers.Serializer):
+class RefundNoteSerializer(serializers.Serializer):
     note = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
@@ -245,12 +262,12 @@ class ReceivedSerializer(serializers.Serializer):
 
 class EvidenceUploadSerializer(serializers.Serializer):
     file = serializers.FileField(allow_empty_file=False)
-    kind = serializers.ChoiceField(choices=EvidenceKind.choices)
+    kind = choice_input(EvidenceKind)
     note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
 class RulingSerializer(serializers.Serializer):
-    ruling = serializers.ChoiceField(choices=RefundRequest.Ruling.choices)
+    ruling = choice_input(RefundRequest.Ruling)
     amount = MoneyField(required=False, allow_zero=True)
     note = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
     submitted_on = serializers.DateField(required=False)

@@ -12,8 +12,8 @@ router.register("refunds", views.RefundRequestViewSet, basename="refund")
 
 
 def _pack(action):
-    method = getattr(views.RefundRequestViewSet, action)
-    return views.RefundRequestViewSet.as_view({"get": action}, basename="refund", detail=True, **method.kwargs)
+    return views.RefundRequestViewSet.as_view({"get": action}, basename="refund", detail=True,
+                                              permission_action="view")
 
 
 urlpatterns = [

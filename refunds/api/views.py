@@ -39,8 +39,8 @@ from refunds.api.serializers import (
     DisputeSerializer,
     EvidenceFileSerializer,
     EvidenceUploadSerializer,
-    NoteSerializer,
     ReceivedSerializer,
+    RefundNoteSerializer,
     RefundRequestDetailSerializer,
     RefundRequestInSerializer,
     RefundRequestSerializer,
@@ -112,20 +112,20 @@ class RefundRequestViewSet(RestrictedModelViewSet):
         waiting = row.status == row.Status.AWAITING_APPROVAL
         return self._answer(refund, status.HTTP_202_ACCEPTED if waiting else status.HTTP_200_OK)
 
-    @extend_schema(request=NoteSerializer, responses=RefundRequestSerializer)
+    @extend_schema(request=RefundNoteSerializer, responses=RefundRequestSerializer)
     @action(detail=True, methods=["post"], permission_action="approve")
     def approve(self, request, pk=None):
         refund = self.get_object()
-        serializer = NoteSerializer(data=request.data)
+        serializer = RefundNoteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.approve_decision(refund, actor=request.user, now=self.now, note=serializer.validated_data["note"])
         return self._answer(refund)
 
-    @extend_schema(request=NoteSerializer, responses=RefundRequestSerializer)
+    @extend_schema(request=RefundNoteSerializer, responses=RefundRequestSerializer)
     @action(detail=True, methods=["post"], permission_action="approve")
     def decline(self, request, pk=None):
         refund = self.get_object()
-        serializer = NoteSerializer(data=request.data)
+        serializer = RefundNoteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.decline_decision(refund, actor=request.user, now=self.now, note=serializer.validated_data["note"])
         return self._answer(refund)
@@ -159,8 +159,9 @@ class RefundRequestViewSet(RestrictedModelViewSet):
             raise PermissionDenied(_("Your role does not allow this."))
         return pack.collect(refund)
 
+    # The two pack downloads are routed by refunds/api/urls.py at their file-like addresses (no
+    # trailing slash), with permission_action="view"; they are not router actions.
     @extend_schema(responses={(200, "application/pdf"): bytes})
-    @action(detail=True, methods=["get"], url_path="evidence-pack.pdf", permission_action="view")
     def evidence_pack_pdf(self, request, pk=None):
         content = self._pack_content()
         response = HttpResponse(pack.render_pdf(content), content_type="application/pdf")
@@ -168,7 +169,6 @@ class RefundRequestViewSet(RestrictedModelViewSet):
         return response
 
     @extend_schema(responses={(200, "application/zip"): bytes})
-    @action(detail=True, methods=["get"], url_path="evidence-pack.zip", permission_action="view")
     def evidence_pack_zip(self, request, pk=None):
         content = self._pack_content()
         response = HttpResponse(pack.render_zip(content), content_type="application/zip")

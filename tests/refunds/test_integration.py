@@ -89,3 +89,19 @@ def test_hold_release_is_replay_safe_and_set_based(desk, django_assert_max_num_q
     with django_assert_max_num_queries(12):
         assert release_holds(deliveries, now=now) == 12
     assert release_holds(deliveries, now=now) == 0
+
+
+def test_the_refund_after_receipt_clock_reminds_the_desk_once(desk):
+    from refunds.services import record_goods_received, remind_overdue_refunds
+
+    store = desk.stores["clouddry-tmall"]
+    now = timezone.now()
+    refund = make_request(store, now=now, goods_shipped=True)
+    record_goods_received(refund, actor=desk["refund"], now=now)
+    refund.refresh_from_db()
+    assert refund.refund_due_at == now + timedelta(hours=24)
+    assert remind_overdue_refunds(now=now + timedelta(hours=23)) == 0
+    assert remind_overdue_refunds(now=now + timedelta(hours=25)) == 1
+    assert remind_overdue_refunds(now=now + timedelta(hours=26)) == 0
+    assert refund.events.filter(kind="refund_overdue").count() == 1
+    assert desk["refund"].notifications.filter(subject__contains="overdue").count() == 1
