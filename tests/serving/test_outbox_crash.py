@@ -19,6 +19,9 @@ import pytest
 from tests.portal.gateway import FakeSmsGateway
 from tests.qcluster import ROOT, cluster_env, manage
 
+# These processes run on a SQLite file whatever DATABASE_URL says: once, in CI's SQLite pass.
+pytestmark = pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")), reason="SQLite pass only")
+
 SMS, EMAILS, CHAIRMAN = 30, 15, 8  # the chairman's SMS is the 8th queued
 DISPATCH_INTERVAL = 60  # portal.dispatch_notifications runs every minute
 
@@ -27,9 +30,6 @@ from django.utils import timezone
 from django.contrib.auth.models import User
 from portal.models import Profile, Notification
 from portal.notifications import queue_notification
-
-# These processes run on a SQLite file whatever DATABASE_URL says: once, in CI's SQLite pass.
-pytestmark = pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")), reason="SQLite pass only")
 
 now = timezone.now()
 for i in range({SMS}):
