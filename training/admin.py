@@ -54,16 +54,6 @@ class RubricAdmin(RestrictedAdmin):
         super().save_model(request, obj, form, change)
 
 
-@admin.register(RubricCategory)
-class RubricCategoryAdmin(RestrictedAdmin):
-    list_display = ["name", "rubric", "scale", "weight", "critical"]
-    list_select_related = ["rubric"]
-
-    def has_change_permission(self, request, obj=None):
-        graded = obj is not None and obj.rubric.attempts.filter(status=Attempt.Status.GRADED).exists()
-        return super().has_change_permission(request, obj) and not graded
-
-
 @admin.register(Scenario)
 class ScenarioAdmin(RestrictedAdmin):
     list_display = ["title", "product_line", "difficulty", "channel", "status", "updated_at"]

@@ -32,6 +32,7 @@ SURNAMES = (
     "靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧"
     "闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
 )
+ADDRESS_LEADS = ("收货地址", "送货地址", "家庭地址", "详细地址", "地址是", "地址", "住址", "住在", "送到", "寄到", "我家在", "家住")
 HONORIFICS = "先生|女士|小姐|太太|阿姨|大爷|大哥|大姐|师傅|老师|总|经理|同学"
 _CN = r"\u4e00-\u9fa5"
 
@@ -44,7 +45,7 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [
     # Waybills: a carrier prefix and 10-15 digits.
     (WAYBILL, re.compile(r"(?<![A-Za-z0-9])(?:SF|YT|JT|JD|JDV|YD|ZT|ZTO|STO|EMS|DPK|DB|KYE|YZ|TT)\d{10,15}"
                          r"(?![0-9])")),
-    (WAYBILL, re.compile(r"(?:(?<=运单号)|(?<=运单)|(?<=快递单号)|(?<=单号)|(?<=waybill)|(?<=waybill no\.)|"
+    (WAYBILL, re.compile(r"(?:(?<=运单号)|(?<=运单)|(?<=快递单号)|(?<=[^订]单号)|(?<=^单号)|(?<=waybill)|(?<=waybill no\.)|"
                          r"(?<=tracking number)|(?<=tracking no\.))[:：\s#]*[A-Za-z]{0,4}\d{9,20}(?!\d)",
                          re.IGNORECASE)),
     # Virtual numbers: a masked marketplace number with an extension (17012345678-1234, 400-123-4567 转 567).
@@ -66,10 +67,10 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [
     (ADDRESS, re.compile(
         rf"(?:[{_CN}]{{2,8}}?(?:省|自治区))?(?:[{_CN}]{{2,8}}?市)?(?:[{_CN}]{{1,8}}?(?:区|县|镇|乡))?"
         rf"[{_CN}A-Za-z0-9]{{1,12}}?(?:路|街|大道|大街|巷|胡同|道)\s*\d{{1,5}}\s*(?:号|弄)"
-        rf"(?:\s*[{_CN}A-Za-z0-9]{{0,12}}?\d{{1,5}}\s*(?:号楼|栋|幢|单元|室|楼|层|号|弄))*")),
+        rf"(?:\s*[{_CN}A-Za-z0-9]{{0,12}}?\d{{1,5}}\s*(?:号楼|栋|幢|单元|室|楼|层|号|弄))*(?:\s*-?\d{{2,5}}(?![\d号]))?")),
     (ADDRESS, re.compile(
         rf"(?:[{_CN}]{{2,8}}?(?:省|自治区))?(?:[{_CN}]{{2,8}}?市)?(?:[{_CN}]{{1,8}}?(?:区|县))?"
-        rf"[{_CN}]{{2,10}}(?:小区|花园|公寓|家园|大厦|苑|新村|广场)\s*(?:[A-Za-z0-9]{{1,5}}\s*(?:号楼|栋|幢|单元|室|楼|层|号|座|期|区)"
+        rf"[{_CN}]{{2,10}}(?:小区|花园|公寓|家园|大厦|苑|新村|广场|园区|园|中心|村)\s*(?:[A-Za-z0-9]{{1,5}}\s*(?:号楼|栋|幢|单元|室|楼|层|号|座|期|区)"
         rf"\s*-?\s*)+(?:\d{{1,5}})?")),
     (ADDRESS, re.compile(
         r"(?:(?:Room|Rm\.?|Flat|Apt\.?|Unit)\s*\d+[A-Za-z]?,?\s*)?(?:(?:Building|Bldg\.?|Block)\s*\d+,?\s*)?"
@@ -151,6 +152,13 @@ class Scrubber:
                 # Leading separators of a "单号：" style match stay in the text.
                 while start < end and text[start] in " :：#\t":
                     start += 1
+                if kind == ADDRESS:  # "地址：" / "收货地址" introduce the address; they stay
+                    for lead in ADDRESS_LEADS:
+                        if text.startswith(lead, start):
+                            start += len(lead)
+                            while start < end and text[start] in " :：":
+                                start += 1
+                            break
                 claim(start, end, kind)
         return sorted(spans)
 

@@ -97,6 +97,7 @@ class OfflineCourseTable(tables.Table):
         fields = ["agent", "course", "date", "hours", "trainer", "result", "attachment"]
         default_columns = fields
         attrs = {"class": "table", "data-testid": "course-table"}
+        row_attrs = {"data-id": lambda record: record.pk}
 
     def render_agent(self, value):
         return person(value)
