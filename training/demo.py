@@ -73,7 +73,8 @@ CASES = [
 
 def _ticket_for(key, store, nick, order, hours_ago, worker, rating, lines, *, users, now):
     """A resolved demo ticket from a chat conversation (buyer and agent messages), rated."""
-    from tickets import chat, services as ticket_services
+    from tickets import chat
+    from tickets import services as ticket_services
     from tickets.models import Ticket
 
     existing = Ticket.objects.filter(store=store, order_no=order, buyer_nick=nick).first()
