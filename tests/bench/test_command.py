@@ -24,6 +24,8 @@ TINY = {
     "logistics": (["--events", "2000", "--shipments", "400", "--api-events", "500"],
                   r"File import: 2,000 events added \(400 parcels created, 0 rejected\)"),
     "installation": (["--jobs", "200"], r"Queries constant in the number of jobs: yes"),
+    "training": (["--agents", "60", "--certs", "3", "--tickets", "400", "--repeat", "1"],
+                 r"Queries constant in the data size: yes"),
 }
 
 
