@@ -5,7 +5,7 @@ own). Seeds a tenth of the agents (with their certifications: about two thirds o
 one, valid, expiring or expired) and of the tickets (done and open, some rated 1-2, some major, some
 escalated to level 2), measures, then seeds the rest and measures again:
 
-- the compliance page (`/training/compliance/`, first page of 100 agents x every certification)
+- the compliance page (`/training/compliance/`, first page of 50 agents x every certification)
   and its API (`/api/v1/training/compliance/`), as a trainer;
 - the candidates page (`/training/candidates/`, first page of 50) as a trainer.
 
@@ -139,7 +139,7 @@ def _get(client, url):
 
 PAGES = [
     ("compliance page", "/training/compliance/"),
-    ("compliance API", "/api/v1/training/compliance/?page_size=100"),
+    ("compliance API", "/api/v1/training/compliance/"),
     ("candidates page", "/training/candidates/"),
 ]
 

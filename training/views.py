@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import DetailView, TemplateView
+from django_tables2.paginators import LazyPaginator
 from django_tables2.views import SingleTableView
 
 from portal import pii
@@ -215,11 +216,13 @@ class CaseFromTicketView(LoginRequiredMixin, View):
 
 
 class CandidateListView(LoginRequiredMixin, SingleTableView):
-    """Done tickets worth a case: escalated to level 2+, rated 1-2, major complaints."""
+    """Done tickets worth a case: escalated to level 2+, rated 1-2, major complaints. Paged without
+    a total: counting every candidate would read all the tickets; a page reads about its own rows."""
 
     table_class = CandidateTable
     template_name = "training/candidate_list.html"
     paginate_by = 50
+    table_pagination = {"paginator_class": LazyPaginator}
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and not has_action(request.user, Scenario, "make_case"):
@@ -463,11 +466,16 @@ class ComplianceMixin(RestrictedViewMixin):
         return team
 
 
+def cell_text(cell, labels) -> str:
+    return f"{labels[cell.state]} {timezone.localtime(cell.until):%Y-%m-%d}" if cell.until else labels[cell.state]
+
+
 class ComplianceView(ComplianceMixin, TemplateView):
-    """Agent x certification: valid until / expiring within 30 days / missing / expired."""
+    """Agent x certification: valid until / expiring within 30 days / missing / expired. The cells'
+    text is made here, not in the template: a page is 50 agents x every certification."""
 
     template_name = "training/compliance.html"
-    per_page = 100
+    per_page = 50
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -480,10 +488,13 @@ class ComplianceView(ComplianceMixin, TemplateView):
         ids = [a.pk for a in agents]
         cells = reports.compliance_cells(ids, requirements, now=now)
         teams = reports.teams_of(ids)
+        labels = {reports.VALID: _("valid until"), reports.EXPIRING: _("expires"), reports.EXPIRED: _("expired"),
+                  reports.MISSING: _("missing")}
         context.update(
             title=_("Compliance"), requirements=requirements, page_obj=page, team=team,
             teams=Team.objects.filter(kind=Team.Kind.CUSTOMER_SERVICE).order_by("name"),
-            rows=[{"agent": a, "teams": teams.get(a.pk, []), "cells": [cells[a.pk, r.pk] for r in requirements]}
+            rows=[{"agent": a, "name": a.get_full_name() or a.get_username(), "teams": ", ".join(teams.get(a.pk, [])),
+                   "cells": [(cells[a.pk, r.pk].state, cell_text(cells[a.pk, r.pk], labels)) for r in requirements]}
                   for a in agents],
         )
         return context
