@@ -221,8 +221,7 @@ class CandidateListView(LoginRequiredMixin, SingleTableView):
 
     table_class = CandidateTable
     template_name = "training/candidate_list.html"
-    paginate_by = 50
-    table_pagination = {"paginator_class": LazyPaginator}
+    table_pagination = {"per_page": 50, "paginator_class": LazyPaginator}
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and not has_action(request.user, Scenario, "make_case"):
