@@ -122,8 +122,8 @@ def open_jobs_on_delivery(deliveries, *, now) -> int:
 
 
 def create_jobs_for_delivered(shipment_ids, *, now) -> int:
-    """Open a job for every product needing installation in the given parcels that are delivered,
-    unless one exists. Set-based: a fixed number of queries per chunk of parcels. Returns the count.
+    """Open a job for every product needing installation in the given outbound parcels that are
+    delivered, unless one exists. Set-based: a fixed number of queries per chunk of parcels. Returns the count.
 
     Called by the ingest after it marks parcels delivered (inside its transaction)."""
     from logistics.models import Shipment, ShipmentStatus
@@ -140,7 +140,9 @@ def create_jobs_for_delivered(shipment_ids, *, now) -> int:
         for start in range(0, len(ids), 5000):
             chunk = ids[start:start + 5000]
             wanted = []
-            for row in Shipment.objects.filter(pk__in=chunk, status=ShipmentStatus.DELIVERED).values(
+            # A return parcel (goods going back to the store) never opens an installation job.
+            for row in Shipment.objects.filter(pk__in=chunk, status=ShipmentStatus.DELIVERED,
+                                               direction=Shipment.Direction.OUTBOUND).values(
                 "pk", "store_id", "order_number", "consignee_name", "consignee_phone", "consignee_address",
                 "product_skus", "delivered_at",
             ):

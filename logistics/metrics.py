@@ -1,6 +1,7 @@
 """Logistics metrics per store, carrier and period (definitions in docs/logistics.md).
 
-The cohort is the parcels shipped within [date_from, date_to] (local dates, both inclusive):
+The cohort is the outbound parcels shipped within [date_from, date_to] (local dates, both
+inclusive; return parcels are left out):
 
 - on-time delivery rate: of the cohort's parcels that are due (delivered, or their deadline has
   passed by `now`) and not sent back undelivered, the share delivered by the deadline. The
@@ -22,7 +23,7 @@ from decimal import Decimal
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from logistics.models import Alert, AlertKind, Carrier, Compensation, Dispatch, ShipmentStatus
+from logistics.models import Alert, AlertKind, Carrier, Compensation, Dispatch, Shipment, ShipmentStatus
 
 PERIODS = ("day", "week", "month")
 SENT_BACK = {ShipmentStatus.RETURNING, ShipmentStatus.RETURNED}
@@ -67,7 +68,8 @@ def logistics_metrics(shipments, *, date_from, date_to, now, period="day") -> di
     zone = timezone.get_current_timezone()
     start = datetime.combine(date_from, time.min, tzinfo=zone)
     end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=zone)
-    cohort = shipments.filter(shipped_at__gte=start, shipped_at__lt=end)
+    # Return parcels (goods sent back to the store) are not deliveries to customers.
+    cohort = shipments.filter(shipped_at__gte=start, shipped_at__lt=end, direction=Shipment.Direction.OUTBOUND)
     default_hours = dict(Carrier.objects.values_list("pk", "default_delivery_hours"))
     carriers = dict(Carrier.objects.values_list("pk", "code"))
     rows = list(cohort.values_list("pk", "store_id", "store__code", "carrier_id", "shipped_at", "delivered_at",

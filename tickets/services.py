@@ -162,10 +162,12 @@ def _refresh_sla(ticket, *, actor, now):
 def create_ticket(
     *, store, actor, now, channel=Ticket.Channel.PHONE, queue=None, category=None, priority=None,
     is_major=None, order_no="", buyer_nick="", customer_phone="", customer_address="", subject="",
-    description="", assignee=None, previous_ticket=None, created_data=None,
+    description="", assignee=None, previous_ticket=None, created_data=None, resolution_due_fixed_at=None,
 ) -> Ticket:
     """Open a ticket. Routing rules fill in what is not given (queue, category, priority, major flag)
-    from the description, the store and whether there is an order number; the SLA clocks start."""
+    from the description, the store and whether there is an order number; the SLA clocks start.
+    `resolution_due_fixed_at` fixes the resolution due time in wall-clock time (an outside party's
+    deadline, e.g. a marketplace's respond-by time): pauses, priority and policy changes keep it."""
     with transaction.atomic():
         route = routing.route(store=store, text=description, has_order=bool(order_no))
         ticket = Ticket(
@@ -177,6 +179,7 @@ def create_ticket(
             priority=priority or route.priority,
             is_major=route.is_major if is_major is None else is_major,
             previous_ticket=previous_ticket, status=Status.NEW, created_at=now, updated_at=now,
+            resolution_due_fixed_at=resolution_due_fixed_at,
         )
         if ticket.queue_id is None:  # (reading .queue of an unset foreign key would raise)
             raise ValidationError({"queue": _("No queue given and no default queue is configured.")})
@@ -530,4 +533,20 @@ def rate(ticket, *, rating, comment="", actor, now) -> Ticket:
         _entry(
             ticket, Kind.RATING, actor=actor, now=now, body=comment or "", visibility=PUBLIC, data={"rating": rating}
         )
+    return ticket
+
+
+def fix_resolution_deadline(ticket, *, at, actor, now) -> Ticket:
+    """Fix the ticket's resolution due time at `at` in wall-clock time (an outside party's deadline,
+    e.g. a marketplace's respond-by time); an earlier fixed deadline already set stands. Pauses,
+    priority and policy changes keep it (tickets/sla.py `pin_fixed_deadline`)."""
+    with transaction.atomic():
+        _lock(ticket)
+        if ticket.resolution_due_fixed_at is not None and ticket.resolution_due_fixed_at <= at:
+            return ticket
+        ticket.resolution_due_fixed_at = at
+        sla.pin_fixed_deadline(ticket)
+        if ticket.is_open:
+            _entry(ticket, Kind.SLA, actor=actor, now=now, data=sla.timeline_data(ticket))
+        _save(ticket, now)
     return ticket

@@ -41,7 +41,7 @@ from tickets.models import BusinessCalendar, SLAPolicy, Ticket, TimelineEntry
 
 CLOCK_FIELDS = [
     "sla_policy", "first_response_target", "resolution_target", "first_response_due", "resolution_due",
-    "sla_clock_started_at", "clock_paused_at", "first_response_used", "resolution_used",
+    "sla_clock_started_at", "clock_paused_at", "first_response_used", "resolution_used", "resolution_due_fixed_at",
     "first_response_used_time", "resolution_used_time", "sla_history",
     "first_response_breached", "resolution_breached", "sla_breached",
 ]
@@ -298,10 +298,21 @@ def recompute_dues(ticket: Ticket, specs: SpecCache):
     for clock in CLOCKS:
         if _active(ticket, clock):
             setattr(ticket, f"{clock}_due", _due(ticket, clock, specs))
+    pin_fixed_deadline(ticket)
+
+
+def pin_fixed_deadline(ticket: Ticket):
+    """A resolution deadline fixed in wall-clock time (`resolution_due_fixed_at`, e.g. a marketplace's
+    respond-by time) is the resolution due time, whatever the policy, priority, pauses or calendar."""
+    if ticket.resolution_due_fixed_at is not None:
+        ticket.resolution_due = ticket.resolution_due_fixed_at
 
 
 def _judge(ticket, at, specs: SpecCache):
-    """Flag each counting clock that has used more business time than its target by `at`."""
+    """Flag each counting clock that has used more business time than its target by `at` (and a
+    fixed resolution deadline passed by `at`)."""
+    if ticket.resolution_due_fixed_at is not None and at > ticket.resolution_due_fixed_at:
+        ticket.resolution_breached = ticket.sla_breached = True
     if _reference(ticket) is None:
         return
     for clock in CLOCKS:
@@ -318,6 +329,7 @@ def apply_policy(ticket: Ticket, policy: SLAPolicy | None):
     ticket.resolution_target = target.resolution_minutes if target else None
     if target is None:
         ticket.first_response_due = ticket.resolution_due = None
+    pin_fixed_deadline(ticket)
 
 
 def start_clocks(ticket: Ticket, *, now, policies=None, specs: SpecCache | None = None):

@@ -142,6 +142,16 @@ def build_world():
         outbound.publish(store=store, topic="chat_reply", source=f"matrix:{store.code}", now=now,
                          payload={"store": store.code, "conversation_id": "matrix", "message_id": "m1",
                                   "text": "您好", "sent_at": now.isoformat()})
+    # Refund desk: a request of the third brand (with its timeline, decision and evidence file), and
+    # the third brand's desk settings and return policy.
+    Refund = model("RefundRequest")
+    dry_refund = Refund.objects.filter(store=dry, evidence__isnull=False, decisions__isnull=False).first()
+    third_refund = clone(dry_refund, store=third, platform_request_id="M-3-REFUND", order_no="M-3",
+                         ticket=third_ticket)
+    for name in ("RefundEvent", "RefundDecision", "EvidenceFile"):
+        clone(model(name).objects.filter(request=dry_refund).first(), request=third_refund)
+    clone(model("RefundDeskSettings").objects.get(store=dry), store=third)
+    clone(model("ReturnPolicy").objects.filter(store=dry).first(), store=third)
     empty = [m.__name__ for m in get_app_models() if not m._default_manager.exists()]
     assert not empty, f"the matrix needs at least one row of {empty}"
     return now

@@ -20,6 +20,7 @@ a savepoint of it.
 import csv
 import io
 import re
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
@@ -165,6 +166,7 @@ SHIPMENT_VIEW = sees(all="director chairman", scope="agent agent2 lead manager l
 ALERT_VIEW = sees(all="director chairman", scope="manager logistics installer")
 INSTALL_VIEW = sees(all="director chairman", scope="agent agent2 lead manager logistics installer")
 CONFIG_READ = sees(all=TICKET_READERS)
+REFUND_DESK_VIEW = sees(all="director chairman", scope="manager refund")
 LADDER_READ = sees(all="lead manager director")
 ADMIN_ONLY = sees()
 
@@ -185,7 +187,8 @@ OVERSEERS = ("manager", "director", "chairman", "admin")  # the "All tickets" pa
 
 def ticket_queue_page(role):
     """Managers and above read the "All tickets" page; everyone else their team's queue."""
-    return "/tickets/all/" if role in OVERSEERS else "/tickets/"
+    # One page holds every row (the demo has more tickets than a page's default 50).
+    return "/tickets/all/?per_page=200" if role in OVERSEERS else "/tickets/?per_page=200"
 
 
 def shown_on_queue_page(ticket, s, role):
@@ -412,6 +415,26 @@ TABLE: dict[str, Row] = {
         ui_list=Page("/training/courses/", pattern=lambda html: set(re.findall(r'<tr [^>]*data-id="(\d+)"', html))),
         api_list=Page("/api/v1/training/courses/?page_size=200"), api_detail="/api/v1/training/courses/{pk}/",
     ),
+    # --- refunds ---
+    "RefundRequest": row(
+        # Agents see the refund summary on their tickets; the desk works them; managers approve.
+        sees(all="director chairman integration", scope="agent agent2 lead manager refund"),
+        {"add": "refund integration", "change": "manager director refund integration",
+         "decide": "manager director refund", "approve": "manager director", "dispute": "manager director refund"},
+        scope=store_at("store.code"),
+        ui_list=Page("/refunds/all/", pattern=r'href="/refunds/(\d+)/"'), ui_detail="/refunds/{pk}/",
+        api_list=Page("/api/v1/refunds/?page_size=200"), api_detail="/api/v1/refunds/{pk}/",
+        api_write=Write("post", "/api/v1/refunds/{pk}/decide/", {"decision": "exchange"}, "decide",
+                        writable=lambda o: o.status == "open"),
+    ),
+    "RefundEvent": row(REFUND_DESK_VIEW, scope=store_at("request.store.code")),
+    "RefundDecision": row(REFUND_DESK_VIEW, scope=store_at("request.store.code")),
+    "EvidenceFile": row(sees(all="director chairman integration", scope="manager refund"),
+                        {"add": "manager director refund"}, scope=store_at("request.store.code")),
+    "RefundDeskSettings": row(REFUND_DESK_VIEW, scope=store_at("store.code")),
+    "ReturnPolicy": row(REFUND_DESK_VIEW, scope=store_at("store.code")),
+    "ReasonCode": row(sees(all="agent agent2 lead manager director chairman refund integration")),
+    "ResponsibilityRule": row(sees(all="manager director chairman refund")),
 }
 
 
@@ -441,7 +464,8 @@ def world(django_db_setup, django_db_blocker):
     """The demo data, committed to nothing: one transaction around the module, rolled back at its end;
     every test runs in a savepoint inside it (pytest-django's `db`)."""
     with django_db_blocker.unblock(), override_settings(
-        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"], LANGUAGE_CODE="en"
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"], LANGUAGE_CODE="en",
+        PRIVATE_MEDIA_ROOT=tempfile.mkdtemp(prefix="matrix-private-"),  # the demo's evidence files
     ):
         atomic = transaction.atomic()
         atomic.__enter__()

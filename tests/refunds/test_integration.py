@@ -1,0 +1,91 @@
+"""What the refund desk changes in the apps below it: a ticket deadline fixed in wall-clock time,
+return parcels that open no installation job and stay out of the delivery metrics."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from logistics.models import Shipment
+from tests.refunds.factories import deliver, make_request
+
+
+def test_the_tickets_deadline_is_the_platforms_and_pauses_priority_and_policy_keep_it(desk):
+    from tickets import services as tickets
+    from tickets.models import Ticket
+
+    now = timezone.now()
+    refund = make_request(desk.stores["clouddry-tmall"], now=now, respond_by=now + timedelta(hours=20))
+    ticket = Ticket.objects.get(pk=refund.ticket_id)
+    assert ticket.resolution_due == refund.respond_by == ticket.resolution_due_fixed_at
+    tickets.change_status(ticket, actor=None, status="pending_customer", now=now + timedelta(hours=1))
+    tickets.change_status(ticket, actor=None, status="open", now=now + timedelta(hours=5))
+    tickets.change_priority(ticket, priority="low", actor=None, now=now + timedelta(hours=6))
+    tickets.transfer(ticket, actor=None, now=now + timedelta(hours=7), queue=tickets.default_queue_of(
+        desk["agent"].teams.first()))
+    ticket.refresh_from_db()
+    assert ticket.resolution_due == refund.respond_by
+    assert Ticket.objects.breached(refund.respond_by + timedelta(minutes=1)).filter(pk=ticket.pk).exists()
+    assert not Ticket.objects.breached(refund.respond_by - timedelta(minutes=1)).filter(pk=ticket.pk).exists()
+
+
+def test_resolving_after_the_fixed_deadline_counts_as_late(desk):
+    from tickets import services as tickets
+    from tickets.models import Ticket
+
+    now = timezone.now()
+    refund = make_request(desk.stores["clouddry-tmall"], now=now, respond_by=now + timedelta(hours=2))
+    ticket = Ticket.objects.get(pk=refund.ticket_id)
+    tickets.resolve(ticket, actor=None, now=now + timedelta(hours=3))
+    ticket.refresh_from_db()
+    assert ticket.resolution_breached and ticket.sla_breached
+
+
+def test_the_escalation_ladder_fires_on_the_fixed_deadline(desk):
+    from tickets.escalation.demo import load_escalation_demo
+    from tickets.escalation.sweep import escalate_due_tickets
+    from tickets.models import Ticket
+
+    now = timezone.now()
+    load_escalation_demo(now=now - timedelta(minutes=1))
+    refund = make_request(desk.stores["clouddry-tmall"], now=now, respond_by=now + timedelta(hours=3))
+    ticket = Ticket.objects.get(pk=refund.ticket_id)
+    escalate_due_tickets(now=refund.respond_by - timedelta(hours=1))
+    assert not ticket.escalations.exists()
+    escalate_due_tickets(now=refund.respond_by + timedelta(minutes=1))  # the breach level: the team lead
+    assert ticket.escalations.filter(level__position=2).exists()
+
+
+def test_a_return_parcel_opens_no_installation_job_and_stays_out_of_delivery_metrics(desk):
+    from installation.models import InstallationJob, Product
+    from logistics.metrics import logistics_metrics
+
+    store = desk.stores["clouddry-tmall"]
+    Product.objects.filter(store=store, sku="RACK-X1").update(needs_installation=True)
+    now = timezone.now()
+    deliver(store, "SF8800001", "ORD-OUT", at=now - timedelta(hours=3))
+    Shipment.objects.filter(waybill_number="SF8800001").update(product_skus=["RACK-X1"])
+    refund = make_request(store, now=now, kind="return_and_refund", goods_shipped=True, order_no="ORD-OUT",
+                          return_waybill="SF8800002", return_carrier="SF")
+    Shipment.objects.filter(pk=refund.return_shipment_id).update(product_skus=["RACK-X1"])
+    deliver(store, "SF8800002", "ORD-OUT", at=now - timedelta(hours=1))
+    returned = Shipment.objects.get(waybill_number="SF8800002")
+    assert returned.direction == "return" and returned.status == "delivered"
+    assert not InstallationJob.objects.filter(shipment=returned).exists()
+    refund.refresh_from_db()
+    assert refund.status == "open" and refund.goods_received_via == "parcel"
+    body = logistics_metrics(Shipment.objects.all(), date_from=(now - timedelta(days=2)).date(),
+                             date_to=now.date(), now=now)
+    assert body["totals"]["parcels"] == 1  # the outbound parcel only
+
+
+def test_hold_release_is_replay_safe_and_set_based(desk, django_assert_max_num_queries):
+    from refunds.services import release_holds
+
+    store = desk.stores["swiftride-tmall"]
+    now = timezone.now()
+    refunds = [make_request(store, now=now, kind="return_and_refund", goods_shipped=True,
+                            return_waybill=f"SF77000{n:02d}", return_carrier="SF") for n in range(12)]
+    deliveries = [(r.return_shipment_id, now) for r in refunds]
+    with django_assert_max_num_queries(12):
+        assert release_holds(deliveries, now=now) == 12
+    assert release_holds(deliveries, now=now) == 0
