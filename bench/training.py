@@ -3,7 +3,7 @@
 `manage.py bench training --agents 2000 --certs 20 --tickets 100000` (on a fresh database of its
 own). Seeds a tenth of the agents (with their certifications: about two thirds of the cells hold
 one, valid, expiring or expired) and of the tickets (done and open, some rated 1-2, some major, some
-escalated to level 2), measures, then seeds the rest and measures again:
+escalated to level 2, some with a contested refund), measures, then seeds the rest and measures again:
 
 - the compliance page (`/training/compliance/`, first page of 50 agents x every certification)
   and its API (`/api/v1/training/compliance/`), as a trainer;
@@ -16,6 +16,7 @@ sizes (constant in the data size). Targets: < 300 ms with <= 15 queries on SQLit
 import random
 import uuid
 from datetime import datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
@@ -63,7 +64,9 @@ def _setup(certs):
     levels = [LadderLevel.objects.create(ladder=ladder, position=p, name=f"L{p}", offset_minutes=0)
               for p in (1, 2)]
     sweep = EscalationSweep.objects.create(uuid=uuid.uuid4(), swept_at=NOW)
-    return {"store": store, "trainer": trainer, "requirements": requirements, "queue": queue, "levels": levels,
+    from refunds.models import ReasonCode
+
+    return {"reason": ReasonCode.objects.order_by("pk").first(), "store": store, "trainer": trainer, "requirements": requirements, "queue": queue, "levels": levels,
             "sweep": sweep, "teams": []}
 
 
@@ -98,7 +101,9 @@ def seed_agents(start, stop, *, world, rng):
 
 
 def seed_tickets(start, stop, *, world, rng):
-    """Tickets: 70 % done; of those about 8 % rated 1-2, 3 % major, 2 % escalated to level 2."""
+    """Tickets: 70 % done; of those about 8 % rated 1-2, 3 % major, 2 % escalated to level 2, 1 % with
+    a contested refund."""
+    from refunds.models import RefundRequest
     from tickets.models import Escalation, Ticket
 
     done = [Ticket.Status.RESOLVED, Ticket.Status.CLOSED]
@@ -117,6 +122,14 @@ def seed_tickets(start, stop, *, world, rng):
                     resolved_at=created + timedelta(hours=3) if is_done else None))
             tickets = Ticket.objects.bulk_create(rows, batch_size=1000)
             escalated = [t for t in tickets if rng.random() < 0.02]
+            contested = [t for t in tickets if t.status != Ticket.Status.OPEN and rng.random() < 0.01]
+            RefundRequest.objects.bulk_create([
+                RefundRequest(store=world["store"], platform_request_id=f"bench-{t.pk}", order_no=f"B{t.pk}",
+                              kind="refund_only", amount=Decimal("99.00"), reason=world["reason"],
+                              requested_at=t.created_at, respond_by=t.created_at + timedelta(days=2),
+                              created_at=t.created_at, updated_at=t.created_at, ticket=t, status="disputed",
+                              decision="reject", dispute_submitted_on=t.created_at.date())
+                for t in contested], batch_size=2000)
             Escalation.objects.bulk_create([
                 Escalation(ticket=t, level=world["levels"][1], cycle=1, fired_at=t.created_at, sweep=world["sweep"],
                            queue=world["queue"]) for t in escalated], batch_size=2000)

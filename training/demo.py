@@ -1,6 +1,7 @@
 """Training demo data: five cabin cases made from the demo's own difficult tickets (their personal
-data scrubbed by the same scrubber the pages use), attempts in every state, two certifications, and
-the e-bike queue gated by the battery certification. Idempotent (skipped once the battery
+data scrubbed by the same scrubber the pages use), among them the refund desk's contested e-bike
+battery refund, attempts in every state, two certifications, and the e-bike queue gated by the
+battery certification. Idempotent (skipped once the battery
 certification exists).
 
 Runs last in the `load_demo` command's DEMO_APPS order: the tickets demo has made its queues and
@@ -62,7 +63,7 @@ COACHING = {
 
 # (key, title, product line, difficulty, mood, background, tags, pass mark, status)
 CASES = [
-    ("ebike-battery", "电池鼓包要求退货的电动车车主 E-bike battery dispute", "e_bike", "hard", "愤怒、担心安全",
+    ("ebike-battery", "电池鼓包要求退货的电动车车主 E-bike battery swelling", "e_bike", "hard", "愤怒、担心安全",
      "买车一个月，电池鼓包发烫，坚持退货退款并威胁投诉。", ["battery", "complaint", "refund"], 80, "published"),
     ("moving-day", "搬家当天包裹停滞 Stalled parcel on moving day", "drying_rack", "hard", "焦虑",
      "当天搬家，安装师傅已预约，包裹在网点停滞。", ["logistics", "complaint"], 75, "published"),
@@ -216,20 +217,30 @@ def load_demo(*, now):
 
 
 def _existing_cases(scenarios, lines, trainer, now):
-    """Two more cases from the tickets demo's resolved tickets: a parcel damaged in transit (a phone
-    call) and an e-bike motor noise."""
+    """Two more cases from the other demos' tickets: a parcel damaged in transit (a phone call), and
+    the refund desk's e-bike battery dispute (a refund rejected and contested on the platform; the
+    motor-noise chat when the refund desk's demo is absent)."""
+    from refunds.models import RefundRequest
     from tickets.models import Ticket
 
+    dispute = (RefundRequest.objects.filter(dispute_submitted_on__isnull=False, ticket__isnull=False,
+                                            product_line__code="e_bike").select_related("ticket")
+               .order_by("created_at").first())
     sources = [
-        ("parcel-damage", "DEMO-P-05", "外箱压坏的物流破损来电 Parcel damaged in transit", "drying_rack", "medium",
-         ["logistics"], "published", [(["抱歉", "照片", "补发"], ["快递的问题"], 90)]),
-        ("motor-noise", "SR2026030105", "电机异响的安全顾虑 Motor noise", "e_bike", "medium", ["product"], "draft",
-         [(["安全", "检测"], ["正常现象"], 90)]),
+        ("parcel-damage", Ticket.objects.filter(order_no="DEMO-P-05").first(),
+         "外箱压坏的物流破损来电 Parcel damaged in transit", "drying_rack", "medium", ["logistics"], "published",
+         [(["抱歉", "照片", "补发"], ["快递的问题"], 90)]),
     ]
-    for key, order, title, line, difficulty, tags, status, coaching in sources:
-        ticket = Ticket.objects.filter(order_no=order).exclude(status__in=Ticket.OPEN_STATUSES).first()
-        if ticket is None:
-            ticket = Ticket.objects.filter(order_no=order).first()
+    if dispute is not None:
+        sources.append(("battery-dispute", dispute.ticket, "电池闲置亏电的退款争议 E-bike battery dispute (contested refund)",
+                        "e_bike", "hard", ["battery", "refund", "complaint"], "published",
+                        [(["充电", "照片"], ["不可能", "你自己"], 90),
+                         (["检测", "日志", "退货"], ["不退", "活该"], 120)]))
+    else:
+        sources.append(("motor-noise", Ticket.objects.filter(order_no="SR2026030105").first(),
+                        "电机异响的安全顾虑 Motor noise", "e_bike", "medium", ["product"], "draft",
+                        [(["安全", "检测"], ["正常现象"], 90)]))
+    for key, ticket, title, line, difficulty, tags, status, coaching in sources:
         if ticket is None:
             continue
         fields, _preview = services.draft_from_ticket(ticket)
@@ -243,4 +254,3 @@ def _existing_cases(scenarios, lines, trainer, now):
                                                       source_ticket=ticket, **fields)
         else:
             scenarios[key] = services.make_case(ticket, actor=trainer, now=now - timedelta(days=20), **fields)
-

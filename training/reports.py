@@ -27,10 +27,14 @@ COMPLIANCE_ROLES = [Role.AGENT, Role.TEAM_LEAD]
 
 
 def candidate_sources():
-    """The reasons a done ticket is worth a case, as named conditions (annotations) on tickets.
-    Other sources (contested refunds) join here."""
+    """The reasons a done ticket is worth a case, as named conditions on tickets: escalated to level
+    2 or above, rated 1-2, a major complaint, a refund contested on the platform (a dispute
+    submitted against the merchant's decision)."""
+    from refunds.models import RefundRequest
+
     return {
         "escalated": Exists(Escalation.objects.filter(ticket=OuterRef("pk"), level__position__gte=2)),
+        "contested": Exists(RefundRequest.objects.filter(ticket=OuterRef("pk"), dispute_submitted_on__isnull=False)),
         "low_rating": Q(rating__lte=2),
         "major": Q(is_major=True),
     }
@@ -38,7 +42,7 @@ def candidate_sources():
 
 def candidate_tickets(user):
     """Resolved or closed tickets worth turning into cases that are not yet cases: escalated to level
-    2 or above, rated 1-2, major complaints. Trainers (and org-wide roles) see every ticket's
+    2 or above, rated 1-2, major complaints, contested refunds. Trainers (and org-wide roles) see every ticket's
     candidacy (they work on the scrubbed text only); a team lead the tickets of their scope."""
     if sees_every_agent(user) or Role.MANAGER in user_roles(user):
         tickets = Ticket.objects.all() if sees_every_agent(user) else restrict(Ticket.objects.all(), user, "view")
@@ -46,8 +50,8 @@ def candidate_tickets(user):
         tickets = restrict(Ticket.objects.all(), user, "view")
     sources = candidate_sources()
     tickets = tickets.filter(status__in=Ticket.DONE_STATUSES, merged_into__isnull=True).annotate(
-        escalated=sources["escalated"])
-    condition = Q(escalated=True) | sources["low_rating"] | sources["major"]
+        escalated=sources["escalated"], contested=sources["contested"])
+    condition = Q(escalated=True) | Q(contested=True) | sources["low_rating"] | sources["major"]
     made = Scenario.objects.filter(source_ticket_id__isnull=False).values("source_ticket_id")
     return (tickets.filter(condition).exclude(pk__in=made).select_related("store", "queue")
             .order_by("-created_at", "-id"))

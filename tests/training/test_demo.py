@@ -23,7 +23,8 @@ def test_the_demo_has_every_state_and_no_personal_data_in_its_cases(db):
     scenarios = list(Scenario.objects.all())
     assert len(scenarios) == 5
     titles = " ".join(s.title for s in scenarios)
-    assert "E-bike battery dispute" in titles and "moving day" in titles and "Installation damage" in titles
+    assert "E-bike battery dispute (contested refund)" in titles and "E-bike battery swelling" in titles
+    assert "moving day" in titles and "Installation damage" in titles
     sources = Ticket.objects.filter(pk__in=[s.source_ticket_id for s in scenarios])
     assert sources.count() == 5
     text = json.dumps([s.turns for s in scenarios], ensure_ascii=False) + " ".join(s.context for s in scenarios)

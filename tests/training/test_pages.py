@@ -6,12 +6,14 @@ import csv
 import io
 import re
 from datetime import timedelta
+from decimal import Decimal
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from portal.roles import Role
+from refunds.models import ReasonCode, RefundRequest
 from tests.factories import make_user
 from tests.training.factories import NOW
 from tickets import chat
@@ -92,11 +94,18 @@ def test_candidates_list_low_ratings_and_major_complaints_not_open_ones_or_cases
     tw.ticket(is_major=True)  # still open
     made = difficult_ticket(tw, rating=1, key="c")
     Scenario.objects.filter(pk=tw.scenario.pk).update(source_ticket_id=made.pk)
+    contested, decided = difficult_ticket(tw, rating=5, key="d"), difficult_ticket(tw, rating=5, key="e")
+    for n, (ticket, disputed) in enumerate(((contested, True), (decided, False))):
+        RefundRequest.objects.create(
+            store=tw.store, platform_request_id=f"R{n}", order_no=ticket.order_no, kind="refund_only",
+            amount=Decimal("99.00"), reason=ReasonCode.objects.first(), requested_at=NOW, respond_by=NOW,
+            created_at=NOW, updated_at=NOW, ticket=ticket, status="disputed" if disputed else "decided",
+            dispute_submitted_on=NOW.date() if disputed else None)
     login(client, tw.trainer)
     html = client.get("/training/candidates/", **EN).content.decode()
     shown = {int(pk) for pk in re.findall(r'<tr [^>]*data-id="(\d+)"', html)}
-    assert shown == {low.pk, major.pk}
-    assert fine.pk not in shown and "rated 2" in html and "major complaint" in html
+    assert shown == {low.pk, major.pk, contested.pk}
+    assert fine.pk not in shown and "rated 2" in html and "major complaint" in html and "contested refund" in html
     for n in range(6):
         extra = tw.ticket(is_major=True)
         ticket_services.resolve(extra, actor=tw.agent, now=NOW + timedelta(hours=4, minutes=n))
