@@ -223,9 +223,11 @@ def _existing_cases(scenarios, lines, trainer, now):
     from refunds.models import RefundRequest
     from tickets.models import Ticket
 
-    dispute = (RefundRequest.objects.filter(dispute_submitted_on__isnull=False, ticket__isnull=False,
-                                            product_line__code="e_bike").select_related("ticket")
-               .order_by("created_at").first())
+    disputes = (RefundRequest.objects.filter(dispute_submitted_on__isnull=False, ticket__isnull=False,
+                                             product_line__code="e_bike").select_related("ticket")
+                .order_by("created_at"))
+    # The one whose ticket holds the buyer's chat (the richest conversation to rehearse).
+    dispute = disputes.filter(ticket__conversations__isnull=False).first() or disputes.first()
     sources = [
         ("parcel-damage", Ticket.objects.filter(order_no="DEMO-P-05").first(),
          "外箱压坏的物流破损来电 Parcel damaged in transit", "drying_rack", "medium", ["logistics"], "published",
