@@ -131,6 +131,8 @@ class AssignmentViewSet(RestrictedModelViewSet):
             raise ValidationError({"scenario": [_("No such scenario.")]})
         visible = visible_agent_ids(request.user)
         agents = data.get("agents") or []
+        if len(agents) > 500:
+            raise ValidationError({"agents": [_("At most 500 agents at a time; assign a team instead.")]})
         if visible is not None and any(not visible.filter(pk=a.pk).exists() for a in agents):
             raise ValidationError({"agents": [_("An agent is outside your scope.")]})
         with transaction.atomic():
