@@ -93,3 +93,17 @@ def test_the_api_refuses_with_a_400_on_assignee(gated):
     response = client.post(f"/api/v1/tickets/{ticket.pk}/assign/", {"round_robin": True}, format="json")
     assert response.status_code == 200, response.content
     assert response.json()["assignee"] == gated.agent2.pk
+
+
+@pytest.mark.parametrize(("holder", "moves"), [("agent2", True), ("agent", False)])
+def test_an_escalation_level_assigning_to_a_person_skips_a_gated_queue_they_may_not_work(gated, holder, moves):
+    from tests.tickets.escalation_helpers import custom_policy
+    from tickets.escalation.sweep import escalate_due_tickets
+
+    person = getattr(gated, holder)
+    custom_policy("Gate", [{"offset_minutes": 0, "reassign_user": person}], queue=gated.queue,
+                  now=NOW - timedelta(days=1))
+    ticket = gated.ticket()
+    escalate_due_tickets(now=NOW + timedelta(days=5))
+    ticket.refresh_from_db()
+    assert (ticket.assignee_id == person.pk) is moves
