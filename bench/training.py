@@ -9,11 +9,14 @@ escalated to level 2, some with a contested refund), measures, then seeds the re
   and its API (`/api/v1/training/compliance/`), as a trainer;
 - the candidates page (`/training/candidates/`, first page of 50) as a trainer.
 
-Median ms of `--repeat` runs and SQL queries per request; the query counts must be the same at both
+Median ms of `--repeat` runs (wall time, and this process's CPU time, which leaves out waiting
+for other processes on a shared machine) and SQL queries per request; the query counts must be the same at both
 sizes (constant in the data size). Targets: < 300 ms with <= 15 queries on SQLite.
 """
 
 import random
+import statistics
+import time
 import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -173,15 +176,27 @@ def run(options, stdout):
                 cursor.execute("ANALYZE")
             for label, url in PAGES:
                 _get(client, url)()  # warm the connection and caches
-                measured = measure(label, _get(client, url), repeat=options["repeat"])
-                rows.append((agents, tickets, label, measured.median_ms, measured.max_queries))
+                cpu = []
+                request = _get(client, url)
+
+                def timed(request=request, cpu=cpu):
+                    started = time.process_time()
+                    request()
+                    cpu.append((time.process_time() - started) * 1000)
+
+                measured = measure(label, timed, repeat=options["repeat"])
+                rows.append((agents, tickets, label, measured.median_ms, measured.max_queries,
+                             statistics.median(cpu)))
     stdout.write("")
-    stdout.write(f"{'agents':>7} {'tickets':>8}  {'page':<17} {'median ms':>10} {'queries':>8}")
-    for agents, tickets, label, ms, queries in rows:
-        stdout.write(f"{agents:>7,} {tickets:>8,}  {label:<17} {ms:>10.1f} {queries:>8}")
+    stdout.write(f"{'agents':>7} {'tickets':>8}  {'page':<17} {'median ms':>10} {'cpu ms':>7} {'queries':>8}")
+    for agents, tickets, label, ms, queries, cpu_ms in rows:
+        stdout.write(f"{agents:>7,} {tickets:>8,}  {label:<17} {ms:>10.1f} {cpu_ms:>7.1f} {queries:>8}")
     small, large = rows[:len(PAGES)], rows[len(PAGES):]
     constant = all(a[4] == b[4] for a, b in zip(small, large, strict=True))
     within = all(r[3] < TARGET_MS and r[4] <= TARGET_QUERIES for r in large)
+    within_cpu = all(r[5] < TARGET_MS and r[4] <= TARGET_QUERIES for r in large)
     stdout.write(f"Queries constant in the data size: {'yes' if constant else 'NO'}; at full size within "
-                 f"{TARGET_MS} ms and {TARGET_QUERIES} queries: {'yes' if within else 'NO'} ({connection.vendor}).")
+                 f"{TARGET_MS} ms and {TARGET_QUERIES} queries: {'yes' if within else 'NO'} by wall time, "
+                 f"{'yes' if within_cpu else 'NO'} by this process's CPU time ({connection.vendor}; the CPU time "
+                 f"leaves out waiting for other processes on a shared machine).")
     return rows
