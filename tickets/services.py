@@ -124,17 +124,32 @@ def _status_entry(ticket, old, new, *, actor, now, body="", handling_seconds=Non
     )
 
 
+class AssignmentRefused(ValidationError):
+    """`check_assignable` said no: a field error on `assignee` with the reason (a ValidationError,
+    so every caller that shows field errors shows it at the assignee)."""
+
+
 def check_assignable(queue: Queue, user) -> None:
-    """The assignee must be an active member of the queue's team in a working role."""
+    """May `user` be given tickets of `queue`? The one check of every assignment path: by hand,
+    bulk, a transfer with an assignee, the API, "take it", a reply that assigns (round-robin asks
+    `assignment_refusals` itself, set-based, and skips the refused). Raises `AssignmentRefused`
+    (a ValidationError on "assignee") with the reason; returns None when allowed or `user` is None.
+
+    The assignee must be an active member of the queue's team in a working role, and no assignment
+    guard registered in `portal.registry` may refuse them (e.g. training's queue gate: a queue that
+    requires a certification the person does not hold; the message names the certification)."""
     if user is None:
         return
     ok = user.is_active and Membership.objects.filter(
         team_id=queue.team_id, user=user, role__in=WORKER_ROLES
     ).exists()
     if not ok:
-        raise ValidationError(
+        raise AssignmentRefused(
             {"assignee": _("%(user)s does not work in the team of queue %(queue)s.") % {"user": user, "queue": queue}}
         )
+    reason = registry.assignment_refusals(queue, [user.pk]).get(user.pk)
+    if reason:
+        raise AssignmentRefused({"assignee": f"{_label(user)}: {reason}"})
 
 
 def _refresh_sla(ticket, *, actor, now):
@@ -279,14 +294,14 @@ def assign(ticket, *, actor, assignee, now, via="manual") -> Ticket:
 
 def next_round_robin_assignee(queue: Queue):
     """The available member of the queue's team (working roles) whose last assignment in this queue
-    is oldest (never assigned first; ties by user id), skipping those the queue's assignment guards
-    refuse (`portal.registry.assignment_refusals`). None if nobody is available."""
+    is oldest (never assigned first; ties by user id), skipping those an assignment guard refuses
+    (`portal.registry.assignment_refusals`). None if nobody is available."""
     member_ids = sorted(set(
         Membership.objects.filter(
             team_id=queue.team_id, is_available=True, role__in=ROUND_ROBIN_ROLES, user__is_active=True
         ).values_list("user_id", flat=True)
     ))
-    refused = registry.assignment_refusals(queue, member_ids)
+    refused = registry.assignment_refusals(queue, member_ids)  # e.g. uncertified for a gated queue
     member_ids = [uid for uid in member_ids if uid not in refused]
     if not member_ids:
         return None

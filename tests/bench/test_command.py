@@ -26,6 +26,8 @@ TINY = {
     "installation": (["--jobs", "200"], r"Queries constant in the number of jobs: yes"),
     "refunds": (["--requests", "200", "--holds", "50", "--repeat", "1"],
                 r"Queries constant in the number of requests: yes"),
+    "training": (["--agents", "60", "--certs", "3", "--tickets", "400", "--repeat", "1"],
+                 r"Queries constant in the data size: yes"),
 }
 
 

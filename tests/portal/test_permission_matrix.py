@@ -170,6 +170,18 @@ REFUND_DESK_VIEW = sees(all="director chairman", scope="manager refund")
 LADDER_READ = sees(all="lead manager director")
 ADMIN_ONLY = sees()
 
+TRAINING_RECORDS = sees(all="director trainer", scope="lead manager", own="agent agent2")
+
+
+def trained_in(record, s):
+    """A training record of someone in the teams of scope `s` (or the user's own)."""
+    return record.agent.username == s.user or record.agent.memberships.filter(team__name__in=s.teams).exists()
+
+
+def trained_by(record, s):
+    return record.agent.username == s.user
+
+
 OVERSEERS = ("manager", "director", "chairman", "admin")  # the "All tickets" page (tickets.oversee_ticket)
 
 
@@ -348,6 +360,62 @@ TABLE: dict[str, Row] = {
     "InstallationEvent": row(INSTALL_VIEW, scope=store_at("job.store.code")),
     "InstallationAlert": row(INSTALL_VIEW, scope=store_at("job.store.code")),
     "InstallationTicketLink": row(INSTALL_VIEW, scope=store_at("job.store.code")),
+    # --- training: configuration (anonymised cases, rubrics, certifications, queue gates) ---
+    "Scenario": row(
+        sees(all="lead manager trainer"), {"add": "lead manager trainer", "change": "manager trainer",
+                                           "make_case": "lead manager trainer"},
+        ui_list=Page("/training/scenarios/", pattern=r'href="/training/scenarios/(\d+)/"'),
+        ui_detail="/training/scenarios/{pk}/",
+        api_list=Page("/api/v1/training/scenarios/?page_size=200"), api_detail="/api/v1/training/scenarios/{pk}/",
+        api_write=Write("patch", "/api/v1/training/scenarios/{pk}/", {"persona_mood": "矩阵"}, "change"),
+    ),
+    "Rubric": row(sees(all="lead manager trainer"), {"add": "manager trainer", "change": "manager trainer"},
+                  api_list=Page("/api/v1/training/rubrics/?page_size=200"), api_detail="/api/v1/training/rubrics/{pk}/"),
+    "RubricCategory": row(sees(all="lead manager trainer"), {"add": "manager trainer", "change": "manager trainer"}),
+    "CertificationRequirement": row(
+        sees(all="agent agent2 lead manager director chairman trainer"),
+        {"add": "manager trainer", "change": "manager trainer"},
+        api_list=Page("/api/v1/training/requirements/?page_size=200"),
+        api_detail="/api/v1/training/requirements/{pk}/",
+        api_write=Write("patch", "/api/v1/training/requirements/{pk}/", {"name_en": "Matrix"}, "change"),
+    ),
+    "QueueGate": row(sees(all="lead manager director trainer"),
+                     {"add": "manager trainer", "change": "manager trainer", "delete": "manager trainer"},
+                     api_list=Page("/api/v1/training/queue-gates/?page_size=200"),
+                     api_detail="/api/v1/training/queue-gates/{pk}/"),
+    # --- training: records, keyed by their agent (trainers and org-wide roles: everyone's) ---
+    "Assignment": row(
+        TRAINING_RECORDS, {"add": "manager trainer", "change": "manager trainer"},
+        scope=trained_in, own=trained_by,
+        ui_list=Page("/training/assignments/", pattern=r'<tr [^>]*data-id="(\d+)"'),
+        api_list=Page("/api/v1/training/assignments/?page_size=200"),
+        api_detail="/api/v1/training/assignments/{pk}/",
+    ),
+    "Attempt": row(
+        TRAINING_RECORDS, {"add": "agent:own agent2:own", "change": "agent:own agent2:own",
+                           "grade": "manager trainer"},
+        scope=trained_in, own=trained_by,
+        ui_list=Page("/training/attempts/", pattern=r'href="/training/attempts/(\d+)/"'),
+        ui_detail="/training/attempts/{pk}/",
+        api_list=Page("/api/v1/training/attempts/?page_size=200"), api_detail="/api/v1/training/attempts/{pk}/",
+        admin_read_only=True,
+    ),
+    "Grade": row(TRAINING_RECORDS, scope=lambda o, s: trained_in(o.attempt, s),
+                 own=lambda o, s: trained_by(o.attempt, s),
+                 api_list=Page("/api/v1/training/grades/?page_size=200"), api_detail="/api/v1/training/grades/{pk}/",
+                 admin_read_only=True),
+    "Statement": row(sees(all="director trainer integration", scope="lead manager"),
+                     scope=lambda o, s: trained_in(o.attempt, s), own=lambda o, s: trained_by(o.attempt, s),
+                     admin_read_only=True),
+    "Certification": row(sees(all="director chairman trainer", scope="lead manager", own="agent agent2"),
+                         scope=trained_in, own=trained_by,
+                         api_list=Page("/api/v1/training/certifications/?page_size=200"),
+                         api_detail="/api/v1/training/certifications/{pk}/", admin_read_only=True),
+    "OfflineCourse": row(
+        TRAINING_RECORDS, {"add": "manager trainer", "change": "manager trainer"}, scope=trained_in, own=trained_by,
+        ui_list=Page("/training/courses/", pattern=lambda html: set(re.findall(r'<tr [^>]*data-id="(\d+)"', html))),
+        api_list=Page("/api/v1/training/courses/?page_size=200"), api_detail="/api/v1/training/courses/{pk}/",
+    ),
     # --- refunds ---
     "RefundRequest": row(
         # Agents see the refund summary on their tickets; the desk works them; managers approve.

@@ -38,6 +38,7 @@ from django.db.models import BigIntegerField, Case, DateTimeField, F, Max, Value
 from django.db.models.functions import JSONObject
 from django.utils.translation import gettext as _
 
+from portal import registry
 from portal.sql import insert_select
 from tickets import sla
 from tickets.escalation.ladders import level_label
@@ -57,6 +58,7 @@ from tickets.models import (
     EscalationLadder,
     EscalationSweep,
     LadderLevel,
+    Queue,
     Ticket,
     TicketLadder,
     TimelineEntry,
@@ -211,6 +213,12 @@ def _apply_actions(level: LadderLevel, sweep_id, now):
     if level.reassign_user_id:
         user = level.reassign_user
         changed = tickets.exclude(assignee_id=user.pk)
+        # The level's person is not given tickets of a queue an assignment guard closes to them
+        # (e.g. a queue requiring a certification they lack): those keep their assignee.
+        queues = Queue.objects.filter(pk__in=changed.values("queue_id"))
+        refused = [queue.pk for queue in queues if registry.assignment_refusals(queue, [user.pk])]
+        if refused:
+            changed = changed.exclude(queue_id__in=refused)
         insert_select(
             TimelineEntry,
             changed.order_by("id"),
