@@ -198,6 +198,11 @@ class ShipmentQuerySet(models.QuerySet):
         return self.exclude(status__in=FINISHED_STATUSES)
 
 
+class ShipmentDirection(models.TextChoices):
+    OUTBOUND = "outbound", _("Outbound")
+    RETURN = "return", _("Return")
+
+
 class Shipment(models.Model):
     """A parcel: one order's shipment with one carrier under one waybill number.
 
@@ -231,9 +236,15 @@ class Shipment(models.Model):
     # Time of the latest anomalous event (transit-anomaly alert trigger).
     anomaly_at = models.DateTimeField(_("last anomaly"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    # A return parcel (goods sent back to the store) opens no installation job and is left out of
+    # the delivery metrics; the refund desk waits for it.
+    direction = models.CharField(_("direction"), max_length=10, choices=ShipmentDirection.choices,
+                                 default=ShipmentDirection.OUTBOUND)
     created_at = models.DateTimeField(_("created at"))
 
     objects = ShipmentQuerySet.as_manager()
+
+    Direction = ShipmentDirection
 
     class Meta:
         ordering = ["-shipped_at", "-id"]

@@ -168,6 +168,9 @@ class Ticket(models.Model):
     resolution_target = models.PositiveIntegerField(_("resolution target (business minutes)"), null=True, blank=True)
     first_response_due = models.DateTimeField(_("first response due"), null=True, blank=True, db_index=True)
     resolution_due = models.DateTimeField(_("resolution due"), null=True, blank=True, db_index=True)
+    # A resolution deadline fixed in wall-clock time by an outside party (a marketplace's respond-by
+    # time): when set, it is the resolution due time whatever the policy, priority or pauses.
+    resolution_due_fixed_at = models.DateTimeField(_("resolution due (fixed)"), null=True, blank=True)
     sla_clock_started_at = models.DateTimeField(_("clock running since"), null=True, blank=True)
     clock_paused_at = models.DateTimeField(_("clock paused at"), null=True, blank=True)
     first_response_used = models.PositiveIntegerField(_("first-response business minutes used"), default=0)
