@@ -238,8 +238,9 @@ class Shipment(models.Model):
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     # A return parcel (goods sent back to the store) opens no installation job and is left out of
     # the delivery metrics; the refund desk waits for it.
+    # (A database default too: the ingest's raw INSERT names only the columns it fills.)
     direction = models.CharField(_("direction"), max_length=10, choices=ShipmentDirection.choices,
-                                 default=ShipmentDirection.OUTBOUND)
+                                 default=ShipmentDirection.OUTBOUND, db_default=ShipmentDirection.OUTBOUND)
     created_at = models.DateTimeField(_("created at"))
 
     objects = ShipmentQuerySet.as_manager()

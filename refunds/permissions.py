@@ -7,7 +7,15 @@ of the teams in their scope. A store's refund desk settings and return policies 
 Reason codes and the responsibility rulebook are configuration shared by every store.
 """
 
-from portal.permissions import has_action, is_org_wide, restrict, scope_rule, unscoped, user_roles, visible_store_ids
+from portal.permissions import (
+    has_action,
+    is_org_wide,
+    restrict,
+    scope_rule,
+    unscoped,
+    user_roles,
+    visible_store_ids,
+)
 from portal.roles import Role
 
 

@@ -3,6 +3,7 @@
 # on 127.0.0.1:8000 (SQLite + ORM broker). Ctrl-C stops both.
 source "$(dirname "$0")/env.sh"
 pip install --quiet -e .
+python scripts/vendor_static.py  # front-end libraries from the npm registry into static/vendor/
 mkdir -p "${PORTAL_DATA_DIR:-var}"
 python manage.py compilemessages --ignore=.venv -v0 2>/dev/null || true  # .mo files are committed too
 python manage.py migrate --no-input -v0

@@ -20,7 +20,7 @@ def fill_resolution_seconds(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0004_sla_seconds'),
+        ('tickets', '0005_ticket_resolution_due_fixed_at'),
     ]
 
     operations = [
