@@ -261,12 +261,14 @@ def what_moves(values: dict[str, Value], config: Configuration) -> list[dict]:
     combined = combine(scores, config)
     overall = combined["overall"]
     rows = []
-    for metric, rule in sorted(config.rules.items(), key=lambda item: (METRIC_DIMENSION[item[0]], item[0])):
+    for metric in sorted(Metric, key=lambda m: (list(Dimension).index(METRIC_DIMENSION[m]), m.value)):
+        rule = config.rules.get(metric)  # None: the metric is not configured (does not count)
         value, score = values.get(metric, Value(None, 0)), scores.get(metric)
-        row = {"metric": metric, "label": Metric(metric).label, "dimension": METRIC_DIMENSION[metric],
-               "value": value.value, "sample": value.sample, "minimum_sample": rule.minimum_sample, "score": score,
+        row = {"metric": metric.value, "label": metric.label, "dimension": METRIC_DIMENSION[metric].value,
+               "value": value.value, "sample": value.sample, "configured": rule is not None,
+               "minimum_sample": rule.minimum_sample if rule else None, "score": score,
                "contribution": None, "next_value": None, "next_score": None, "gain": None}
-        if score is not None and overall is not None:
+        if rule is not None and score is not None and overall is not None:
             without = dict(scores)
             without[metric] = 0.0
             row["contribution"] = round(overall - combine(without, config)["overall"], 3)
