@@ -278,6 +278,8 @@ def run(options, stdout):
                      f"peak {tenth_mb:.1f} MB\n")
         stdout.write(f"day's snapshot at full scale: {full.median_ms:.0f} ms, {full.max_queries} queries, "
                      f"peak {full_mb:.1f} MB\n")
+        stdout.write("Snapshot queries constant in the data size: "
+                     f"{'yes' if full.max_queries == tenth.max_queries else 'NO'}\n")
         days = options.get("backfill_days", DAYS)
         with CaptureQueriesContext(connection) as queries:
             began = time.perf_counter()

@@ -38,6 +38,7 @@ class BadgeAdmin(RestrictedAdmin):
 @admin.register(MetricSnapshot)
 class MetricSnapshotAdmin(ReadOnlyAdmin):
     list_display = ["date", "store", "metric", "value", "sample", "score", "window_days"]
+    list_per_page = 1000  # narrow rows: a store's metrics over weeks on one page
     list_filter = ["metric", "store"]
     list_select_related = ["store"]
     date_hierarchy = "date"

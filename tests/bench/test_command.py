@@ -24,6 +24,8 @@ TINY = {
     "logistics": (["--events", "2000", "--shipments", "400", "--api-events", "500"],
                   r"File import: 2,000 events added \(400 parcels created, 0 rejected\)"),
     "installation": (["--jobs", "200"], r"Queries constant in the number of jobs: yes"),
+    "scores": (["--parcels", "300", "--tickets", "200", "--jobs", "50", "--refunds", "30", "--repeat", "1",
+                "--backfill-days", "2"], r"Snapshot queries constant in the data size: yes"),
 }
 
 
