@@ -45,11 +45,8 @@ def _rate(hit, total):
 def _shipments(store_ids):
     from logistics.models import Shipment
 
-    queryset = Shipment.objects.filter(store_id__in=store_ids)
-    if any(field.name == "direction" for field in Shipment._meta.fields):
-        # Return parcels (a buyer sending goods back) are not the store's dispatch performance.
-        queryset = queryset.exclude(direction="return")
-    return queryset
+    # Return parcels (a buyer sending goods back) are not the store's dispatch performance.
+    return Shipment.objects.filter(store_id__in=store_ids).exclude(direction=Shipment.Direction.RETURN)
 
 
 def logistics_values(store_ids, *, start, end, ref) -> dict:

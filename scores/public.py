@@ -172,10 +172,10 @@ def badges_script(request, code):
 
 def frame_policy(store: Store) -> str:
     """CSP of the iframe page: nothing but our own stylesheet and images, framed only by the store's
-    configured storefront origins ('none' when none is configured)."""
+    configured storefront origins and the portal itself (the live preview on the embed page)."""
     settings_row = EmbedSettings.objects.filter(store=store).first()
     origins = settings_row.origins() if settings_row else []
-    ancestors = " ".join(origins) if origins else "'none'"
+    ancestors = " ".join(["'self'", *origins])
     return (f"default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; "
             f"frame-ancestors {ancestors}")
 

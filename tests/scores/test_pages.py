@@ -147,5 +147,5 @@ def test_embed_page_shows_snippets_and_saves_origins(world):
     assert response.status_code == 200 and "not an origin" in response.content.decode()
     response = client.post("/scores/stores/page-store/embed/", {"frame_origins": "https://shop.example.com"})
     assert response.status_code == 302
-    assert "frame-ancestors https://shop.example.com" in Client().get(
+    assert "frame-ancestors 'self' https://shop.example.com" in Client().get(
         "/embed/stores/page-store/badges/")["Content-Security-Policy"]

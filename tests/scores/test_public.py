@@ -100,13 +100,13 @@ def test_rate_limit_per_client_address(store, settings):
 def test_the_iframe_page_may_be_framed_only_by_the_configured_origins(store):
     response = Client().get("/embed/stores/demo-store/badges/?lang=en")
     assert response.status_code == 200
-    assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
+    assert response["Content-Security-Policy"].endswith("frame-ancestors 'self'")  # the portal's own preview
     assert "X-Frame-Options" not in response
     assert b'data-code="fast"' in response.content and b"Fast dispatch" in response.content
     assert b'data-code="lost-one"' not in response.content
     EmbedSettings.objects.create(store=store, frame_origins="https://shop.example.com\nhttps://m.shop.example.com")
     policy = Client().get("/embed/stores/demo-store/badges/")["Content-Security-Policy"]
-    assert "frame-ancestors https://shop.example.com https://m.shop.example.com" in policy
+    assert "frame-ancestors 'self' https://shop.example.com https://m.shop.example.com" in policy
     assert "script-src" not in policy and "default-src 'none'" in policy
     # Every other page keeps refusing to be framed.
     assert Client().get("/login/")["X-Frame-Options"] == "DENY"
