@@ -85,14 +85,14 @@ class Writer:
 
 
 def _setup():
+    from django.contrib.auth import get_user_model
+
     from logistics.models import Carrier
     from portal.models import Store, Team
     from portal.roles import Role, ensure_roles
     from portal.services import add_member
     from scores.demo import load_configuration
     from tickets.models import BusinessCalendar, Queue, SLAPolicy, SLATarget
-
-    from django.contrib.auth import get_user_model
 
     ensure_roles()
     load_configuration()

@@ -85,7 +85,8 @@ def evaluate_badges(on: date, *, now: datetime, store_ids=None, values_by_window
     values_by_window = dict(values_by_window or {})
     for days in {b.window_days for b in badges if b.kind == Badge.Kind.EARNED} - set(values_by_window):
         start, end = _window(on, days)
-        values_by_window[days] = metric_values(store_ids, start=start, end=end, now=now)
+        needed = {b.metric for b in badges if b.kind == Badge.Kind.EARNED and b.window_days == days}
+        values_by_window[days] = metric_values(store_ids, start=start, end=end, now=now, metrics=needed)
     policy_days = {b.policy_return_days for b in badges if b.kind == Badge.Kind.POLICY}
     windows = refund_source.stores_with_return_window(store_ids, policy_days, on) if policy_days else {}
     counts: dict[str, int] = {}

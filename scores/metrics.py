@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, F, FloatField, Func, OuterRef, Q
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import LessThanOrEqual
 
 from scores import refund_source
 from scores.models import METRIC_DIMENSION, Dimension, DimensionWeight, Metric, MetricRule
@@ -49,47 +51,72 @@ def _shipments(store_ids):
     return Shipment.objects.filter(store_id__in=store_ids).exclude(direction=Shipment.Direction.RETURN)
 
 
+class HoursBetween(Func):
+    """Hours from the first datetime expression to the second, computed by the database (no row
+    comes back to Python for date arithmetic): julianday on SQLite, an epoch difference elsewhere.
+    NULL when either is NULL."""
+
+    output_field = FloatField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        (start_sql, start_params), (end_sql, end_params) = (compiler.compile(e) for e in self.source_expressions)
+        if connection.vendor == "sqlite":
+            sql = f"((julianday({end_sql}) - julianday({start_sql})) * 24.0)"
+        else:
+            sql = f"(EXTRACT(EPOCH FROM ({end_sql} - {start_sql})) / 3600.0)"
+        return sql, (*start_params, *end_params)
+
+
+class DurationSeconds(Func):
+    """A duration column in seconds as a float, computed by the database (no timedelta per row)."""
+
+    output_field = FloatField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        if connection.vendor == "sqlite":  # durations are stored as integer microseconds
+            return f"({sql} / 1000000.0)", params
+        return f"EXTRACT(EPOCH FROM {sql})", params
+
+
 def logistics_values(store_ids, *, start, end, ref) -> dict:
     from logistics.models import Alert, AlertKind, ShipmentStatus
 
     out = defaultdict(dict)
     parcels = _shipments(store_ids)
     # 48-hour pickup: parcels created in the window; a miss once 48 h passed without a first scan.
-    pickup = defaultdict(lambda: [0, 0])
-    for store_id, created_at, picked_up_at in parcels.filter(created_at__gte=start, created_at__lt=end).values_list(
-            "store_id", "created_at", "picked_up_at").iterator(chunk_size=5000):
-        hit = picked_up_at is not None and picked_up_at - created_at <= 48 * HOUR
-        if hit or created_at <= ref - 48 * HOUR:
-            pickup[store_id][0] += hit
-            pickup[store_id][1] += 1
+    picked_in_time = Q(LessThanOrEqual(HoursBetween(F("created_at"), F("picked_up_at")), 48.0))
+    pickup = {row["store_id"]: row for row in parcels.filter(created_at__gte=start, created_at__lt=end)
+              .values("store_id").annotate(hit=Count("id", filter=picked_in_time),
+                                           decided=Count("id", filter=picked_in_time
+                                                         | Q(created_at__lte=ref - 48 * HOUR))).order_by()}
     # Shipped in the window: median delivery hours, on-time rate, stall rate.
     shipped = parcels.filter(shipped_at__gte=start, shipped_at__lt=end)
-    hours, on_time, sent = defaultdict(list), defaultdict(lambda: [0, 0]), defaultdict(int)
-    sent_back = {ShipmentStatus.RETURNING, ShipmentStatus.RETURNED}
-    for store_id, picked_up_at, shipped_at, delivered_at, promised_by, status in shipped.values_list(
-            "store_id", "picked_up_at", "shipped_at", "delivered_at", "promised_by", "status").iterator(chunk_size=5000):
-        sent[store_id] += 1
-        if delivered_at is not None:
-            hours[store_id].append((delivered_at - (picked_up_at or shipped_at)).total_seconds() / 3600)
-        if promised_by is not None:
-            delivered = delivered_at is not None
-            if delivered or (promised_by < ref and status not in sent_back):
-                on_time[store_id][0] += delivered and delivered_at <= promised_by
-                on_time[store_id][1] += 1
+    sent_back = [ShipmentStatus.RETURNING, ShipmentStatus.RETURNED]
+    due = Q(promised_by__isnull=False) & (Q(delivered_at__isnull=False)
+                                          | (Q(promised_by__lt=ref) & ~Q(status__in=sent_back)))
+    shipped_counts = {row["store_id"]: row for row in shipped.values("store_id").annotate(
+        sent=Count("id"), due=Count("id", filter=due),
+        on_time=Count("id", filter=Q(promised_by__isnull=False, delivered_at__lte=F("promised_by"))),
+    ).order_by()}
+    hours = defaultdict(list)
+    for store_id, value in shipped.filter(delivered_at__isnull=False).values_list(
+            "store_id", HoursBetween(Coalesce("picked_up_at", "shipped_at"), F("delivered_at"))).iterator(
+            chunk_size=10000):
+        hours[store_id].append(value)
     stalled = dict(
         Alert.objects.filter(kind=AlertKind.STALLED, shipment__in=shipped.values("pk"))
         .values_list("shipment__store_id").annotate(n=Count("shipment_id", distinct=True)).order_by()
     )
     for store_id in store_ids:
-        hit, total = pickup.get(store_id, (0, 0))
-        out[store_id][Metric.PICKUP_48H_RATE] = Value(_rate(hit, total), total)
+        row = pickup.get(store_id, {"hit": 0, "decided": 0})
+        out[store_id][Metric.PICKUP_48H_RATE] = Value(_rate(row["hit"], row["decided"]), row["decided"])
         values = hours.get(store_id, [])
         out[store_id][Metric.DELIVERY_MEDIAN_HOURS] = Value(
             round(statistics.median(values), 2) if values else None, len(values))
-        hit, total = on_time.get(store_id, (0, 0))
-        out[store_id][Metric.ON_TIME_DELIVERY_RATE] = Value(_rate(hit, total), total)
-        out[store_id][Metric.STALL_RATE] = Value(_rate(stalled.get(store_id, 0), sent.get(store_id, 0)),
-                                                 sent.get(store_id, 0))
+        row = shipped_counts.get(store_id, {"sent": 0, "due": 0, "on_time": 0})
+        out[store_id][Metric.ON_TIME_DELIVERY_RATE] = Value(_rate(row["on_time"], row["due"]), row["due"])
+        out[store_id][Metric.STALL_RATE] = Value(_rate(stalled.get(store_id, 0), row["sent"]), row["sent"])
     return out
 
 
@@ -162,9 +189,9 @@ def service_values(store_ids, *, start, end, ref) -> dict:
         ).order_by()
     }
     first = defaultdict(list)
-    for store_id, time in tickets.filter(first_response_time__isnull=False).values_list(
-            "store_id", "first_response_time").iterator(chunk_size=5000):
-        first[store_id].append(time.total_seconds() / 60)
+    for store_id, seconds in tickets.filter(first_response_time__isnull=False).values_list(
+            "store_id", DurationSeconds("first_response_time")).iterator(chunk_size=10000):
+        first[store_id].append(seconds / 60)
     for store_id in store_ids:
         row = responses.get(store_id, {"hit": 0, "decided": 0})
         out[store_id][Metric.RESPONSE_3MIN_RATE] = Value(_rate(row["hit"], row["decided"]), row["decided"])
@@ -179,17 +206,21 @@ def service_values(store_ids, *, start, end, ref) -> dict:
     return out
 
 
-def metric_values(store_ids, *, start, end, now) -> dict[int, dict[str, Value]]:
-    """{store_id: {metric: Value}} over [start, end) for every metric (a metric whose source is not
-    available has value None and sample 0)."""
+def metric_values(store_ids, *, start, end, now, metrics=None) -> dict[int, dict[str, Value]]:
+    """{store_id: {metric: Value}} over [start, end) for every metric, or only the dimensions that
+    `metrics` (a set of metric codes, e.g. a badge's) need; the others stay at value None, sample 0."""
     store_ids = list(store_ids)
     ref = min(now, end)
     result = {store_id: {metric: Value(None, 0) for metric in Metric} for store_id in store_ids}
     if not store_ids:
         return result
-    for part in (logistics_values, installation_values, service_values):
-        for store_id, metrics in part(store_ids, start=start, end=end, ref=ref).items():
-            result[store_id].update(metrics)
+    wanted = {METRIC_DIMENSION[Metric(m)] for m in metrics} if metrics is not None else set(Dimension)
+    for dimension, part in ((Dimension.LOGISTICS, logistics_values), (Dimension.INSTALLATION, installation_values),
+                            (Dimension.SERVICE, service_values)):
+        if dimension not in wanted:
+            continue
+        for store_id, values in part(store_ids, start=start, end=end, ref=ref).items():
+            result[store_id].update(values)
     return result
 
 

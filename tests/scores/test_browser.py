@@ -86,8 +86,8 @@ def test_dashboard_charts_fit_a_narrow_screen(page, live_server):  # noqa: F811
 
     from portal.roles import Role
     from scores.services import compute_range
-    from tests.factories import make_team
     from tests.browser import log_in
+    from tests.factories import make_team
 
     store = make_store("narrow-store")
     user = get_user_model().objects.create_user("narrow-manager", password="demo-pass-2026")
