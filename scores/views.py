@@ -40,13 +40,12 @@ def score_widget(request):
     user = request.user
     if not has_action(user, ScoreSnapshot, "view"):
         return None
-    latest = {}
-    for row in restrict(ScoreSnapshot.objects.all(), user, "view").select_related("store").order_by(
-            "store__code", "-date")[:200]:
-        latest.setdefault(row.store.code, row)
-    if not latest:
+    snapshots = restrict(ScoreSnapshot.objects.all(), user, "view")
+    last = snapshots.order_by("-date").values_list("date", flat=True).first()
+    if last is None:
         return None
-    return {"template": "scores/home_widget.html", "data": {"rows": list(latest.values())}}
+    rows = list(snapshots.filter(date=last).select_related("store").order_by("store__code")[:50])
+    return {"template": "scores/home_widget.html", "data": {"rows": rows}}
 
 
 def viewable_store(user, code) -> Store:
@@ -236,7 +235,7 @@ class EmbedView(ScoresView):
             frame_snippet=f'<iframe src="{frame_url}?lang=zh-hans" title="{store.name}" width="100%" height="48" '
                           f'style="border:0" loading="lazy"></iframe>',
             svg_snippet=f'<img src="{svg_url}?lang=zh-hans" alt="{store.name}">',
-            api_url=api_url, frame_url=frame_url, svg_url=svg_url,
+            api_url=api_url, frame_url=frame_url, svg_url=svg_url, script_url=script_url,
             form=kwargs.get("form") or EmbedSettingsForm(initial={"frame_origins": row.frame_origins if row else ""}),
             may_change=has_action(self.request.user, EmbedSettings, "change"),
         )

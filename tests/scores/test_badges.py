@@ -67,7 +67,7 @@ def test_earned_at_risk_lost_and_earned_again_with_grace_days_and_history():
     # The store's manager heard of "at risk" and "lost" (in the outbox), the agent of nothing.
     told = list(Notification.objects.order_by("id").values_list("recipient__username", "subject"))
     assert [who for who, _ in told] == [manager.username, manager.username]
-    assert "at risk" in told[0][1] and "lost" in told[1][1]
+    assert "有风险" in told[0][1] and "已失去" in told[1][1]  # in Chinese, the portal's language
 
 
 def test_a_recovery_within_the_grace_days_keeps_the_badge_and_its_since():

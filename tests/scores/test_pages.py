@@ -143,6 +143,7 @@ def test_embed_page_shows_snippets_and_saves_origins(world):
     html = client.get("/scores/stores/page-store/embed/").content.decode()
     assert "/embed/stores/page-store/badges.js" in html and "/embed/stores/page-store/badges.svg" in html
     assert '<iframe class="badge-preview" src="http://testserver/embed/stores/page-store/badges/"' in html
+    assert 'src="http://testserver/embed/stores/page-store/badges.js" data-target="service-badges-preview"' in html
     response = client.post("/scores/stores/page-store/embed/", {"frame_origins": "not an origin"})
     assert response.status_code == 200 and "not an origin" in response.content.decode()
     response = client.post("/scores/stores/page-store/embed/", {"frame_origins": "https://shop.example.com"})
