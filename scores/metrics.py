@@ -202,7 +202,7 @@ def service_values(store_ids, *, start, end, ref) -> dict:
         out[store_id][Metric.FIRST_RESPONSE_MEDIAN_MINUTES] = Value(
             round(statistics.median(values), 2) if values else None, len(values))
     for store_id, metrics in refund_source.refund_values(store_ids, start=start, end=end, ref=ref).items():
-        out[store_id].update(metrics)
+        out[store_id].update({metric: Value(*pair) for metric, pair in metrics.items()})
     return out
 
 

@@ -17,8 +17,8 @@ from django.db.models import Count, Q
 
 
 def refund_values(store_ids, *, start, end, ref) -> dict:
+    """{store_id: {metric: (value, sample)}} for the two refund metrics."""
     from refunds.models import RefundRequest
-    from scores.metrics import Value
     from scores.models import Metric
 
     requests = RefundRequest.objects.filter(store_id__in=store_ids).exclude(status=RefundRequest.Status.CANCELLED)
@@ -35,11 +35,11 @@ def refund_values(store_ids, *, start, end, ref) -> dict:
     out = defaultdict(dict)
     for store_id in store_ids:
         values = hours.get(store_id, [])
-        out[store_id][Metric.REFUND_HANDLING_HOURS] = Value(round(sum(values) / len(values), 2) if values else None,
-                                                            len(values))
+        out[store_id][Metric.REFUND_HANDLING_HOURS] = (round(sum(values) / len(values), 2) if values else None,
+                                                       len(values))
         row = disputes.get(store_id, {"total": 0, "lost": 0})
-        out[store_id][Metric.DISPUTE_RATE] = Value(round(row["lost"] / row["total"], 4) if row["total"] else None,
-                                                   row["total"])
+        out[store_id][Metric.DISPUTE_RATE] = (round(row["lost"] / row["total"], 4) if row["total"] else None,
+                                              row["total"])
     return out
 
 
