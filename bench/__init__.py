@@ -7,4 +7,4 @@ query counts, peak memory). Figures and how to read them: docs/benchmarks.md.
 """
 
 # Every name here is a module of this package (tests/bench/test_command.py runs each at a tiny scale).
-BENCHMARKS = ["tickets", "escalation", "logistics", "installation", "refunds", "training"]
+BENCHMARKS = ["tickets", "escalation", "logistics", "installation", "refunds", "scores", "training"]

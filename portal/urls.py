@@ -43,6 +43,7 @@ urlpatterns = [
     path("logistics/installations/", include("installation.urls")),
     path("refunds/", include("refunds.urls")),
     path("scores/", include("scores.urls")),
+    path("embed/", include("scores.embed_urls")),  # storefront badge embeds, no login
     path("training/", include("training.urls")),
     path("api/v1/", include("portal.api.urls")),
     path("api/v1/", include("tickets.api.urls")),

@@ -3,4 +3,5 @@
 # The browser tests need Debian's chromium at /usr/bin/chromium (`.ci/run` installs it).
 source "$(dirname "$0")/env.sh"
 pip install --quiet -e ".[dev]"
+python scripts/vendor_static.py  # front-end libraries from the npm registry into static/vendor/
 exec python -m pytest "$@"

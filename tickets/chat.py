@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from tickets import services, sla
+from tickets import responses, services, sla
 from tickets.models import ChatConversation, ChatMessage, Ticket, TimelineEntry
 
 Sender = ChatMessage.Sender
@@ -101,6 +101,8 @@ def _add_messages(conversation, ticket, messages, *, actor, now):
         for m in messages
     )
     agent = [m for m in messages if m.sender == Sender.AGENT]
+    if agent:
+        responses.record_human_response(ticket, reply_times=[m.sent_at for m in agent])
     if agent and ticket.first_response_at is None:
         sla.record_first_response(ticket, at=min(m.sent_at for m in agent))
     if agent and ticket.status == Ticket.Status.NEW:

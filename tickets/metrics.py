@@ -11,7 +11,7 @@ import math
 import statistics
 from datetime import timedelta
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, Q, Sum
 
 from tickets.models import Ticket, TicketQuerySet, TimelineEntry
 
@@ -50,7 +50,9 @@ def ticket_metrics(*, start, end, now, store=None, team=None, queryset=None) -> 
     minutes computed from the exact business times), average handling time, satisfaction rate and
     SLA breach rate (the clocks' exact breach flags, or past due now) for the period."""
     tickets = cohort(start=start, end=end, store=store, team=team, queryset=queryset)
-    within_24h = Q(first_resolved_at__isnull=False, first_resolved_at__lte=F("created_at") + DAY)
+    # The stored calendar seconds to the first resolution (tickets.services.resolve): a column
+    # comparison, not date arithmetic per row.
+    within_24h = Q(first_resolution_seconds__lte=DAY.total_seconds())
     counts = tickets.aggregate(
         created=Count("id"),
         resolved_24h=Count("id", filter=within_24h),

@@ -19,7 +19,7 @@ from portal import pii, registry
 from portal.models import Membership, Notification, Team
 from portal.notifications import queue_notification
 from portal.roles import Role
-from tickets import routing, sla
+from tickets import responses, routing, sla
 from tickets.escalation.ladders import start_ladder
 from tickets.models import Macro, Queue, QueueRotation, Ticket, TimelineEntry
 
@@ -233,6 +233,7 @@ def reply(
         )
         if actor is not None and not automatic:
             sla.record_first_response(ticket, at=now)
+            responses.record_human_response(ticket, reply_times=[now])
         if status is not None and status != ticket.status:
             _change_status(ticket, status, actor=actor, now=now)
         elif ticket.status == Status.NEW:
@@ -411,7 +412,9 @@ def resolve(ticket, *, actor, now, note="", handling_seconds=None) -> Ticket:
         sla.record_resolution(ticket, at=now)
         ticket.status = Status.RESOLVED
         ticket.resolved_at = now
-        ticket.first_resolved_at = ticket.first_resolved_at or now
+        if ticket.first_resolved_at is None:
+            ticket.first_resolved_at = now
+            ticket.first_resolution_seconds = max(0, int((now - ticket.created_at).total_seconds()))
         _save(ticket, now)
         _status_entry(ticket, old, Status.RESOLVED, actor=actor, now=now, body=note, handling_seconds=handling_seconds)
     return ticket

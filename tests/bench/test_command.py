@@ -28,6 +28,8 @@ TINY = {
                 r"Queries constant in the number of requests: yes"),
     "training": (["--agents", "60", "--certs", "3", "--tickets", "400", "--repeat", "1"],
                  r"Queries constant in the data size: yes"),
+    "scores": (["--parcels", "300", "--tickets", "200", "--jobs", "50", "--refunds", "30", "--repeat", "1",
+                "--backfill-days", "2"], r"Snapshot queries constant in the data size: yes"),
 }
 
 

@@ -169,6 +169,8 @@ CONFIG_READ = sees(all=TICKET_READERS)
 REFUND_DESK_VIEW = sees(all="director chairman", scope="manager refund")
 LADDER_READ = sees(all="lead manager director")
 ADMIN_ONLY = sees()
+SCORE_CONFIG = sees(all="lead manager director chairman")
+SCORE_VIEW = sees(all="director chairman", scope="lead manager")
 
 TRAINING_RECORDS = sees(all="director trainer", scope="lead manager", own="agent agent2")
 
@@ -436,6 +438,20 @@ TABLE: dict[str, Row] = {
     "ReturnPolicy": row(REFUND_DESK_VIEW, scope=store_at("store.code")),
     "ReasonCode": row(sees(all="agent agent2 lead manager director chairman refund integration")),
     "ResponsibilityRule": row(sees(all="manager director chairman refund")),
+    # --- scores: configuration (thresholds, weights, badge definitions) and the stores' figures ---
+    "MetricRule": row(SCORE_CONFIG),
+    "DimensionWeight": row(SCORE_CONFIG),
+    "Badge": row(SCORE_CONFIG),
+    "MetricSnapshot": row(SCORE_VIEW, scope=store_at("store.code"), admin_read_only=True),
+    "ScoreSnapshot": row(SCORE_VIEW, scope=store_at("store.code"), admin_read_only=True),
+    "StoreBadge": row(SCORE_VIEW, scope=store_at("store.code"), admin_read_only=True),
+    "BadgeChange": row(SCORE_VIEW, scope=store_at("store_badge.store.code"), admin_read_only=True),
+    # The platform's figures: its integration client posts them for any store; managers record them by hand.
+    "OfficialScore": row(sees(all="director chairman integration", scope="lead manager"),
+                         {"add": "manager director integration", "change": "manager director integration"},
+                         scope=store_at("store.code"), admin_read_only=True),
+    "EmbedSettings": row(SCORE_VIEW, {"add": "manager director", "change": "manager director"},
+                         scope=store_at("store.code")),
 }
 
 

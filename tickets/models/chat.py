@@ -41,6 +41,11 @@ class ChatMessage(models.Model):
     sent_at = models.DateTimeField(_("sent at"))
     text = models.TextField(_("text"))
     received_at = models.DateTimeField(_("received at"))
+    # A buyer message's human response: the first later reply by a person (a chat message from an
+    # agent, or a public reply in the portal by a user), and the business time it took on the
+    # ticket's SLA calendar (calendar time without a policy). Stored when the reply is written.
+    human_response_at = models.DateTimeField(_("answered by a person at"), null=True, blank=True)
+    human_response_seconds = models.FloatField(_("human response time (business seconds)"), null=True, blank=True)
 
     class Meta:
         ordering = ["sent_at", "id"]

@@ -185,6 +185,10 @@ class Ticket(models.Model):
     first_response_time = models.DurationField(_("first response time (business time)"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     first_resolved_at = models.DateTimeField(_("first resolved at"), null=True, blank=True)
+    # Calendar seconds from creation to the first resolution, stored when it happens so that the
+    # 24-hour resolution rate compares a column (no date arithmetic per row in the database).
+    first_resolution_seconds = models.PositiveIntegerField(_("time to first resolution (seconds)"), null=True,
+                                                           blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     first_response_breached = models.BooleanField(_("first response late"), default=False)
     resolution_breached = models.BooleanField(_("resolution late (this cycle)"), default=False)

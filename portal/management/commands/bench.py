@@ -15,7 +15,7 @@ class Command(BaseCommand):
     help = (
         "Run a benchmark (bench/<name>.py) on a fresh database of its own and print its figures: "
         "`bench tickets --tickets 100000`, `bench escalation --tickets 100000`, "
-        "`bench logistics --events 1000000 --shipments 200000`, `bench installation --jobs 20000`."
+        "`bench logistics --events 1000000 --shipments 200000`, `bench installation --jobs 20000`, `bench scores`."
     )
 
     def add_arguments(self, parser):
