@@ -7,6 +7,7 @@ from portal.schedules import ScheduleSpec
 SCHEDULES = [
     ScheduleSpec(name="portal.dispatch_notifications", func="portal.tasks.dispatch_notifications", minutes=1),
     ScheduleSpec(name="portal.optimize_database", func="portal.tasks.optimize_database", minutes=24 * 60),
+    ScheduleSpec(name="portal.dispatch_outbound", func="portal.tasks.dispatch_outbound", minutes=1),
 ]
 
 
@@ -20,3 +21,9 @@ def optimize_database():
     from portal.database import optimize
 
     return optimize()
+
+
+def dispatch_outbound():
+    from portal.outbound import dispatch_outbound as dispatch
+
+    return dispatch(now=timezone.now())
