@@ -59,7 +59,7 @@ def register():
             return queryset
         if action in INTEGRATION_VERBS and Role.INTEGRATION in user_roles(user):
             return queryset
-        condition = Q(queue__team_id__in=visible_team_ids(user)) | Q(assignee=user)
+        condition = working_q(user)
         if action == "view":
             # A subquery, not a join: one row per ticket whatever the number of participants.
             condition |= Q(pk__in=TicketParticipant.objects.filter(user=user).values("ticket_id"))
@@ -101,6 +101,17 @@ def register():
     unscoped(QueueRotation, reason="Round-robin bookkeeping written by assignment; no role holds a permission "
                                    "on it and no page shows it.")
 
+
+
+def working_q(user) -> Q:
+    """The tickets a (not org-wide) user works: their teams' queues and those assigned to them."""
+    return Q(queue__team_id__in=visible_team_ids(user)) | Q(assignee=user)
+
+
+def working_tickets(queryset, user):
+    """`queryset` narrowed to the tickets the user works (everything for org-wide roles), without the
+    tickets they only read as past participants: escalation worklists follow this, not "view"."""
+    return queryset if is_org_wide(user) else queryset.filter(working_q(user))
 
 
 def may_see_pii(user, ticket) -> bool:
