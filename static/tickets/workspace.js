@@ -21,7 +21,9 @@
   // --- Drafts: whatever is typed in a form survives a failed send ------------------------------
   function drafts(scope) {
     var store = window.sessionStorage;
-    var prefix = "draft:" + location.pathname + ":";
+    // Keyed by the page's subject, not its URL: a failed send answers at the form's own URL.
+    var scope = document.querySelector("[data-draft-scope]");
+    var prefix = "draft:" + (scope ? scope.dataset.draftScope : location.pathname) + ":";
     document.querySelectorAll("form[method=post] textarea").forEach(function (area) {
       var key = prefix + area.name;
       var form = area.form;
@@ -107,6 +109,9 @@
         window.addEventListener(name, function () { last = Date.now(); }, { passive: true, capture: true });
       });
       minutes.addEventListener("input", function () { edited = true; });
+      form.addEventListener("submit", function () {
+        if (!edited) { minutes.value = Math.max(1, Math.ceil(active / 60)); }
+      });
       setInterval(function () {
         if (document.visibilityState === "visible" && Date.now() - last < 120000) {
           active += 1;

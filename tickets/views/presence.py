@@ -12,8 +12,9 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.views import View
 
-from tickets.models import TimelineEntry
-from tickets.views.ticket import THREAD_KINDS, display_name, ticket_queryset
+from portal.permissions import restrict
+from tickets.models import Ticket, TimelineEntry
+from tickets.views.ticket import THREAD_KINDS, display_name
 
 PRESENCE_TTL = 45  # seconds; the page beats every 15
 
@@ -43,7 +44,7 @@ class TicketPresenceView(LoginRequiredMixin, View):
     closes): `{"others": [names], "new": n}`. Outside scope: 404."""
 
     def post(self, request, pk):
-        ticket = get_object_or_404(ticket_queryset(request.user).only("pk"), pk=pk)
+        ticket = get_object_or_404(restrict(Ticket.objects.all(), request.user, "view").only("pk"), pk=pk)
         if request.POST.get("leave"):
             leave(ticket.pk, request.user)
             return JsonResponse({"others": [], "new": 0})
