@@ -126,6 +126,10 @@ def describe_entries(entries):
             text = (_("Assigned to %(name)s") % {"name": d.get("to_name")}) if d.get("to") else _("Unassigned")
             if d.get("via") == "round_robin":
                 text += " " + _("(round-robin)")
+            elif d.get("via") == "take":
+                text += " " + _("(took it)")
+            elif d.get("via") == "reply":
+                text += " " + _("(on their reply)")
         elif entry.kind == Kind.TRANSFER:
             text = _("Transferred from %(from)s to %(to)s") % {
                 "from": queues.get(d.get("from_queue"), "?"), "to": queues.get(d.get("to_queue"), "?"),
