@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import DetailView
 
-from portal import pii
+from portal import pii, registry
 from portal.models import OutboundMessage
 from portal.permissions import has_action, is_org_wide, restrict, visible_team_ids
 from portal.views import RestrictedViewMixin
@@ -246,6 +246,8 @@ def thread_rows(ticket, rows):
         # A ticket opened by phone or by hand: the description is what the customer said.
         opening = [row for row in rows if row["entry"].kind == Kind.CREATED and row["entry"].body]
         items = opening[:1] + items
+    # The delivery state belongs to the reply on a ticket the reader may see: read through the
+    # ticket (its replies' sources), not through the outbound feed's own scope (integrations, managers).
     sources = {services.reply_source(row["entry"]): row for row in items
                if row["entry"].kind == Kind.REPLY and (row["entry"].data or {}).get("source") != "chat"}
     if sources:
@@ -305,7 +307,10 @@ def ticket_context(request, ticket, *, bound=None, conflict=None):
             composer = bound[1]
         else:
             composer = build_form("compose", ticket, user, initial={"seen": latest})
-    macros = [(m.pk, services.fill_macro(ticket, m, user)) for m in composer.macros] if composer else []
+    macros = []
+    if composer and composer.macros:
+        known = registry.macro_values(ticket)  # once for all the macros (e.g. the order's waybill)
+        macros = [(m.pk, m.render(ticket, user, extra=known)) for m in composer.macros]
     # Follow-ups and merged duplicates: a UNION ALL, not an OR, so each side uses its index
     # (with planner statistics SQLite scans the whole table for the OR of two nullable columns).
     # Only the id is selected, so each side is answered from its (covering) index alone.
