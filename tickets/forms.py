@@ -213,9 +213,9 @@ class ComposeForm(TicketActionForm):
             self.fields["mode"].choices = [(self.NOTE, _("Internal note"))]
             self.fields["mode"].initial = self.NOTE
             del self.fields["macro"]
-        self.fields["status"].choices = [("", _("— keep the status —"))] + [
-            (s.value, s.label) for s in SEND_STATUSES if s != self.ticket.status
-        ]
+        # A resolved or closed ticket is reopened on its own page, not by a message.
+        statuses = [s for s in SEND_STATUSES if s != self.ticket.status] if self.ticket.is_open else []
+        self.fields["status"].choices = [("", _("— keep the status —"))] + [(s.value, s.label) for s in statuses]
 
     def clean(self):
         data = super().clean()

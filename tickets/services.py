@@ -296,14 +296,14 @@ def reply(
 
 
 def _assign_replier(ticket, actor, now):
-    """A reply to an unassigned ticket takes it, unless the team or the guards refuse the replier:
-    then the ticket stays unassigned and a note says why."""
+    """A reply to an unassigned ticket takes it for a worker of the queue's team (a manager or
+    someone of another team answering leaves it as it is), unless the assignment guards refuse the
+    replier: then the ticket stays unassigned and a note says why."""
+    try:
+        check_assignable(ticket.queue, actor)
+    except ValidationError:
+        return
     reason = refusal(ticket.queue, actor)
-    if reason is None:
-        try:
-            check_assignable(ticket.queue, actor)
-        except ValidationError as exc:
-            reason = " ".join(exc.messages)
     if reason is not None:
         _entry(ticket, Kind.NOTE, actor=None, now=now, data={"auto_assign_refused": actor.pk},
                body=_("Not assigned to %(user)s on their reply: %(reason)s") % {"user": _label(actor), "reason": reason})
