@@ -11,7 +11,7 @@ class InstallationConfig(AppConfig):
 
     def ready(self):
         # Rules and registry entries only; nothing here touches the database.
-        from installation.panels import alert_installation, ticket_installation
+        from installation.panels import alert_installation, ticket_installation, ticket_order_jobs
         from installation.permissions import register_rules
         from installation.services import open_jobs_on_delivery, record_dispatch_step
         from portal import registry
@@ -21,6 +21,7 @@ class InstallationConfig(AppConfig):
         registry.register_nav("installation:job_list", _("Installation jobs"), "installation.installationjob",
                               order=60)
         registry.register_ticket_panel(ticket_installation)  # the stepper, or the transfer button
+        registry.register_ticket_panel(ticket_order_jobs)  # customer context: the order's other jobs
         registry.register_alert_panel(alert_installation)  # an appointment-at-risk alert's job
         registry.register_delivery_hook(open_jobs_on_delivery)  # a delivered parcel opens its jobs
         registry.register_dispatch_hook(record_dispatch_step)  # own-delivery steps on the job's timeline

@@ -54,3 +54,25 @@ def alert_installation(context, alert) -> str:
         "job": job, "stepper": stepper(job, list(events)), "alert": alert,
         "move_form": MoveAppointmentForm(initial={"alert": alert.pk}) if can_move else None,
     }, request=request)
+
+
+CONTEXT_JOBS = 5
+
+
+def ticket_order_jobs(context, ticket) -> str:
+    """Customer context on the ticket page: the installation jobs of the ticket's order that the user
+    may see (the job linked to this ticket has its own panel above)."""
+    from installation.models import InstallationJob, InstallationTicketLink
+    from portal.permissions import has_action, restrict
+
+    request = context["request"]
+    user = request.user
+    if not ticket.order_no or not has_action(user, InstallationJob, "view"):
+        return ""
+    linked = InstallationTicketLink.objects.filter(ticket_id=ticket.pk).values("job_id")
+    jobs = list(restrict(InstallationJob.objects.filter(store_id=ticket.store_id, order_number=ticket.order_no)
+                         .exclude(pk__in=linked), user, "view")
+                .select_related("product").order_by("-requested_at")[:CONTEXT_JOBS])
+    if not jobs:
+        return ""
+    return render_to_string("installation/ticket_order_jobs.html", {"jobs": jobs}, request=request)

@@ -3,11 +3,22 @@ decisions). A domain function calls `publish()` inside its transaction; the mess
 the integration by the store's webhook (the dispatcher) or by polling the topic's feed
 (`feed()`, behind `GET /api/v1/<app>/outbound/?since=<cursor>`)."""
 
-from datetime import datetime
+import hashlib
+import hmac
+import json
+import logging
+from datetime import datetime, timedelta
 
-from django.db.models import QuerySet
+import requests
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from portal.models import OutboundMessage, Store
+
+log = logging.getLogger(__name__)
 
 FEED_PAGE_SIZE = 100
 FEED_MAX_PAGE_SIZE = 500
@@ -53,3 +64,113 @@ def feed_item(message: OutboundMessage) -> dict:
         "created_at": message.created_at.isoformat(),
         "payload": message.payload,
     }
+
+
+# --- The webhook dispatcher ---------------------------------------------------------------------
+
+MAX_ATTEMPTS = 6
+BACKOFF = [timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1), timedelta(hours=6)]
+CLAIM_TIMEOUT = timedelta(minutes=10)
+DISPATCH_BATCH = 20  # small claims: a slow webhook holds few rows; the next run takes the rest
+SIGNATURE_HEADER = "X-Portal-Signature"
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait before attempt `attempts + 1` (1 min, 5 min, 15 min, 1 h, then 6 h)."""
+    return BACKOFF[min(attempts, len(BACKOFF)) - 1]
+
+
+def body_bytes(message: OutboundMessage) -> bytes:
+    """The exact bytes POSTed (and signed): the payload as compact UTF-8 JSON."""
+    return json.dumps(message.payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
+
+
+def signature(secret: str, body: bytes) -> str:
+    """`sha256=<hex HMAC-SHA256 of the body with the store's secret>`: the receiver recomputes it."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def _claimable(now):
+    return OutboundMessage.objects.filter(
+        Q(status=OutboundMessage.Status.QUEUED, next_attempt_at__lte=now)
+        | Q(status=OutboundMessage.Status.SENDING, claimed_at__lt=now - CLAIM_TIMEOUT),
+    ).exclude(store__outbound_webhook_url="")
+
+
+def claim_due(*, now, batch: int = DISPATCH_BATCH) -> list[OutboundMessage]:
+    """Claim up to `batch` due messages of stores with a webhook (oldest first). A claim left by a
+    dispatcher that died is taken again once stale (the receiver drops a repeat by its key)."""
+    ids = list(_claimable(now).order_by("next_attempt_at", "id").values_list("id", flat=True)[:batch])
+    if not ids:
+        return []
+    # The same condition again: a concurrent dispatcher that claimed a row first wins it.
+    _claimable(now).filter(id__in=ids).update(status=OutboundMessage.Status.SENDING, claimed_at=now)
+    return list(OutboundMessage.objects.filter(id__in=ids, status=OutboundMessage.Status.SENDING, claimed_at=now)
+                .select_related("store").order_by("id"))
+
+
+def deliver(message: OutboundMessage) -> None:
+    """POST one message to its store's webhook; raise DeliveryError unless it answers 2xx."""
+    store = message.store
+    body = body_bytes(message)
+    headers = {"Content-Type": "application/json; charset=utf-8", "Idempotency-Key": str(message.idempotency_key),
+               "X-Portal-Topic": message.topic}
+    if store.outbound_webhook_secret:
+        headers[SIGNATURE_HEADER] = signature(store.outbound_webhook_secret, body)
+    timeout = getattr(settings, "OUTBOUND_WEBHOOK_TIMEOUT", 10)
+    try:
+        response = requests.post(store.outbound_webhook_url, data=body, headers=headers, timeout=timeout)
+    except requests.RequestException as exc:
+        raise DeliveryError(str(exc)) from exc
+    if not 200 <= response.status_code < 300:
+        raise DeliveryError(f"HTTP {response.status_code}: {response.text[:200]}")
+
+
+class DeliveryError(Exception):
+    """The webhook did not take the message this time (retried with back-off)."""
+
+
+def dispatch_outbound(*, now, batch: int = DISPATCH_BATCH) -> dict[str, int]:
+    """Deliver due outbound messages to their stores' webhooks: sent, retried later with back-off,
+    or failed after MAX_ATTEMPTS (a person retries it from the ticket). Returns counts by outcome."""
+    counts = {"sent": 0, "retry": 0, "failed": 0}
+    for message in claim_due(now=now, batch=batch):
+        attempts = message.attempts + 1
+        mine = OutboundMessage.objects.filter(pk=message.pk, status=OutboundMessage.Status.SENDING, claimed_at=now)
+        try:
+            deliver(message)
+        except Exception as exc:  # any failure is retried, then recorded on the row
+            log.warning("Outbound message %s failed (attempt %s): %s", message.pk, attempts, exc)
+            if attempts >= MAX_ATTEMPTS:
+                mine.update(status=OutboundMessage.Status.FAILED, attempts=attempts, last_error=str(exc)[:2000],
+                            claimed_at=None)
+                counts["failed"] += 1
+            else:
+                mine.update(status=OutboundMessage.Status.QUEUED, attempts=attempts, last_error=str(exc)[:2000],
+                            next_attempt_at=now + backoff(attempts), claimed_at=None)
+                counts["retry"] += 1
+            continue
+        mine.update(status=OutboundMessage.Status.SENT, attempts=attempts, sent_at=now, last_error="",
+                    claimed_at=None)
+        counts["sent"] += 1
+    return counts
+
+
+def retry(message: OutboundMessage, *, now) -> OutboundMessage:
+    """Queue a failed message again, from a fresh count of attempts (the "retry" button)."""
+    with transaction.atomic():
+        updated = OutboundMessage.objects.filter(pk=message.pk, status=OutboundMessage.Status.FAILED).update(
+            status=OutboundMessage.Status.QUEUED, attempts=0, next_attempt_at=now, claimed_at=None)
+        if not updated:
+            raise ValidationError(_("Only a message that failed can be sent again."))
+    message.refresh_from_db()
+    return message
+
+
+def mark_polled(messages, *, now) -> int:
+    """Messages of stores without a webhook count as delivered once an integration fetched them."""
+    ids = [m.pk for m in messages if m.status == OutboundMessage.Status.QUEUED and not m.store.outbound_webhook_url]
+    if not ids:
+        return 0
+    return OutboundMessage.objects.filter(pk__in=ids, status=OutboundMessage.Status.QUEUED).update(
+        status=OutboundMessage.Status.SENT, sent_at=now, attempts=1)

@@ -25,6 +25,8 @@ Kinds of entries:
   `assignment_refusals()`; round-robin skips the refused. Set-based: one call per queue.
 - approval sources: `source(user) -> list[Approval]` lists what waits for this user's approval
   (compensation offers, refund decisions above a limit) for the approvals inbox.
+- macro values: `values(ticket) -> {placeholder: text}` fills a macro's placeholders that a higher
+  app knows (e.g. logistics the `{waybill}` of the ticket's order); one or two queries a call.
 """
 
 from collections.abc import Callable
@@ -50,6 +52,7 @@ _ALERT_PANELS: dict[str, Callable] = {}
 _DISPATCH_HOOKS: dict[str, Callable] = {}
 _ASSIGNMENT_GUARDS: dict[str, Callable] = {}
 _APPROVAL_SOURCES: dict[str, Callable] = {}
+_MACRO_VALUES: dict[str, Callable] = {}
 
 
 def _key(func: Callable) -> str:
@@ -165,3 +168,19 @@ def approvals_for(user) -> list[Approval]:
     """Everything waiting for `user`'s approval, oldest first."""
     items = [item for source in _APPROVAL_SOURCES.values() for item in source(user)]
     return sorted(items, key=lambda item: item.requested_at)
+
+
+def register_macro_values(func: Callable) -> Callable:
+    """`func(ticket)` returns `{placeholder: text}` for a ticket's macros (e.g. `{"waybill": ...}`)."""
+    _MACRO_VALUES[_key(func)] = func
+    return func
+
+
+def macro_values(ticket) -> dict[str, str]:
+    """Placeholder values other apps know about `ticket`; the first app to give a value wins."""
+    values: dict[str, str] = {}
+    for func in _MACRO_VALUES.values():
+        for key, value in (func(ticket) or {}).items():
+            if value:
+                values.setdefault(key, str(value))
+    return values

@@ -8,6 +8,7 @@ SCHEDULES = [
     ScheduleSpec(name="portal.dispatch_notifications", func="portal.tasks.dispatch_notifications", minutes=1),
     ScheduleSpec(name="portal.optimize_database", func="portal.tasks.optimize_database", minutes=24 * 60),
     ScheduleSpec(name="portal.backup", func="portal.tasks.backup", minutes=24 * 60),
+    ScheduleSpec(name="portal.dispatch_outbound", func="portal.tasks.dispatch_outbound", minutes=1),
 ]
 
 
@@ -32,3 +33,9 @@ def backup():
         return str(run_backup(now=timezone.now()))
     except BackupNotSupported:
         return "skipped: not SQLite (use pg_dump)"
+
+
+def dispatch_outbound():
+    from portal.outbound import dispatch_outbound as dispatch
+
+    return dispatch(now=timezone.now())

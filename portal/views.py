@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -89,7 +89,10 @@ class InboxReadView(LoginRequiredMixin, View):
 
     def post(self, request):
         inbox = Notification.objects.unread_inbox(request.user)
-        ids = request.POST.getlist("id") or list(inbox.values_list("id", flat=True))
+        raw = request.POST.getlist("id")
+        if any(not value.isdigit() or len(value) > 18 for value in raw):
+            return HttpResponseBadRequest(_("Give the message ids as whole numbers."))
+        ids = [int(value) for value in raw] or list(inbox.values_list("id", flat=True))
         mark_read(request.user, ids, now=timezone.now())
         follow = request.POST.get("next", "")
         if follow.startswith("/") and not follow.startswith("//"):

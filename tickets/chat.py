@@ -77,7 +77,7 @@ def _open_ticket(*, store, buyer_nick, order_no, messages, actor, now, previous=
         store=store, actor=actor, now=opened_at, channel=Ticket.Channel.CHAT, order_no=order_no,
         buyer_nick=buyer_nick, subject=(buyer_text.strip().splitlines() or [""])[0][:200],
         description=buyer_text, previous_ticket=previous,
-        created_data={"conversation_id": conversation_id, "received_at": now.isoformat()},
+        created_data={"conversation_id": conversation_id, "received_at": now.isoformat()}, participant=False,
     )
 
 

@@ -12,8 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from portal import pii
 from portal.models import Store, Team
 from portal.permissions import is_org_wide, restrict, visible_team_ids
+from portal.validators import normalize_phone, validate_phone
 from tickets.models import Category, Macro, Priority, Queue, Ticket
-from tickets.services import MANUAL_STATUSES, WORKER_ROLES
+from tickets.services import MANUAL_STATUSES, MAX_REPLY_LENGTH, SEND_STATUSES, WORKER_ROLES
 from tickets.tables import TicketTable
 
 MAX_HANDLING_MINUTES = 24 * 60
@@ -137,11 +138,20 @@ class TicketActionForm(forms.Form):
             fast_widget(field)
 
 
+def reply_body_field(label):
+    """The text of a reply or note: one length limit (MAX_REPLY_LENGTH, as the API), with a counter."""
+    return forms.CharField(
+        label=label, required=False, max_length=MAX_REPLY_LENGTH, strip=False,
+        widget=forms.Textarea(attrs={"rows": 5, "maxlength": MAX_REPLY_LENGTH, "data-counter": "1"}),
+    )
+
+
 class ReplyForm(TicketActionForm):
-    body = forms.CharField(label=_("Reply"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    body = reply_body_field(_("Reply"))
     macro = forms.ModelChoiceField(
         label=_("Macro"), queryset=Macro.objects.none(), required=False, empty_label=_("— no macro —"),
-        help_text=_("The macro's text is added below your reply, with buyer, order, store and your name filled in."),
+        help_text=_("Picking a macro puts its text, with buyer, order, waybill and your name filled in, into the "
+                    "reply box, where you edit it before sending."),
     )
     status = forms.ChoiceField(label=_("Then set status"), required=False)
     handling_minutes = handling_minutes_field()
@@ -160,9 +170,62 @@ class ReplyForm(TicketActionForm):
 
     def clean(self):
         data = super().clean()
-        if not (data.get("body") or "").strip() and not data.get("macro"):
-            raise forms.ValidationError(_("Write the reply or pick a macro."), code="empty")
+        if "body" in data and not (data.get("body") or "").strip():
+            # A macro is never sent unseen: its text must be in the box.
+            self.add_error("body", forms.ValidationError(_("Write the reply."), code="empty"))
         return data
+
+
+class ComposeForm(TicketActionForm):
+    """The one composer of the ticket page: a public reply or an internal note in one box, "send and
+    set status to ...", the handling time measured by the page (editable), and what the page had
+    seen when it was opened (`seen`: the latest timeline entry id) for the collision check."""
+
+    REPLY, NOTE = "reply", "note"
+
+    mode = forms.ChoiceField(
+        label=_("Send as"), choices=[(REPLY, _("Public reply")), (NOTE, _("Internal note"))], initial=REPLY,
+        widget=forms.RadioSelect,
+    )
+    body = reply_body_field(_("Message"))
+    macro = forms.ModelChoiceField(
+        label=_("Macro"), queryset=Macro.objects.none(), required=False, empty_label=_("— no macro —"),
+        help_text=_("Picking a macro puts its text, with buyer, order, waybill and your name filled in, into the "
+                    "box, where you edit it before sending."),
+    )
+    status = forms.ChoiceField(label=_("Then set status to"), required=False)
+    handling_minutes = handling_minutes_field()
+    seen = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, allow_reply=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["handling_minutes"].help_text = _("Measured while this page was open and in use; correct it if "
+                                                      "needed.")
+        if allow_reply:
+            self.fields["macro"].queryset = macros_for(self.ticket)
+            self.macros = list(self.fields["macro"].queryset)
+            self.fields["macro"].widget.choices = [("", self.fields["macro"].empty_label)] + [
+                (m.pk, m.name) for m in self.macros
+            ]
+        else:
+            self.macros = []
+            self.fields["mode"].choices = [(self.NOTE, _("Internal note"))]
+            self.fields["mode"].initial = self.NOTE
+            del self.fields["macro"]
+        # A resolved or closed ticket is reopened on its own page, not by a message.
+        statuses = [s for s in SEND_STATUSES if s != self.ticket.status] if self.ticket.is_open else []
+        self.fields["status"].choices = [("", _("— keep the status —"))] + [(s.value, s.label) for s in statuses]
+
+    def clean(self):
+        data = super().clean()
+        if "body" in data and not (data.get("body") or "").strip():
+            message = _("Write the reply.") if data.get("mode") != self.NOTE else _("Write the note.")
+            self.add_error("body", forms.ValidationError(message, code="empty"))
+        return data
+
+    def handling_seconds(self):
+        return handling_seconds(self.cleaned_data)
 
 
 def macros_for(ticket):
@@ -173,7 +236,8 @@ def macros_for(ticket):
 
 
 class NoteForm(TicketActionForm):
-    body = forms.CharField(label=_("Internal note"), widget=forms.Textarea(attrs={"rows": 3}))
+    body = forms.CharField(label=_("Internal note"), max_length=MAX_REPLY_LENGTH,
+                           widget=forms.Textarea(attrs={"rows": 3, "maxlength": MAX_REPLY_LENGTH}))
     handling_minutes = handling_minutes_field()
 
 
@@ -208,9 +272,9 @@ class StatusForm(TicketActionForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        statuses = [*MANUAL_STATUSES, Ticket.Status.RESOLVED]
-        self.fields["status"].choices = [(s.value, s.label) for s in statuses]
-        self.fields["status"].initial = Ticket.Status.RESOLVED
+        # No preselected target (one click must not resolve): the user picks one.
+        statuses = [s for s in (*MANUAL_STATUSES, Ticket.Status.RESOLVED) if s != self.ticket.status]
+        self.fields["status"].choices = [("", _("— choose —"))] + [(s.value, s.label) for s in statuses]
 
 
 class ReopenForm(TicketActionForm):
@@ -272,6 +336,12 @@ class TicketEditForm(TicketActionForm):
             else:
                 self.fields[name].initial = getattr(self.ticket, name)
 
+    def clean_customer_phone(self):
+        value = normalize_phone(self.cleaned_data["customer_phone"])
+        if value != pii.masked(self.ticket, "customer_phone") and "*" not in value:
+            validate_phone(value)
+        return value
+
     def clean(self):
         cleaned = super().clean()
         for name in self.PII_FIELDS:
@@ -300,7 +370,8 @@ class TicketForm(forms.Form):
     description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 4}))
     order_no = forms.CharField(label=_("Order number"), max_length=64, required=False)
     buyer_nick = forms.CharField(label=_("Buyer nick"), max_length=100, required=False)
-    customer_phone = forms.CharField(label=_("Customer phone"), max_length=30, required=False)
+    customer_phone = forms.CharField(label=_("Customer phone"), max_length=30, required=False,
+                                     validators=[validate_phone])
     customer_address = forms.CharField(label=_("Customer address"), max_length=300, required=False)
     queue = QueueChoiceField(
         label=_("Queue"), queryset=Queue.objects.none(), required=False, empty_label=_("— by routing rules —"),
@@ -312,7 +383,10 @@ class TicketForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         self.user = user
         super().__init__(*args, **kwargs)
+        stores = list(restrict(Store.objects.all(), user, "view").order_by("name")[:2])
         self.fields["store"].queryset = restrict(Store.objects.all(), user, "view")
+        if len(stores) == 1:  # nothing to choose: preselected
+            self.fields["store"].initial = stores[0].pk
         teams = restrict(Team.objects.all(), user, "view")
         self.fields["queue"].queryset = all_queues().filter(team__in=teams)
         auto = [("", _("— by routing rules —"))]
@@ -324,7 +398,7 @@ class TicketForm(forms.Form):
         return {
             "store": data["store"], "channel": data["channel"], "subject": data["subject"],
             "description": data["description"], "order_no": data["order_no"], "buyer_nick": data["buyer_nick"],
-            "customer_phone": data["customer_phone"], "customer_address": data["customer_address"],
+            "customer_phone": normalize_phone(data["customer_phone"]), "customer_address": data["customer_address"],
             "queue": data["queue"], "category": data["category"] or None, "priority": data["priority"] or None,
             "is_major": True if data["is_major"] else None,
         }

@@ -4,6 +4,9 @@
 - everyone else with a ticket verb: tickets in queues of the teams in `visible_team_ids(user)`
   (their own teams and the teams below those they lead; managers every customer-service team),
   plus tickets assigned to them;
+- and to read (`view` only): every ticket they worked or opened (`TicketParticipant`: replied,
+  noted, was assigned, transferred, opened), so a hand-off never takes the ticket away from the
+  people who had it (a logistics coordinator who opened a ticket from an alert reads it too);
 - integration clients: no ticket through lists, but `rate` reaches any ticket (the marketplace
   reports ratings by ticket id) and chat ingestion is its own endpoint (`ingest`).
 
@@ -46,6 +49,7 @@ def register():
         SLAPolicy,
         SLATarget,
         Ticket,
+        TicketParticipant,
         TimelineEntry,
     )
 
@@ -55,7 +59,15 @@ def register():
             return queryset
         if action in INTEGRATION_VERBS and Role.INTEGRATION in user_roles(user):
             return queryset
-        return queryset.filter(Q(queue__team_id__in=visible_team_ids(user)) | Q(assignee=user))
+        condition = working_q(user)
+        if action == "view":
+            # A subquery, not a join: one row per ticket whatever the number of participants.
+            condition |= Q(pk__in=TicketParticipant.objects.filter(user=user).values("ticket_id"))
+        return queryset.filter(condition)
+
+    @scope_rule(TicketParticipant)
+    def participant_scope(queryset, user, action):
+        return queryset.filter(ticket__in=restrict(Ticket.objects.all(), user, "view"))
 
     @scope_rule(TimelineEntry)
     def timeline_scope(queryset, user, action):
@@ -89,6 +101,17 @@ def register():
     unscoped(QueueRotation, reason="Round-robin bookkeeping written by assignment; no role holds a permission "
                                    "on it and no page shows it.")
 
+
+
+def working_q(user) -> Q:
+    """The tickets a (not org-wide) user works: their teams' queues and those assigned to them."""
+    return Q(queue__team_id__in=visible_team_ids(user)) | Q(assignee=user)
+
+
+def working_tickets(queryset, user):
+    """`queryset` narrowed to the tickets the user works (everything for org-wide roles), without the
+    tickets they only read as past participants: escalation worklists follow this, not "view"."""
+    return queryset if is_org_wide(user) else queryset.filter(working_q(user))
 
 
 def may_see_pii(user, ticket) -> bool:

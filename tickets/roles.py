@@ -24,7 +24,8 @@ ROLE_PERMISSIONS = {
     # The refund desk and installation queues are their teams' queues; scope does the rest.
     Role.REFUND_SPECIALIST: _WORK + [f"{T}assign_ticket"],
     Role.INSTALLATION_COORDINATOR: _WORK + [f"{T}assign_ticket"],
-    Role.LOGISTICS_COORDINATOR: [],
+    # Only the tickets they opened from an alert or worked (tickets/permissions.py: participants).
+    Role.LOGISTICS_COORDINATOR: [f"{T}view_ticket", f"{T}view_timelineentry", f"{T}view_chatmessage"],
     Role.TRAINER: [],
     Role.INTEGRATION: [f"{T}ingest_ticket", f"{T}rate_ticket"],
     Role.ADMIN: _WORK + _ALL_CONFIG + [

@@ -15,13 +15,13 @@ from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
-from portal import pii, registry
-from portal.models import Membership, Notification, Team
+from portal import outbound, pii, registry
+from portal.models import Membership, Notification, OutboundMessage, Team
 from portal.notifications import queue_notification
 from portal.roles import Role
 from tickets import responses, routing, sla
 from tickets.escalation.ladders import start_ladder
-from tickets.models import Macro, Queue, QueueRotation, Ticket, TimelineEntry
+from tickets.models import Macro, Queue, QueueRotation, Ticket, TicketParticipant, TimelineEntry
 
 Kind = TimelineEntry.Kind
 Status = Ticket.Status
@@ -33,6 +33,10 @@ ROUND_ROBIN_ROLES = WORKER_ROLES
 # Who hears about a ticket that lands unassigned in a team.
 LEAD_ROLES = [Role.TEAM_LEAD]
 MAX_HANDLING_SECONDS = 24 * 3600
+# The one length limit of a reply or note, in the composer (with its counter) and the API alike.
+MAX_REPLY_LENGTH = 10000
+# Statuses a reply (or note) may set the ticket to in the same step: "send and set status to ...".
+SEND_STATUSES = [Status.OPEN, Status.PENDING_CUSTOMER, Status.PENDING_INTERNAL, Status.RESOLVED]
 EDITABLE_FIELDS = [
     "category", "priority", "is_major", "order_no", "buyer_nick", "customer_phone", "customer_address", "subject",
 ]
@@ -113,6 +117,29 @@ def _notify_team_leads(team_id, ticket, message_key, *, now, exclude=None, **par
             _notify(membership.user, ticket, message_key, now=now, **params)
 
 
+def _participate(ticket, user, how, now):
+    """Remember that `user` worked the ticket: they keep read access after it moves on."""
+    if user is None or not getattr(user, "pk", None):
+        return
+    updated = TicketParticipant.objects.filter(ticket=ticket, user=user).update(last_at=now)
+    if not updated:
+        TicketParticipant.objects.get_or_create(ticket=ticket, user=user,
+                                                defaults={"how": how, "first_at": now, "last_at": now})
+
+
+def _check_length(body, field="body"):
+    if len(body or "") > MAX_REPLY_LENGTH:
+        raise ValidationError({field: _("Keep it to %(n)d characters (this is %(len)d).") % {
+            "n": MAX_REPLY_LENGTH, "len": len(body)}})
+
+
+def refusal(queue: Queue, user) -> str | None:
+    """Why `user` may not be given tickets of `queue` (the registered assignment guards), or None."""
+    if user is None:
+        return None
+    return registry.assignment_refusals(queue, [user.pk]).get(user.pk)
+
+
 def _label(user):
     return (user.get_full_name() or user.get_username()) if user else ""
 
@@ -129,6 +156,18 @@ class AssignmentRefused(ValidationError):
     so every caller that shows field errors shows it at the assignee)."""
 
 
+def check_team_member(queue: Queue, user) -> None:
+    """The first half of `check_assignable`: `user` is an active member of the queue's team in a
+    working role. Raises `AssignmentRefused` otherwise."""
+    ok = user.is_active and Membership.objects.filter(
+        team_id=queue.team_id, user=user, role__in=WORKER_ROLES
+    ).exists()
+    if not ok:
+        raise AssignmentRefused(
+            {"assignee": _("%(user)s does not work in the team of queue %(queue)s.") % {"user": user, "queue": queue}}
+        )
+
+
 def check_assignable(queue: Queue, user) -> None:
     """May `user` be given tickets of `queue`? The one check of every assignment path: by hand,
     bulk, a transfer with an assignee, the API, "take it", a reply that assigns (round-robin asks
@@ -140,13 +179,7 @@ def check_assignable(queue: Queue, user) -> None:
     requires a certification the person does not hold; the message names the certification)."""
     if user is None:
         return
-    ok = user.is_active and Membership.objects.filter(
-        team_id=queue.team_id, user=user, role__in=WORKER_ROLES
-    ).exists()
-    if not ok:
-        raise AssignmentRefused(
-            {"assignee": _("%(user)s does not work in the team of queue %(queue)s.") % {"user": user, "queue": queue}}
-        )
+    check_team_member(queue, user)
     reason = registry.assignment_refusals(queue, [user.pk]).get(user.pk)
     if reason:
         raise AssignmentRefused({"assignee": f"{_label(user)}: {reason}"})
@@ -164,11 +197,13 @@ def create_ticket(
     *, store, actor, now, channel=Ticket.Channel.PHONE, queue=None, category=None, priority=None,
     is_major=None, order_no="", buyer_nick="", customer_phone="", customer_address="", subject="",
     description="", assignee=None, previous_ticket=None, created_data=None, resolution_due_fixed_at=None,
+    participant=True,
 ) -> Ticket:
     """Open a ticket. Routing rules fill in what is not given (queue, category, priority, major flag)
     from the description, the store and whether there is an order number; the SLA clocks start.
     `resolution_due_fixed_at` fixes the resolution due time in wall-clock time (an outside party's
-    deadline, e.g. a marketplace's respond-by time): pauses, priority and policy changes keep it."""
+    deadline, e.g. a marketplace's respond-by time): pauses, priority and policy changes keep it.
+    The actor keeps read access to it (`participant`; not for a marketplace integration's chat)."""
     with transaction.atomic():
         route = routing.route(store=store, text=description, has_order=bool(order_no))
         ticket = Ticket(
@@ -195,6 +230,8 @@ def create_ticket(
         if previous_ticket is not None:
             data["previous_ticket"] = previous_ticket.pk
         _entry(ticket, Kind.CREATED, actor=actor, now=now, body=description, data=data)
+        if participant:
+            _participate(ticket, actor, TicketParticipant.How.CREATED, now)
         if previous_ticket is not None:
             _entry(previous_ticket, Kind.LINK, actor=actor, now=now, data={"follow_up": ticket.pk})
         if assignee is not None:
@@ -207,21 +244,56 @@ def create_ticket(
 # --- Conversation -----------------------------------------------------------------------------
 
 
+def conversation_id_of(ticket) -> str | None:
+    """The marketplace chat conversation a reply to this ticket goes to (the latest; None: no chat)."""
+    return ticket.conversations.order_by("-id").values_list("conversation_id", flat=True).first()
+
+
+def _publish_reply(ticket, entry, now):
+    """The reply goes to the buyer through the outbound feed (the store's webhook or polling)."""
+    outbound.publish(
+        store=ticket.store, topic=OutboundMessage.Topic.CHAT_REPLY, source=reply_source(entry), now=now,
+        payload={
+            "store": ticket.store.code, "conversation_id": conversation_id_of(ticket),
+            "message_id": f"portal-{entry.pk}", "text": entry.body, "sent_at": now.isoformat(),
+        },
+    )
+
+
+def reply_source(entry) -> str:
+    """The outbound message's `source` of a reply (the ticket page finds its delivery state by it)."""
+    return f"ticket_reply:{entry.pk}"
+
+
+def fill_macro(ticket, macro: Macro, actor) -> str:
+    """A macro's text with its placeholders filled in for this ticket and agent (what the composer
+    inserts into the reply box, and what the API sends when a macro comes without text)."""
+    return macro.render(ticket, actor, extra=registry.macro_values(ticket))
+
+
 def reply(
     ticket, *, actor, body, now, handling_seconds=None, status=None, macro=None, automatic=False, data=None,
+    seen_entry=None,
 ) -> TimelineEntry:
-    """A public reply to the customer. The first public reply by a person on staff (an actor, not an
-    automatic message) stops the first-response clock. `status` optionally moves the ticket on
-    (e.g. to pending customer); a new ticket becomes open."""
+    """A public reply to the customer, sent to the buyer through the outbound feed in the same
+    transaction. The first public reply by a person on staff (an actor, not an automatic message)
+    stops the first-response clock. `status` optionally moves the ticket on (e.g. to pending
+    customer, or resolved); a new ticket becomes open. `macro` records which macro the text came
+    from; a macro without text (the API) sends the macro's filled-in text. The text is never
+    added to unseen. A reply to an unassigned ticket takes it for the replier if the queue says so
+    and the assignment guards allow it (else a note says why it stays unassigned)."""
     with transaction.atomic():
         _lock(ticket)
         if ticket.merged_into_id or ticket.status == Status.CLOSED:
             _require_open(ticket, field="body")
         handling_seconds = _check_handling(handling_seconds)
-        if macro is not None:
-            body = (body + "\n\n" if body else "") + macro.render(ticket, actor)
+        if macro is not None and not (body or "").strip():
+            body = fill_macro(ticket, macro, actor)
         if not (body or "").strip():
             raise ValidationError({"body": _("Write the reply.")})
+        _check_length(body)
+        if status is not None and status not in SEND_STATUSES:
+            raise ValidationError({"status": _("Choose open, pending customer, pending internal or resolved.")})
         entry_data = dict(data or {})
         if macro is not None:
             entry_data["macro"] = macro.pk
@@ -231,9 +303,17 @@ def reply(
             ticket, Kind.REPLY, actor=actor, now=now, body=body, visibility=PUBLIC, data=entry_data,
             handling_seconds=handling_seconds,
         )
+        _publish_reply(ticket, entry, now)
         if actor is not None and not automatic:
             sla.record_first_response(ticket, at=now)
             responses.record_human_response(ticket, reply_times=[now])
+            _participate(ticket, actor, TicketParticipant.How.REPLIED, now)
+            if ticket.assignee_id is None and ticket.queue.assign_on_reply and ticket.is_open:
+                _assign_replier(ticket, actor, now)
+        if status == Status.RESOLVED:
+            _save(ticket, now)
+            resolve(ticket, actor=actor, now=now)
+            return entry
         if status is not None and status != ticket.status:
             _change_status(ticket, status, actor=actor, now=now)
         elif ticket.status == Status.NEW:
@@ -242,21 +322,57 @@ def reply(
     return entry
 
 
+def _assign_replier(ticket, actor, now):
+    """A reply to an unassigned ticket takes it for a worker of the queue's team (a manager or
+    someone of another team answering leaves it as it is), unless the assignment guards refuse the
+    replier: then the ticket stays unassigned and a note says why."""
+    try:
+        check_team_member(ticket.queue, actor)
+    except ValidationError:
+        return
+    reason = refusal(ticket.queue, actor)
+    if reason is not None:
+        _entry(ticket, Kind.NOTE, actor=None, now=now, data={"auto_assign_refused": actor.pk},
+               body=_("Not assigned to %(user)s on their reply: %(reason)s") % {"user": _label(actor), "reason": reason})
+        return
+    _save(ticket, now)
+    assign(ticket, actor=actor, assignee=actor, now=now, via="reply")
+
+
 def apply_macro(ticket, *, macro: Macro, actor, now, handling_seconds=None, status=None) -> TimelineEntry:
     """Reply with a macro's text, placeholders filled in from the ticket."""
     return reply(ticket, actor=actor, body="", macro=macro, now=now, handling_seconds=handling_seconds, status=status)
 
 
-def add_note(ticket, *, actor, body, now, handling_seconds=None) -> TimelineEntry:
-    """An internal note (never counts as a response)."""
+def add_note(ticket, *, actor, body, now, handling_seconds=None, status=None) -> TimelineEntry:
+    """An internal note (never counts as a response); `status` optionally moves the ticket on."""
     with transaction.atomic():
         _lock(ticket)
         handling_seconds = _check_handling(handling_seconds)
         if not (body or "").strip():
             raise ValidationError({"body": _("Write the note.")})
+        _check_length(body)
+        if status is not None and status not in SEND_STATUSES:
+            raise ValidationError({"status": _("Choose open, pending customer, pending internal or resolved.")})
         entry = _entry(ticket, Kind.NOTE, actor=actor, now=now, body=body, handling_seconds=handling_seconds)
+        _participate(ticket, actor, TicketParticipant.How.NOTED, now)
         _save(ticket, now)
+        if status == Status.RESOLVED:
+            resolve(ticket, actor=actor, now=now)
+        elif status is not None and status != ticket.status:
+            change_status(ticket, actor=actor, status=status, now=now)
     return entry
+
+
+def take(ticket, *, actor, now) -> Ticket:
+    """"Take it": assign the ticket to the one asking, if the team and the assignment guards allow."""
+    with transaction.atomic():
+        _lock(ticket)
+        _require_open(ticket, field="assignee")
+        reason = refusal(ticket.queue, actor)
+        if reason is not None:
+            raise ValidationError({"assignee": reason})
+        return assign(ticket, actor=actor, assignee=actor, now=now, via="take")
 
 
 # --- Ownership --------------------------------------------------------------------------------
@@ -288,6 +404,7 @@ def assign(ticket, *, actor, assignee, now, via="manual") -> Ticket:
         _save(ticket, now)
         if assignee is not None:
             _record_rotation(ticket.queue_id, assignee, now)
+            _participate(ticket, assignee, TicketParticipant.How.ASSIGNED, now)
             if assignee != actor:
                 _notify(assignee, ticket, "tickets.assigned", now=now, subject=ticket.subject)
     return ticket
@@ -357,6 +474,7 @@ def transfer(ticket, *, actor, now, queue=None, team=None, assignee=None, note="
         )
         _refresh_sla(ticket, actor=actor, now=now)
         _save(ticket, now)
+        _participate(ticket, actor, TicketParticipant.How.TRANSFERRED, now)
         if assignee is not None:
             assign(ticket, actor=actor, assignee=assignee, now=now, via="transfer")
         elif round_robin and next_round_robin_assignee(queue) is not None:

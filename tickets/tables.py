@@ -108,6 +108,7 @@ class TicketTable(tables.Table):
     rating = tables.Column(verbose_name=_("Rating"))
     created_at = tables.Column(verbose_name=_("Created"))
     updated_at = tables.Column(verbose_name=_("Updated"))
+    take = tables.Column(verbose_name="", accessor="pk", orderable=False, empty_values=())
 
     class Meta:
         model = Ticket
@@ -115,7 +116,7 @@ class TicketTable(tables.Table):
         sequence = [
             "select", "id", "subject", "buyer_nick", "order_no", "customer_phone", "customer_address", "store",
             "channel", "category", "priority", "is_major", "status", "queue", "assignee", "due",
-            "first_response_due", "resolution_due", "rating", "created_at", "updated_at",
+            "first_response_due", "resolution_due", "rating", "created_at", "updated_at", "take",
         ]
         # Shown until the user picks their own set; "select" and "id" are always shown.
         default_columns = [
@@ -125,13 +126,18 @@ class TicketTable(tables.Table):
         template_name = "tickets/ticket_table.html"
         empty_text = _("No tickets here.")
 
-    FIXED_COLUMNS = ("select", "id")
+    FIXED_COLUMNS = ("select", "id", "take")
 
-    def __init__(self, *args, user=None, now=None, with_select=True, **kwargs):
+    def __init__(self, *args, user=None, now=None, with_select=True, selected=(), can_take=False, next_url="",
+                 **kwargs):
         self.user = user
         self.now = now or timezone.now()
+        self.selected = set(selected or ())
+        self.next_url = next_url
         if not with_select:
             kwargs["exclude"] = tuple(kwargs.get("exclude") or ()) + ("select",)
+        if not can_take:
+            kwargs["exclude"] = tuple(kwargs.get("exclude") or ()) + ("take",)
         super().__init__(*args, **kwargs)
 
     @classmethod
@@ -152,11 +158,19 @@ class TicketTable(tables.Table):
 
     def html_rows(self):
         """The current page's rows as HTML, one `<tr>` each."""
-        renderers = [getattr(self, f"render_{column.name}") for column in self.columns]
+        renderers = [
+            (getattr(self, f"render_{column.name}"),
+             format_html(' class="col-{}" data-label="{}"', column.name, column.header) if column.header else
+             format_html(' class="col-{}"', column.name))
+            for column in self.columns
+        ]
         for row in self.paginated_rows:
             record = row.record
-            cells = "".join(f"<td>{conditional_escape(render(record))}</td>" for render in renderers)
-            yield format_html('<tr data-ticket="{}">{}</tr>', record.pk, mark_safe(cells))
+            cells = "".join(f"<td{attrs}>{conditional_escape(render(record))}</td>" for render, attrs in renderers)
+            marks = " major" if record.is_major and record.is_open else ""
+            if record.is_open and record.is_breached(self.now):
+                marks += " breached"
+            yield format_html('<tr data-ticket="{}" class="ticket-row{}">{}</tr>', record.pk, marks, mark_safe(cells))
 
     @cached_property
     def _labels(self):
@@ -172,7 +186,7 @@ class TicketTable(tables.Table):
     def _titles(self):
         return {key: str(text) for key, text in (
             ("paused", _("SLA clock paused")), ("past", _("Past due")), ("soon", _("Due within 2 hours")),
-            ("major", _("major complaint")),
+            ("major", _("major complaint")), ("take", _("Take it")),
         )}
 
     def _label(self, name, value):
@@ -182,7 +196,17 @@ class TicketTable(tables.Table):
         return format_html('<a href="{}">{}</a>', reverse("tickets:ticket", args=[record.pk]), text)
 
     def render_select(self, record):
-        return format_html('<input type="checkbox" name="select" value="{}">', record.pk)
+        checked = mark_safe(" checked") if record.pk in self.selected else ""
+        return format_html('<input type="checkbox" name="select" value="{}"{}>', record.pk, checked)
+
+    def render_take(self, record):
+        """"Take it": a button of the page's one take form (#take-form), so it works inside the bulk form."""
+        if not record.is_open or record.assignee_id == getattr(self.user, "pk", None):
+            return ""
+        return format_html(
+            '<button type="submit" form="take-form" class="take" formaction="{}" name="next" value="{}" '
+            'data-take>{}</button>',
+            reverse("tickets:ticket_take", args=[record.pk]), self.next_url, self._titles["take"])
 
     def render_id(self, record):
         return self._link(record, f"#{record.pk}")

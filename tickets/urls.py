@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tickets.views import actions, escalations, export, queues, ticket
+from tickets.views import actions, escalations, export, presence, queues, ticket
 
 app_name = "tickets"
 
@@ -19,9 +19,15 @@ urlpatterns = [
     path("all/", queue("all"), name="all_tickets"),
     path("bulk/", queues.TicketBulkView.as_view(), name="ticket_bulk"),
     path("columns/", queues.TicketColumnsView.as_view(), name="ticket_columns"),
+    path("counts/", queues.TicketCountsView.as_view(), name="ticket_counts"),
     path("export.csv", export.TicketExportView.as_view(), name="ticket_export"),
     path("add/", actions.TicketCreateView.as_view(), name="ticket_add"),
     path("<int:pk>/", ticket.TicketDetailView.as_view(), name="ticket"),
+    path("<int:pk>/send/", actions.ComposeView.as_view(), name="ticket_compose"),
+    path("<int:pk>/take/", actions.TakeView.as_view(), name="ticket_take"),
+    path("<int:pk>/presence/", presence.TicketPresenceView.as_view(), name="ticket_presence"),
+    path("<int:pk>/deliveries/<int:message_id>/retry/", actions.RetryDeliveryView.as_view(),
+         name="ticket_delivery_retry"),
     path("<int:pk>/reply/", actions.ReplyView.as_view(), name="ticket_reply"),
     path("<int:pk>/note/", actions.NoteView.as_view(), name="ticket_note"),
     path("<int:pk>/assign/", actions.AssignView.as_view(), name="ticket_assign"),

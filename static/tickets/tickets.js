@@ -1,4 +1,4 @@
-// Ticket page: SLA countdowns (business minutes, server-computed) and the macro preview.
+// Ticket page: SLA countdowns (business minutes, server-computed).
 document.addEventListener("DOMContentLoaded", function () {
   function show(el, minutes) {
     var abs = Math.abs(minutes), h = Math.floor(abs / 60), m = abs % 60;
@@ -18,16 +18,5 @@ document.addEventListener("DOMContentLoaded", function () {
         show(el, left);
       });
     }, 60000);
-  }
-  var texts = document.getElementById("macro-texts");
-  var select = document.querySelector("select[name='reply-macro']");
-  var preview = document.querySelector(".macro-preview");
-  if (texts && select && preview) {
-    var macros = JSON.parse(texts.textContent);
-    select.addEventListener("change", function () {
-      var text = macros[select.value];
-      preview.textContent = text || "";
-      preview.hidden = !text;
-    });
   }
 });

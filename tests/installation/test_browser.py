@@ -50,4 +50,4 @@ def test_agent_transfers_a_ticket_to_installation_and_the_coordinator_follows_th
     page.wait_for_selector("[data-testid=installation-stepper] .step.current[data-node=scheduled]")
     assert page.locator("[data-field=appointment]").inner_text() != "—"
     # The coordinator can answer the ticket from there.
-    assert page.locator("[data-testid=form-reply]").count() == 1
+    assert page.locator("[data-testid=composer]").count() == 1

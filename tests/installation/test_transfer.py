@@ -118,7 +118,7 @@ def test_the_ticket_page_button_then_the_live_stepper(desk, client):
     assert [s["state"] for s in status["steps"]] == ["done", "current", "todo", "todo", "todo"]
     assert status["steps"][1]["actor"] == "冯磊 Feng Lei"
     # The coordinator can answer the ticket from there.
-    assert 'data-testid="form-reply"' in page
+    assert 'data-testid="composer"' in page
 
 
 def test_the_installation_pages(desk, client, django_assert_max_num_queries):

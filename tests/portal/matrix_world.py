@@ -66,6 +66,10 @@ def build_world():
                                       queue=Queue.objects.get(name="电动车客服"), actor=None, now=now,
                                       buyer_nick="指派买家", subject="matrix: assigned across teams")
     Ticket.objects.filter(pk=assigned.pk).update(assignee=users["agent"])
+    # Opened by the logistics coordinator (as from an alert): they read it, in nobody's team of theirs.
+    services.create_ticket(store=dry, queue=Queue.objects.get(name="安装调度 Installation"), actor=users["logistics"],
+                           now=now, buyer_nick="物流买家", subject="matrix: opened from an alert",
+                           customer_phone="13800001111", customer_address="上海市某路1号")
 
     conversation = model("ChatConversation").objects.select_related("ticket").first()
     third_conversation = clone(conversation, store=third, ticket=third_ticket, conversation_id="matrix-3")

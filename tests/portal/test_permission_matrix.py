@@ -76,6 +76,16 @@ def ticket_in(ticket, s):
     return ticket.queue.team.name in s.teams or (ticket.assignee_id and ticket.assignee.username == s.user)
 
 
+def worked(ticket, s):
+    """The user opened or worked the ticket (replied, noted, was assigned, transferred it): they keep
+    read access to it wherever it went."""
+    return ticket.participants.filter(user__username=s.user).exists()
+
+
+def ticket_readable(ticket, s):
+    return ticket_in(ticket, s) or worked(ticket, s)
+
+
 def reached(escalation, s):
     """The escalation's notifications went to the user (the sweep's delivery for its level, queue, assignee)."""
     return model("EscalationDelivery").objects.filter(
@@ -136,6 +146,7 @@ class Row:
     api_write: Write | None = None
     export: Page | None = None
     admin_read_only: bool = False  # admin shows it but never saves it
+    view_scope: Callable | None = None  # `scope` for the verb "view" when reading reaches further than working
 
 
 def sees(*, all="", scope="", own=""):
@@ -249,8 +260,9 @@ TABLE: dict[str, Row] = {
                  api_detail="/api/v1/macros/{pk}/"),
     "QueueRotation": row(ADMIN_ONLY),
     # --- tickets ---
+    # Reading reaches the tickets a user opened or worked (`worked`); working them, their scope only.
     "Ticket": row(
-        sees(all="director chairman", scope=TICKET_WORKERS),
+        sees(all="director chairman", scope=TICKET_WORKERS, own="logistics"),
         {
             "add": TICKET_WORKERS, "change": TICKET_WORKERS, "reply": TICKET_WORKERS, "transfer": TICKET_WORKERS,
             "resolve": TICKET_WORKERS, "assign": "lead manager refund installer", "merge": "manager",
@@ -258,7 +270,7 @@ TABLE: dict[str, Row] = {
             # The marketplace reports ratings and chats by ticket id: any ticket, though it lists none.
             "rate": "integration:all", "ingest": "integration:all",
         },
-        scope=ticket_in,
+        scope=ticket_in, view_scope=ticket_readable, own=worked,
         ui_list=Page(ticket_queue_page, pattern=r'href="/tickets/(\d+)/"', narrow=shown_on_queue_page),
         ui_detail="/tickets/{pk}/",
         api_list=Page("/api/v1/tickets/?page_size=200"), api_detail="/api/v1/tickets/{pk}/",
@@ -267,12 +279,13 @@ TABLE: dict[str, Row] = {
         export=Page("/tickets/export.csv?view=all"),
         admin_read_only=True,
     ),
-    "TimelineEntry": row(sees(all="director", scope=TICKET_WORKERS),
-                         scope=lambda o, s: ticket_in(o.ticket, s)),
+    "TimelineEntry": row(sees(all="director", scope=TICKET_WORKERS, own="logistics"),
+                         scope=lambda o, s: ticket_readable(o.ticket, s), own=lambda o, s: worked(o.ticket, s)),
     "ChatConversation": row(sees(all="director", scope=TICKET_WORKERS),
-                            scope=lambda o, s: ticket_in(o.ticket, s)),
-    "ChatMessage": row(sees(all="director", scope=TICKET_WORKERS),
-                       scope=lambda o, s: ticket_in(o.ticket, s)),
+                            scope=lambda o, s: ticket_readable(o.ticket, s)),
+    "ChatMessage": row(sees(all="director", scope=TICKET_WORKERS, own="logistics"),
+                       scope=lambda o, s: ticket_readable(o.ticket, s), own=lambda o, s: worked(o.ticket, s)),
+    "TicketParticipant": row(ADMIN_ONLY),  # read access bookkeeping: no role reads it directly
     # --- tickets: the escalation ladder ---
     "EscalationPolicy": row(LADDER_READ, api_list=Page("/api/v1/escalation-policies/?page_size=200"),
                             api_detail="/api/v1/escalation-policies/{pk}/",
@@ -515,7 +528,11 @@ def expected(model_name, role, verb="view") -> set[int]:
         return set()
     if level == ALL:
         return {obj.pk for obj in rows}
-    predicate = TABLE[model_name].scope if level == SCOPE else TABLE[model_name].own
+    entry = TABLE[model_name]
+    if level == SCOPE:
+        predicate = entry.view_scope if verb == "view" and entry.view_scope else entry.scope
+    else:
+        predicate = entry.own
     assert predicate is not None, f"{model_name}: no {level} predicate"
     return {obj.pk for obj in rows if predicate(obj, SCOPES[role])}
 

@@ -5,10 +5,11 @@ from datetime import date, timedelta
 import pytest
 from django.core.management import call_command
 from django.test import Client
-from rest_framework.authtoken.models import Token
+from django.utils import timezone
 
 from portal.roles import Role
 from portal.schedules import declared_schedules
+from portal.tokens import create_token
 from scores.api.views import OfficialScoreView
 from scores.models import BadgeChange, MetricSnapshot, OfficialScore, ScoreSnapshot, StoreBadge
 from scores.services import compute_range, compute_scores
@@ -67,7 +68,7 @@ def test_daily_schedule_is_declared():
 
 
 def _token_client(user):
-    return Client(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    return Client(HTTP_AUTHORIZATION=f"Token {create_token(user=user, now=timezone.now())[1]}")
 
 
 def test_official_figures_are_idempotent_per_store_and_day():

@@ -66,4 +66,8 @@ class World:
         fields.setdefault("queue", self.queue)
         fields.setdefault("buyer_nick", "小明")
         fields.setdefault("order_no", "T1001")
-        return services.create_ticket(actor=actor or self.agent, now=now or sh(2026, 3, 2, 10, 0), **fields)
+        if actor is None:
+            # Someone of the queue's own team opens it (the opener keeps read access to it).
+            actor = {self.other_queue.pk: self.other_agent, self.refund_queue.pk: self.refund}.get(
+                getattr(fields["queue"], "pk", fields["queue"]), self.agent)
+        return services.create_ticket(actor=actor, now=now or sh(2026, 3, 2, 10, 0), **fields)

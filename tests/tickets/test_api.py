@@ -44,7 +44,9 @@ def test_assignee_outside_team_still_sees_the_ticket(world):
     t = ticket(world)
     services.transfer(t, actor=world.agent, queue=world.refund_queue, assignee=world.refund, now=NOW)
     assert api(world.refund).get(f"/api/v1/tickets/{t.pk}/").status_code == 200
-    assert api(world.agent).get(f"/api/v1/tickets/{t.pk}/").status_code == 404
+    # The agent who handed it over keeps read access, not the work on it.
+    assert api(world.agent).get(f"/api/v1/tickets/{t.pk}/").status_code == 200
+    assert api(world.agent).post(f"/api/v1/tickets/{t.pk}/note/", {"body": "x"}, format="json").status_code == 404
 
 
 def test_manager_and_director_scope(world):
@@ -199,7 +201,9 @@ def test_transfer_resolve_reopen_rate(world):
     response = client.post(f"/api/v1/tickets/{t.pk}/transfer/", {"team": world.refund_team.pk, "note": "退款"},
                            format="json")
     assert response.status_code == 200 and response.json()["queue"] == world.refund_queue.pk
-    assert client.get(f"/api/v1/tickets/{t.pk}/").status_code == 404  # now the refund desk's
+    # Now the refund desk's: the agent reads it (they worked it) but no longer works it.
+    assert client.get(f"/api/v1/tickets/{t.pk}/").status_code == 200
+    assert client.post(f"/api/v1/tickets/{t.pk}/resolve/", {}, format="json").status_code == 404
     refund = api(world.refund)
     body = refund.get(f"/api/v1/tickets/{t.pk}/").json()
     assert [e["kind"] for e in body["timeline"]] == ["created", "transfer"]

@@ -26,17 +26,17 @@ def test_agent_opens_a_ticket_from_the_queue_and_replies(page):  # noqa: F811
     ticket = Ticket.objects.select_related("store").get(pk=ticket_id)
     assert ticket.queue.team.memberships.filter(user__username="agent").exists()
 
-    form = page.locator("[data-testid=form-reply]")
-    form.locator("textarea[name=reply-body]").fill("您好，已为您加急处理。")
-    # Picking a macro previews its text with the ticket's buyer filled in (server-side expansion).
-    form.locator("select[name=reply-macro]").select_option(index=1)
-    preview = form.locator(".macro-preview")
-    preview.wait_for(state="visible")
-    macro_text = preview.inner_text().strip()
+    form = page.locator("[data-testid=composer]")
+    box = form.locator("textarea[name=compose-body]")
+    # Picking a macro inserts its text into the box with the ticket's buyer filled in (server-side expansion).
+    form.locator("select[name=compose-macro]").select_option(index=1)
+    macro_text = box.input_value().strip()
     assert macro_text and "{" not in macro_text
-    form.locator("input[name=reply-handling_minutes]").fill("4")
-    form.locator("button[type=submit]").click()
-    page.wait_for_url(re.compile(rf".*/tickets/{ticket_id}/#timeline$"))
+    box.press("End")
+    box.type("您好，已为您加急处理。")
+    form.locator("input[name=compose-handling_minutes]").fill("4")
+    form.locator("[data-testid=send]").click()
+    page.wait_for_url(re.compile(rf".*/tickets/{ticket_id}/#thread$"))
 
     timeline = page.locator("[data-testid=timeline]")
     reply = timeline.locator("li.kind-reply").last
@@ -44,4 +44,4 @@ def test_agent_opens_a_ticket_from_the_queue_and_replies(page):  # noqa: F811
     assert "张晓" in reply.inner_text()  # the actor
     entry = TimelineEntry.objects.filter(ticket_id=ticket_id, kind="reply").latest("id")
     assert entry.actor.username == "agent" and entry.handling_seconds == 240
-    assert macro_text in entry.body and macro_text in reply.inner_text()
+    assert entry.body == macro_text + "您好，已为您加急处理。" and macro_text in reply.inner_text()

@@ -63,6 +63,14 @@ def headers(html):
     return [re.sub(r"<[^>]+>", "", th).strip() for th in re.findall(r"<th[^>]*>(.*?)</th>", table, re.S)]
 
 
+def macro_texts(html):
+    """The filled-in macro texts the ticket page hands its composer (json_script "macro-texts")."""
+    import json
+    import re
+
+    return json.loads(re.search(r'<script id="macro-texts" type="application/json">(.*?)</script>', html, re.S)[1])
+
+
 def set_due(t, *, first=None, resolution=None):
     Ticket.objects.filter(pk=t.pk).update(first_response_due=first, resolution_due=resolution)
 
@@ -141,7 +149,7 @@ def test_column_choice_is_remembered_and_phone_is_masked(w, client):
     response = client.post("/tickets/columns/", {"columns": ["subject", "customer_phone"], "next": "/tickets/"})
     assert response.status_code == 302 and response.url == "/tickets/"
     html = page(client, None, "/tickets/")
-    assert headers(html) == ["", "#", "Subject", "Phone"]
+    assert headers(html) == ["", "#", "Subject", "Phone", ""]  # the last: "take it"
     # Masked for everyone; the assignee gets a "show" button on their own ticket only.
     assert "13912345678" not in html and "139****5678" in html
     assert "13987654321" not in html and "139****4321" in html
@@ -306,15 +314,22 @@ def test_agent_replies_with_a_macro_and_sees_it_on_the_timeline(w, client):
     t = ticket(w, buyer_nick="小明", order_no="CD-88")
     macro = Macro.objects.create(name="Tracking", body="亲 {buyer_nick}，订单 {order_no} 已加急。")
     client.force_login(w.agent)
+    # The page carries the macro's filled-in text for the composer to insert into the box.
+    assert macro_texts(page(client, None, f"/tickets/{t.pk}/")) == {str(macro.pk): "亲 小明，订单 CD-88 已加急。"}
     response = client.post(f"/tickets/{t.pk}/reply/", {
-        "reply-body": "Hello", "reply-macro": macro.pk, "reply-handling_minutes": "7", "reply-status": "",
+        "reply-body": "亲 小明，订单 CD-88 已加急，明天送达。", "reply-macro": macro.pk, "reply-handling_minutes": "7",
+        "reply-status": "",
     })
     assert response.status_code == 302 and response.url == f"/tickets/{t.pk}/#timeline"
     html = page(client, w.agent, f"/tickets/{t.pk}/")
-    assert "Reply sent." in html and "亲 小明，订单 CD-88 已加急。" in html and "handling 7 min" in html
+    assert "Reply sent." in html and "已加急，明天送达。" in html and "handling 7 min" in html
     entry = TimelineEntry.objects.get(ticket=t, kind=TimelineEntry.Kind.REPLY)
+    assert entry.body == "亲 小明，订单 CD-88 已加急，明天送达。"  # as edited: nothing added unseen
     assert entry.actor == w.agent and entry.handling_seconds == 420 and entry.data["macro"] == macro.pk
     assert Ticket.objects.get(pk=t.pk).first_response_at is not None
+    # A macro alone is not a reply: its text must be in the box.
+    html = client.post(f"/tickets/{t.pk}/reply/", {"reply-body": "", "reply-macro": macro.pk}, **EN).content.decode()
+    assert "Write the reply." in html and TimelineEntry.objects.filter(ticket=t, kind="reply").count() == 1
 
 
 def test_form_validation_messages(w, client):
@@ -323,7 +338,7 @@ def test_form_validation_messages(w, client):
     response = client.post(f"/tickets/{t.pk}/reply/", {"reply-body": "  ", "reply-handling_minutes": "-5"}, **EN)
     html = response.content.decode()
     assert response.status_code == 200
-    assert "Write the reply or pick a macro." in html
+    assert "Write the reply." in html
     assert "Ensure this value is greater than or equal to 0." in html
     assert "Please correct the errors below." in html
     response = client.post(f"/tickets/{t.pk}/note/", {"note-body": ""}, **EN)
@@ -346,13 +361,13 @@ def test_domain_errors_show_on_the_form(w, client):
     assert Ticket.objects.get(pk=a.pk).merged_into_id == c.pk
     assert f'<a href="/tickets/{a.pk}/">#{a.pk}</a>' in page(client, None, f"/tickets/{c.pk}/")  # merged here
     html = page(client, None, f"/tickets/{a.pk}/")
-    assert "This ticket was merged into" in html and 'data-testid="form-reply"' not in html
+    assert "This ticket was merged into" in html and 'name="compose-macro"' not in html  # notes only
 
 
 def test_forms_the_user_may_not_use_are_hidden_and_refused(w, client):
     t = ticket(w)
     html = page(client, w.agent, f"/tickets/{t.pk}/")
-    assert 'data-testid="form-reply"' in html and 'data-testid="form-transfer"' in html
+    assert 'data-testid="composer"' in html and 'data-testid="form-transfer"' in html
     assert 'data-testid="form-assign"' not in html and 'data-testid="form-merge"' not in html
     assert client.post(f"/tickets/{t.pk}/assign/", {"assign-assignee": w.agent.pk}).status_code == 403
     assert client.post(f"/tickets/{t.pk}/merge/", {"merge-into": t.pk}).status_code == 403
@@ -391,12 +406,16 @@ def test_resolve_reopen_and_close(w, client):
     assert "Status: Open → Pending customer" in html and "(reopened)" in html
 
 
-def test_transfer_out_of_scope_returns_to_the_queue(w, client):
+def test_transfer_out_of_scope_lands_on_the_ticket_saying_where_it_went(w, client):
     t = ticket(w)
     client.force_login(w.agent)
     response = client.post(f"/tickets/{t.pk}/transfer/", {"transfer-queue": w.refund_queue.pk, "transfer-note": "refund"})
-    assert response.status_code == 302 and response.url == "/tickets/"
+    # The agent keeps read access (they worked it) and lands on the ticket, which says where it went.
+    assert response.status_code == 302 and response.url == f"/tickets/{t.pk}/#timeline"
     assert Ticket.objects.get(pk=t.pk).queue == w.refund_queue
+    html = page(client, None, response.url)
+    assert 'data-testid="moved"' in html and w.refund_queue.name in html and w.refund_team.name in html
+    assert 'data-testid="composer"' not in html
     html = page(client, w.refund, f"/tickets/{t.pk}/")
     assert f"Transferred from {w.queue.name} to {w.refund_queue.name}" in html
 
@@ -518,6 +537,7 @@ def test_navigation_shows_the_queues_to_ticket_roles_only(w, client):
     html = page(client, w.agent, "/")
     assert 'href="/tickets/"' in html and 'href="/tickets/mine/"' in html
     courier = make_user("courier", role=Role.LOGISTICS_COORDINATOR, team=make_team("Logistics", kind=Team.Kind.LOGISTICS))
+    # A logistics coordinator reads the tickets they opened or worked, and only those.
     html = page(client, courier, "/")
-    assert 'href="/tickets/"' not in html
-    assert client.get("/tickets/").status_code == 403
+    assert rows(page(client, courier, "/tickets/")) == set()
+    assert client.get("/tickets/escalations/").status_code == 403

@@ -13,9 +13,10 @@ from rest_framework import serializers
 from portal.api.fields import RestrictedSlugRelatedField
 from portal.api.serializers import PiiFieldsMixin
 from portal.models import Store, Team
+from portal.validators import normalize_phone, validate_phone
 from tickets import chat
 from tickets.models import Category, Macro, Priority, Queue, Ticket, TimelineEntry
-from tickets.services import EDITABLE_FIELDS, MANUAL_STATUSES
+from tickets.services import EDITABLE_FIELDS, MANUAL_STATUSES, MAX_REPLY_LENGTH, SEND_STATUSES
 
 
 def manual_status_choices():
@@ -94,7 +95,8 @@ class TicketCreateSerializer(serializers.Serializer):
     is_major = serializers.BooleanField(required=False, allow_null=True, default=None)
     order_no = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     buyer_nick = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    customer_phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
+    customer_phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="",
+                                           validators=[validate_phone])
     customer_address = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
     subject = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     description = serializers.CharField(max_length=10000, required=False, allow_blank=True, default="")
@@ -113,10 +115,14 @@ class TicketUpdateSerializer(serializers.Serializer):
     is_major = serializers.BooleanField(required=False)
     order_no = serializers.CharField(max_length=64, required=False, allow_blank=True)
     buyer_nick = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    customer_phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    customer_phone = serializers.CharField(max_length=30, required=False, allow_blank=True,
+                                           validators=[validate_phone])
     customer_address = serializers.CharField(max_length=300, required=False, allow_blank=True)
     subject = serializers.CharField(max_length=200, required=False, allow_blank=True)
     status = serializers.ChoiceField(choices=manual_status_choices(), required=False)
+
+    def validate_customer_phone(self, value):
+        return normalize_phone(value)
 
     def validate(self, attrs):
         unknown = set(self.initial_data) - set(self.fields)
@@ -133,10 +139,13 @@ class HandlingMixin(serializers.Serializer):
 
 
 class ReplySerializer(HandlingMixin):
-    body = serializers.CharField(max_length=10000, required=False, allow_blank=True, default="")
+    """A public reply. A macro without `body` sends the macro's text filled in for the ticket (as
+    the composer inserts it); with `body`, the body is the text (the macro is recorded)."""
+
+    body = serializers.CharField(max_length=MAX_REPLY_LENGTH, required=False, allow_blank=True, default="")
     macro = serializers.PrimaryKeyRelatedField(queryset=Macro.objects.filter(is_active=True), required=False,
                                                allow_null=True)
-    status = serializers.ChoiceField(choices=manual_status_choices(), required=False)
+    status = serializers.ChoiceField(choices=[(s, Ticket.Status(s).label) for s in SEND_STATUSES], required=False)
 
     def validate(self, attrs):
         if not attrs.get("body", "").strip() and not attrs.get("macro"):
@@ -145,7 +154,7 @@ class ReplySerializer(HandlingMixin):
 
 
 class NoteSerializer(HandlingMixin):
-    body = serializers.CharField(max_length=10000)
+    body = serializers.CharField(max_length=MAX_REPLY_LENGTH)
 
 
 class AssignSerializer(serializers.Serializer):

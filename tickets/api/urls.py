@@ -12,5 +12,6 @@ router.register("escalations", escalation.EscalationViewSet, basename="escalatio
 
 urlpatterns = router.urls + [
     path("chat/conversations/", views.ChatConversationView.as_view(), name="chat_conversations"),
+    path("chat/outbound/", views.ChatOutboundView.as_view(), name="chat_outbound"),
     path("metrics/tickets/", views.TicketMetricsView.as_view(), name="ticket_metrics"),
 ]

@@ -18,13 +18,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal import outbound
 from portal.api.viewsets import RestrictedModelViewSet, RestrictedReadOnlyViewSet
-from portal.models import Store, Team
-from portal.permissions import restrict
+from portal.models import OutboundMessage, Store, Team
+from portal.permissions import can, has_action, restrict
 from tickets import chat, metrics, services
 from tickets.api import serializers as s
 from tickets.filtersets import TicketFilterSet
@@ -72,7 +73,10 @@ class TicketViewSet(RestrictedModelViewSet):
         return serializer.validated_data
 
     def _in_scope(self, ticket):
-        self.check_still_in_scope(ticket)
+        # The working scope ("add"), not "view": the opener may read what they opened anywhere, but
+        # may open tickets only where they work.
+        if not restrict(Ticket.objects.filter(pk=ticket.pk), self.request.user, "add").exists():
+            raise PermissionDenied(_("The result would be outside your scope."))
 
     @extend_schema(request=s.TicketCreateSerializer, responses={201: s.TicketDetailSerializer})
     def create(self, request, *args, **kwargs):
@@ -106,6 +110,9 @@ class TicketViewSet(RestrictedModelViewSet):
     def reply(self, request, pk=None):
         ticket = self.get_object()
         data = self._input(s.ReplySerializer)
+        if data.get("status") == Ticket.Status.RESOLVED and not (
+                has_action(request.user, Ticket, "resolve") and can(request.user, ticket, "resolve")):
+            raise PermissionDenied(_("Your role does not allow resolving this ticket."))
         services.reply(
             ticket, actor=request.user, body=data.get("body", ""), macro=data.get("macro"), now=self.now,
             handling_seconds=data.get("handling_seconds"), status=data.get("status"),
@@ -235,6 +242,45 @@ class ChatConversationView(APIView):
             "messages_added": result.added,
         })
         return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
+
+
+class ChatOutboundView(APIView):
+    """`GET /api/v1/chat/outbound/?since=<cursor>&limit=`: the replies to buyers for integrations that
+    poll instead of receiving the store's webhook, oldest first after the cursor (the last
+    `cursor` seen; none: from the start). Each item carries the webhook's exact body as `payload`
+    and its `idempotency_key`. Stores without a webhook count a message delivered once fetched."""
+
+    permission_model = OutboundMessage
+    permission_action = "view"
+    integration_kind = "marketplace_chat"
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("since", str, description="The last cursor seen (none: from the start)"),
+            OpenApiParameter("limit", int, description=f"At most this many (default {outbound.FEED_PAGE_SIZE}, "
+                                                       f"max {outbound.FEED_MAX_PAGE_SIZE})"),
+        ],
+        responses=OpenApiTypes.OBJECT,
+    )
+    def get(self, request):
+        errors = {}
+        try:
+            since = outbound.parse_cursor(request.query_params.get("since"))
+        except ValueError:
+            errors["since"] = [_("Give the cursor of the last message seen (a whole number).")]
+        limit = outbound.FEED_PAGE_SIZE
+        raw = request.query_params.get("limit")
+        if raw not in (None, ""):
+            if not raw.isdigit() or not 1 <= int(raw) <= outbound.FEED_MAX_PAGE_SIZE:
+                errors["limit"] = [_("Give a whole number from 1 to %(n)d.") % {"n": outbound.FEED_MAX_PAGE_SIZE}]
+            else:
+                limit = int(raw)
+        if errors:
+            raise ValidationError(errors)
+        scope = restrict(OutboundMessage.objects.all(), request.user, "view")
+        rows, cursor, more = outbound.feed(scope, topic=OutboundMessage.Topic.CHAT_REPLY, since=since, limit=limit)
+        outbound.mark_polled(rows, now=timezone.now())
+        return Response({"results": [outbound.feed_item(m) for m in rows], "next_cursor": str(cursor), "more": more})
 
 
 class TicketMetricsView(APIView):

@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from portal.permissions import restrict, scope_rule, unscoped, user_roles
 from portal.roles import Role
+from tickets.permissions import working_tickets
 
 OVERSIGHT_ROLES = {Role.TEAM_LEAD, Role.MANAGER, Role.DIRECTOR}
 # Roles whose holders see escalations by ticket visibility (executives only see what reached them).
@@ -61,11 +62,12 @@ def register():
             return queryset
         if action == "acknowledge":
             if roles & {str(r) for r in OVERSIGHT_ROLES}:
-                return queryset.filter(reached_q(user) | Q(ticket__in=restrict(Ticket.objects.all(), user, "view")))
+                return queryset.filter(reached_q(user) | Q(ticket__in=working_tickets(Ticket.objects.all(), user)))
             return queryset.filter(reached_q(user))
         if not roles & {str(r) for r in TICKET_ROLES}:
             return queryset.filter(reached_q(user))
-        return queryset.filter(reached_q(user) | Q(ticket__in=restrict(Ticket.objects.all(), user, "view")))
+        # The tickets they work, not those they only read as past participants (tickets/permissions.py).
+        return queryset.filter(reached_q(user) | Q(ticket__in=working_tickets(Ticket.objects.all(), user)))
 
 
 def can_acknowledge(user, escalation) -> bool:

@@ -16,6 +16,10 @@ class Queue(models.Model):
         _("default queue of its team"), default=False,
         help_text=_("Routing puts tickets here when no rule names a queue; transfers to the team land here."),
     )
+    assign_on_reply = models.BooleanField(
+        _("a reply takes the ticket"), default=True,
+        help_text=_("A public reply to an unassigned ticket of this queue assigns it to the one who replied."),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -24,7 +28,6 @@ class Queue(models.Model):
 
     def __str__(self):
         return self.name
-
 
 
 class QueueRotation(models.Model):

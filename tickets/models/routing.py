@@ -71,9 +71,10 @@ class RoutingRule(models.Model):
 
 
 class Macro(models.Model):
-    """A canned reply; {buyer_nick}, {order_no}, {store} and {agent} are filled in from the ticket."""
+    """A canned reply; {buyer_nick}, {order_no}, {waybill}, {store} and {agent} are filled in from the
+    ticket (the waybill by whichever app knows the order's parcels: `portal.registry.macro_values`)."""
 
-    PLACEHOLDERS = ("buyer_nick", "order_no", "store", "agent")
+    PLACEHOLDERS = ("buyer_nick", "order_no", "waybill", "store", "agent")
 
     name = models.CharField(_("name"), max_length=100)
     body = models.TextField(_("text"))
@@ -93,12 +94,15 @@ class Macro(models.Model):
     def __str__(self):
         return self.name
 
-    def render(self, ticket, actor=None) -> str:
+    def render(self, ticket, actor=None, extra=None) -> str:
+        """The text with placeholders filled; `extra` holds values other apps know (the waybill)."""
         values = {
             "buyer_nick": ticket.buyer_nick,
             "order_no": ticket.order_no,
+            "waybill": "",
             "store": ticket.store.name,
             "agent": (actor.get_full_name() or actor.get_username()) if actor else "",
+            **(extra or {}),
         }
         text = self.body
         for key, value in values.items():

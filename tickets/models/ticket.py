@@ -313,3 +313,31 @@ class TimelineEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError(_("Timeline entries are never deleted."))
+
+
+class TicketParticipant(models.Model):
+    """Someone who worked a ticket (opened, replied, noted, was assigned, transferred it): they keep
+    read access after it moves on (tickets/permissions.py), so a hand-off never loses the ticket
+    for the people who had it. One row per (ticket, user), written by the domain functions."""
+
+    class How(models.TextChoices):
+        CREATED = "created", _("opened it")
+        REPLIED = "replied", _("replied")
+        NOTED = "noted", _("wrote a note")
+        ASSIGNED = "assigned", _("was assigned")
+        TRANSFERRED = "transferred", _("transferred it")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="participants")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    how = models.CharField(_("how"), max_length=20, choices=How.choices)  # the first way they took part
+    first_at = models.DateTimeField(_("first at"))
+    last_at = models.DateTimeField(_("last at"))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "ticket"], name="unique_ticket_participant")]
+        indexes = [models.Index(fields=["ticket", "last_at"])]
+        verbose_name = _("ticket participant")
+        verbose_name_plural = _("ticket participants")
+
+    def __str__(self):
+        return f"{self.user_id} on #{self.ticket_id}"

@@ -20,8 +20,16 @@ from portal.permissions import can, has_action, restrict
 from portal.views import RestrictedViewMixin
 from tickets import forms as f
 from tickets import services
-from tickets.models import Ticket
-from tickets.views.ticket import ACTION_FORMS, build_form, display_name, ticket_context, ticket_queryset
+from tickets.models import Ticket, TimelineEntry
+from tickets.views.ticket import (
+    ACTION_FORMS,
+    THREAD_KINDS,
+    build_form,
+    describe_entries,
+    display_name,
+    ticket_context,
+    ticket_queryset,
+)
 
 
 def put_errors(form, exc: ValidationError):
@@ -84,6 +92,97 @@ class TicketActionView(LoginRequiredMixin, View):
         raise NotImplementedError
 
 
+class ComposeView(TicketActionView):
+    """The composer: a public reply or an internal note, optionally setting the status, in one send.
+    If the ticket got new messages since the page was opened (`seen`), nothing is sent: the page
+    shows them with the text kept, and the next send (confirmed) goes out."""
+
+    key = "compose"
+    anchor = "thread"
+
+    def post(self, request, pk):
+        user = request.user
+        ticket = self.fetch(request, pk)
+        form = build_form(self.key, ticket, user, data=request.POST)
+        if form.is_valid() and not form.cleaned_data["confirm"]:
+            newer = changes_since(ticket, user, form.cleaned_data["seen"])
+            if newer:
+                data = request.POST.copy()
+                data[f"{self.key}-confirm"] = "1"
+                data[f"{self.key}-seen"] = str(newer[-1].pk)
+                form = build_form(self.key, ticket, user, data=data)
+                form.is_valid()
+                context = ticket_context(request, ticket, bound=(self.key, form),
+                                         conflict=describe_entries(newer))
+                context["error_form"] = self.key
+                return render(request, "tickets/ticket_detail.html", context, status=409)
+        return super().post(request, pk)
+
+    def perform(self, form, ticket, user, now):
+        data = form.cleaned_data
+        status = data["status"] or None
+        if status == Ticket.Status.RESOLVED and not (has_action(user, Ticket, "resolve") and can(user, ticket, "resolve")):
+            raise PermissionDenied(_("Your role does not allow this."))
+        if data["mode"] == f.ComposeForm.NOTE:
+            services.add_note(ticket, actor=user, body=data["body"], now=now, handling_seconds=form.handling_seconds(),
+                              status=status)
+            return _("Note added.")
+        services.reply(ticket, actor=user, body=data["body"], macro=data.get("macro"), now=now,
+                       handling_seconds=form.handling_seconds(), status=status)
+        return _("Reply sent.")
+
+
+def changes_since(ticket, user, seen):
+    """Messages and notes others added to the ticket after entry `seen` (the page's latest)."""
+    if seen is None:
+        return []
+    return list(ticket.timeline.filter(pk__gt=seen, kind__in=THREAD_KINDS).exclude(actor=user)
+                .select_related("actor").order_by("at", "id"))
+
+
+class TakeView(TicketActionView):
+    """"Take it": assign the ticket to oneself (anyone who may work it), guards permitting."""
+
+    key = "compose"  # the verb of working the ticket (reply)
+
+    def post(self, request, pk):
+        user = request.user
+        ticket = self.fetch(request, pk)
+        try:
+            services.take(ticket, actor=user, now=timezone.now())
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("Ticket #%(id)s is yours.") % {"id": ticket.pk})
+        back = request.POST.get("next", "")
+        if back.startswith("/") and not back.startswith("//"):
+            return redirect(back)
+        return redirect(reverse("tickets:ticket", args=[ticket.pk]))
+
+
+class RetryDeliveryView(TicketActionView):
+    """Send a reply that failed to reach the buyer again (its outbound message back in the queue)."""
+
+    key = "compose"
+
+    def post(self, request, pk, message_id):
+        from portal import outbound
+        from portal.models import OutboundMessage
+
+        ticket = self.fetch(request, pk)
+        sources = [services.reply_source(e) for e in ticket.timeline.filter(kind=TimelineEntry.Kind.REPLY)]
+        message = get_object_or_404(OutboundMessage, pk=message_id, source__in=sources)
+        try:
+            outbound.retry(message, now=timezone.now())
+        except ValidationError as exc:
+            for text in exc.messages:
+                messages.error(request, text)
+        else:
+            messages.success(request, _("The reply is queued to be sent again."))
+        return redirect(reverse("tickets:ticket", args=[ticket.pk]) + "#thread")
+
+
 class ReplyView(TicketActionView):
     key = "reply"
 
@@ -121,7 +220,8 @@ class TransferView(TicketActionView):
         data = form.cleaned_data
         services.transfer(ticket, actor=user, now=now, queue=data["queue"], note=data["note"],
                           round_robin=data["round_robin"])
-        return _("Transferred to %(queue)s.") % {"queue": data["queue"].name}
+        return _("Transferred to %(queue)s (%(team)s).") % {"queue": data["queue"].name,
+                                                              "team": data["queue"].team.name}
 
 
 class StatusView(TicketActionView):
@@ -210,7 +310,8 @@ class TicketCreateView(RestrictedViewMixin, FormView):
         try:
             with transaction.atomic():
                 ticket = services.create_ticket(actor=user, now=timezone.now(), **form.create_kwargs())
-                if not restrict(Ticket.objects.filter(pk=ticket.pk), user, "view").exists():
+                # Where the user works ("add"), not merely may read ("view": the opener always may).
+                if not restrict(Ticket.objects.filter(pk=ticket.pk), user, "add").exists():
                     raise ValidationError({"queue": _("The ticket would land in a queue outside your scope.")})
         except ValidationError as exc:
             put_errors(form, exc)

@@ -10,8 +10,8 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
-from django.http import Http404
+from django.db.models import Case, F, IntegerField, Q, Value, When
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -27,11 +27,15 @@ from portal.views import RestrictedListView
 from tickets import forms as f
 from tickets import services
 from tickets.filtersets import TicketFilterSet
-from tickets.models import Ticket
+from tickets.models import Ticket, TicketQuerySet
 from tickets.tables import CappedCountPaginator, TicketTable
 
 AT_RISK_WITHIN = timedelta(hours=2)
 COLUMNS_SESSION_KEY = "tickets.columns"
+BULK_SELECTED_SESSION_KEY = "tickets.bulk_selected"
+COUNT_CAP = 999  # the tabs' live counts stop here ("999+")
+# The pages worked by SLA: their default order is the SLA order (sla_ordered()).
+SLA_PAGES = {"team", "mine", "at_risk", "breached"}
 
 
 def has_oversight(user) -> bool:
@@ -43,12 +47,11 @@ def has_oversight(user) -> bool:
 class QueuePage:
     """One queue page: its key, URL name, title and the narrowing of the user's tickets."""
 
-    def __init__(self, key, url_name, title, oversight_only=False, default_sort=None):
+    def __init__(self, key, url_name, title, oversight_only=False):
         self.key = key
         self.url_name = url_name
         self.title = title
         self.oversight_only = oversight_only
-        self.default_sort = default_sort
 
     def allowed(self, user) -> bool:
         return not self.oversight_only or has_oversight(user)
@@ -78,9 +81,8 @@ QUEUE_PAGES = {
     for page in [
         QueuePage("team", "tickets:team_queue", gettext_lazy("My team's queue")),
         QueuePage("mine", "tickets:my_tickets", gettext_lazy("My tickets")),
-        QueuePage("at_risk", "tickets:at_risk", gettext_lazy("At risk (due within 2 hours)"),
-                  default_sort="resolution_due"),
-        QueuePage("breached", "tickets:breached", gettext_lazy("Breached"), default_sort="resolution_due"),
+        QueuePage("at_risk", "tickets:at_risk", gettext_lazy("At risk (due within 2 hours)")),
+        QueuePage("breached", "tickets:breached", gettext_lazy("Breached")),
         QueuePage("all", "tickets:all_tickets", gettext_lazy("All tickets"), oversight_only=True),
     ]
 }
@@ -93,14 +95,45 @@ def queue_page(key) -> QueuePage:
         raise Http404(_("No such queue page.")) from None
 
 
+def sla_ordered(queryset, now):
+    """The order of SLA work: open major complaints pinned on top, then breached tickets, then by the
+    nearest due time that still matters (first response while unanswered, else resolution; a
+    paused clock has none and goes last), oldest id first among equals."""
+    open_q = Q(status__in=Ticket.OPEN_STATUSES)
+    return queryset.annotate(
+        sla_pin=Case(When(open_q & Q(is_major=True), then=Value(0)), default=Value(1), output_field=IntegerField()),
+        sla_late=Case(When(TicketQuerySet.breached_q(now), then=Value(0)), default=Value(1),
+                      output_field=IntegerField()),
+        sla_due=Case(
+            When(~open_q | Q(clock_paused_at__isnull=False), then=Value(None)),
+            When(first_response_at__isnull=True, first_response_due__isnull=False, then=F("first_response_due")),
+            default=F("resolution_due"),
+        ),
+    ).order_by("sla_pin", "sla_late", F("sla_due").asc(nulls_last=True), "id")
+
+
 def queue_queryset(user, action, page: QueuePage, now):
-    """The page's tickets the user may `action` (view, export), with what the table shows."""
+    """The page's tickets the user may `action` (view, export), with what the table shows; the
+    SLA pages in the SLA order (a sort chosen by the user replaces it)."""
     queryset = restrict(Ticket.objects.all(), user, action)
-    return (
+    queryset = (
         page.narrow(queryset, user, now)
         .select_related("store", "queue", "queue__team", "assignee")
         .with_priority_rank()
     )
+    return sla_ordered(queryset, now) if page.key in SLA_PAGES else queryset
+
+
+def tab_counts(user, now) -> dict[str, int]:
+    """How many tickets each of the user's queue tabs holds (capped at COUNT_CAP + 1), for the live
+    counts on the tabs: one capped COUNT per tab."""
+    counts = {}
+    for page in QUEUE_PAGES.values():
+        if not page.allowed(user):
+            continue
+        queryset = page.narrow(restrict(Ticket.objects.all(), user, "view"), user, now)
+        counts[page.key] = queryset.order_by().values("pk")[: COUNT_CAP + 1].count()
+    return counts
 
 
 # Filters shown in the UI's filter bar; the others still work as URL parameters (as in the API).
@@ -168,13 +201,14 @@ class TicketListView(RestrictedListView):
 
     def get_table_kwargs(self):
         user = self.request.user
-        kwargs = {
+        return {
             "user": user, "now": self.now, "with_select": bool(self.bulk_verbs()),
             "exclude": TicketTable.exclude_for(self.request.session.get(COLUMNS_SESSION_KEY) or []),
+            # Ticked rows of a bulk action that failed stay ticked.
+            "selected": set(self.request.session.pop(BULK_SELECTED_SESSION_KEY, None) or []),
+            "can_take": has_action(user, Ticket, "reply"),
+            "next_url": self.request.get_full_path(),
         }
-        if self.page.default_sort and "ordering" not in self.request.GET:
-            kwargs["order_by"] = self.page.default_sort
-        return kwargs
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -182,9 +216,11 @@ class TicketListView(RestrictedListView):
         context["title"] = self.page.title
         context["page_key"] = self.page.key
         context["tabs"] = [
-            {"title": p.title, "url": reverse(p.url_name), "active": p.key == self.page.key}
+            {"key": p.key, "title": p.title, "url": reverse(p.url_name), "active": p.key == self.page.key}
             for p in QUEUE_PAGES.values() if p.allowed(user)
         ]
+        context["counts_url"] = reverse("tickets:ticket_counts")
+        context["sla_order"] = self.page.key in SLA_PAGES and "sort" not in self.request.GET
         form = context["filter"].form
         context["ui_filters"] = [form[name] for name in UI_FILTERS if name in form.fields]
         context["hidden_params"] = [
@@ -236,10 +272,12 @@ class TicketBulkView(LoginRequiredMixin, View):
         user = request.user
         form = f.BulkForm(request.POST, user=user)
         back = safe_next(request, request.POST.get("next"), reverse("tickets:ticket_list"))
+        ticked = [int(v) for v in request.POST.getlist("select") if v.isdigit() and len(v) < 12][:500]
         if not form.is_valid():
             for field, errors in form.errors.items():
                 for error in errors:
                     messages.error(request, f"{form.fields[field].label}: {error}" if field in form.fields else error)
+            request.session[BULK_SELECTED_SESSION_KEY] = ticked
             return redirect(back)
         verb = form.cleaned_data["action"]
         if not has_action(user, Ticket, verb):
@@ -267,5 +305,17 @@ class TicketBulkView(LoginRequiredMixin, View):
             messages.success(request, text % {"n": len(done)})
         for pk, reason in failed:
             messages.error(request, _("Ticket #%(id)s: %(reason)s") % {"id": pk, "reason": reason})
+        if failed:
+            request.session[BULK_SELECTED_SESSION_KEY] = [pk for pk, _reason in failed]
         return redirect(back)
+
+
+class TicketCountsView(LoginRequiredMixin, View):
+    """`GET /tickets/counts/`: the live counts of the user's queue tabs, as JSON (polled by the page)."""
+
+    def get(self, request):
+        if not has_action(request.user, Ticket, "view"):
+            raise PermissionDenied(_("Your role does not allow this."))
+        counts = tab_counts(request.user, timezone.now())
+        return JsonResponse({"counts": counts, "cap": COUNT_CAP})
 

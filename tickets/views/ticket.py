@@ -4,20 +4,26 @@ the user's verbs allow on it (posted to tickets/views/actions.py).
 A ticket outside the user's scope is not found (404), through `restrict(..., "view")`.
 """
 
-from django.db.models import Exists, OuterRef, Value
+from django.db.models import Exists, OuterRef, Q, Value
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import DetailView
 
-from portal import pii
-from portal.permissions import has_action, restrict
+from portal import pii, registry
+from portal.models import OutboundMessage
+from portal.permissions import has_action, is_org_wide, restrict, visible_team_ids
 from portal.views import RestrictedViewMixin
 from tickets import forms as f
-from tickets import sla
+from tickets import services, sla
 from tickets.businesstime import is_working
-from tickets.models import ChatMessage, Queue, Ticket, TimelineEntry
+from tickets.models import Queue, Ticket, TimelineEntry
+
+# What the conversation thread shows, in time order: the buyer, the agents, the bot, the notes.
+THREAD_KINDS = [TimelineEntry.Kind.CUSTOMER_MESSAGE, TimelineEntry.Kind.REPLY, TimelineEntry.Kind.BOT_MESSAGE,
+                TimelineEntry.Kind.NOTE]
+CONTEXT_TICKETS = 5
 
 
 def format_minutes(minutes: int) -> str:
@@ -120,6 +126,10 @@ def describe_entries(entries):
             text = (_("Assigned to %(name)s") % {"name": d.get("to_name")}) if d.get("to") else _("Unassigned")
             if d.get("via") == "round_robin":
                 text += " " + _("(round-robin)")
+            elif d.get("via") == "take":
+                text += " " + _("(took it)")
+            elif d.get("via") == "reply":
+                text += " " + _("(on their reply)")
         elif entry.kind == Kind.TRANSFER:
             text = _("Transferred from %(from)s to %(to)s") % {
                 "from": queues.get(d.get("from_queue"), "?"), "to": queues.get(d.get("to_queue"), "?"),
@@ -151,6 +161,7 @@ def describe_entries(entries):
 
 # Form key -> (form class, permission verb, URL name suffix).
 ACTION_FORMS = {
+    "compose": (f.ComposeForm, "reply"),
     "reply": (f.ReplyForm, "reply"),
     "note": (f.NoteForm, "reply"),
     "assign": (f.AssignForm, "assign"),
@@ -165,6 +176,9 @@ ACTION_FORMS = {
 
 
 # Order on the page, heading, button, and whether the card starts folded.
+# The reply and note forms of their own URLs appear only to show their errors: the page's composer
+# (ComposeForm) does both.
+LEGACY_FORMS = {"reply", "note"}
 FORM_LAYOUT = [
     ("reply", gettext_lazy("Reply to the customer"), gettext_lazy("Send reply"), False),
     ("note", gettext_lazy("Internal note"), gettext_lazy("Add note"), False),
@@ -197,6 +211,7 @@ def available_forms(ticket, verbs) -> set[str]:
     is_open = ticket.is_open and live
     resolved = ticket.status == Ticket.Status.RESOLVED and live
     wanted = {
+        "compose": True,
         "reply": live and ticket.status != Ticket.Status.CLOSED,
         "note": True,
         "assign": is_open,
@@ -211,15 +226,63 @@ def available_forms(ticket, verbs) -> set[str]:
     return {key for key, (_form, verb) in ACTION_FORMS.items() if wanted[key] and verb in verbs}
 
 
-def build_form(key, ticket, user, data=None):
+def build_form(key, ticket, user, data=None, initial=None):
     form_class = ACTION_FORMS[key][0]
-    kwargs = {"ticket": ticket, "user": user, "prefix": key}
+    kwargs = {"ticket": ticket, "user": user, "prefix": key, "initial": initial}
     if form_class is f.TicketEditForm:
         kwargs["show_pii"] = pii.may_see(user, ticket)
+    if form_class is f.ComposeForm:
+        live = not ticket.merged_into_id and ticket.status != Ticket.Status.CLOSED
+        kwargs["allow_reply"] = live
     return form_class(data, **kwargs)
 
 
-def ticket_context(request, ticket, *, bound=None):
+def thread_rows(ticket, rows):
+    """The whole conversation in time order (buyer, agents, bot, internal notes) from the timeline
+    rows, each reply with its delivery to the buyer (queued, sent, failed; one query)."""
+    Kind = TimelineEntry.Kind
+    items = [row for row in rows if row["entry"].kind in THREAD_KINDS and row["entry"].body]
+    if not any(row["entry"].kind == Kind.CUSTOMER_MESSAGE for row in items):
+        # A ticket opened by phone or by hand: the description is what the customer said.
+        opening = [row for row in rows if row["entry"].kind == Kind.CREATED and row["entry"].body]
+        items = opening[:1] + items
+    # The delivery state belongs to the reply on a ticket the reader may see: read through the
+    # ticket (its replies' sources), not through the outbound feed's own scope (integrations, managers).
+    sources = {services.reply_source(row["entry"]): row for row in items
+               if row["entry"].kind == Kind.REPLY and (row["entry"].data or {}).get("source") != "chat"}
+    if sources:
+        for message in OutboundMessage.objects.filter(source__in=list(sources)).only(
+                "id", "source", "status", "attempts", "last_error", "sent_at"):
+            sources[message.source]["delivery"] = message
+    thread = []
+    for row in items:
+        entry = row["entry"]
+        side = {Kind.CUSTOMER_MESSAGE: "buyer", Kind.CREATED: "buyer", Kind.BOT_MESSAGE: "bot",
+                Kind.NOTE: "note"}.get(entry.kind, "agent")
+        thread.append({**row, "side": side})
+    return thread
+
+
+def customer_tickets(user, ticket):
+    """The buyer's other tickets (same store, same buyer nick or order), in the user's scope."""
+    match = Q()
+    if ticket.buyer_nick:
+        match |= Q(buyer_nick=ticket.buyer_nick)
+    if ticket.order_no:
+        match |= Q(order_no=ticket.order_no)
+    if not match:
+        return []
+    queryset = Ticket.objects.filter(match, store_id=ticket.store_id).exclude(pk=ticket.pk)
+    return list(restrict(queryset, user, "view").order_by("-created_at")
+                .values("pk", "subject", "status", "created_at")[:CONTEXT_TICKETS])
+
+
+def works_here(user, ticket) -> bool:
+    """The ticket is in the user's own scope (team or assignee), not only readable as a past participant."""
+    return is_org_wide(user) or ticket.assignee_id == user.pk or ticket.queue.team_id in visible_team_ids(user)
+
+
+def ticket_context(request, ticket, *, bound=None, conflict=None):
     user = request.user
     now = timezone.now()
     verbs = allowed_verbs(user, ticket)
@@ -227,7 +290,7 @@ def ticket_context(request, ticket, *, bound=None):
     forms = {}
     action_forms = []
     for key, heading, button, folded in FORM_LAYOUT:
-        if key not in shown:
+        if key not in shown or (key in LEGACY_FORMS and not (bound and bound[0] == key)):
             continue
         form = bound[1] if bound and bound[0] == key else build_form(key, ticket, user)
         forms[key] = form
@@ -237,8 +300,17 @@ def ticket_context(request, ticket, *, bound=None):
             "folded": folded and not (bound and bound[0] == key),
         })
     entries = list(ticket.timeline.select_related("actor").order_by("at", "id"))
-    macros = [(m.pk, m.render(ticket, user)) for m in forms["reply"].macros] if "reply" in forms else []
-    senders = {value: str(label) for value, label in ChatMessage.Sender.choices}
+    latest = entries[-1].pk if entries else 0
+    composer = None
+    if "compose" in shown:
+        if bound and bound[0] == "compose":
+            composer = bound[1]
+        else:
+            composer = build_form("compose", ticket, user, initial={"seen": latest})
+    macros = []
+    if composer and composer.macros:
+        known = registry.macro_values(ticket)  # once for all the macros (e.g. the order's waybill)
+        macros = [(m.pk, m.render(ticket, user, extra=known)) for m in composer.macros]
     # Follow-ups and merged duplicates: a UNION ALL, not an OR, so each side uses its index
     # (with planner statistics SQLite scans the whole table for the OR of two nullable columns).
     # Only the id is selected, so each side is answered from its (covering) index alone.
@@ -248,6 +320,9 @@ def ticket_context(request, ticket, *, bound=None):
         .union(Ticket.objects.filter(merged_into=ticket).order_by().annotate(rel=Value("merged"))
                .values_list("pk", "rel"), all=True)
     )
+    timeline = describe_entries(entries)
+    participants = list(ticket.participants.select_related("user").order_by("first_at", "id"))
+    statuses = dict(Ticket.Status.choices)
     return {
         "ticket": ticket,
         "title": str(ticket),
@@ -255,17 +330,24 @@ def ticket_context(request, ticket, *, bound=None):
         "may_see_pii": pii.may_see(user, ticket),
         "clocks": sla_clocks(ticket, now),
         "rating_stars": "★" * (ticket.rating or 0),
-        "chat_messages": [
-            {"sender": m.sender, "label": senders.get(m.sender, m.sender), "text": m.text,
-             "at": timezone.localtime(m.sent_at).strftime("%m-%d %H:%M")}
-            for m in ticket.chat_messages.order_by("sent_at", "id")
-        ],
-        "timeline": describe_entries(entries),
+        "thread": thread_rows(ticket, timeline),
+        "timeline": timeline,
         "forms": forms,
         "action_forms": action_forms,
+        "composer": composer,
+        "composer_url": reverse("tickets:ticket_compose", args=[ticket.pk]),
+        "conflict": conflict or [],
+        "latest_entry": latest,
         "macro_texts": dict(macros),
+        "presence_labels": {"others": _("Also open by:"),
+                            "new": _("%(n)s new message(s) since you opened the page: reload to read them")},
         "verbs": verbs,
         "can_edit": "edit" in shown,
+        "can_take": ticket.is_open and not ticket.merged_into_id and "reply" in verbs and ticket.assignee_id != user.pk,
+        "works_here": works_here(user, ticket),
+        "participants": [{"name": display_name(p.user), "how": p.get_how_display()} for p in participants],
+        "customer_tickets": [{**row, "status_label": statuses.get(row["status"], row["status"])}
+                             for row in customer_tickets(user, ticket)],
         "follow_ups": sorted(pk for pk, rel in related if rel == "follow_up"),
         "merged_tickets": sorted(pk for pk, rel in related if rel == "merged"),
     }
