@@ -218,3 +218,35 @@ class PiiAccess(models.Model):
 
     def __str__(self):
         return f"{self.user} → {self.content_type.model} #{self.object_id}.{self.field} @ {self.at:%Y-%m-%d %H:%M}"
+
+
+def _no_kinds():
+    return []
+
+
+class IntegrationClient(models.Model):
+    """An API-only integration account (`portal.integrations`): its kinds decide which write
+    endpoints its tokens reach, its stores which stores it may write for."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, verbose_name=_("API user"), on_delete=models.CASCADE,
+                                related_name="integration_client")
+    name = models.CharField(_("name"), max_length=100)
+    kinds = models.JSONField(_("kinds"), default=_no_kinds, blank=True,
+                             help_text=_("What this client sends: each kind opens its endpoints."))
+    stores = models.ManyToManyField(Store, verbose_name=_("stores"), blank=True, related_name="integration_clients")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("integration client")
+        verbose_name_plural = _("integration clients")
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        from portal.integrations import Kind
+
+        if not isinstance(self.kinds, list) or any(kind not in Kind.values for kind in self.kinds):
+            raise ValidationError({"kinds": _("Choose kinds from the list.")})

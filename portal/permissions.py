@@ -171,10 +171,14 @@ def visible_team_ids(user) -> set[int]:
 
 
 def visible_store_ids(user) -> set[int]:
-    """Stores served by the teams in the user's scope."""
+    """Stores served by the teams in the user's scope; for an integration account, the stores its
+    `IntegrationClient` serves (`portal.integrations`), whatever its team."""
+    from portal import integrations
     from portal.models import Team
 
     cached = getattr(user, "_portal_store_ids", None)
+    if cached is None and integrations.is_integration(user):
+        cached = user._portal_store_ids = integrations.store_ids_of(user)
     if cached is None:
         cached = set(
             Team.stores.through.objects.filter(team_id__in=visible_team_ids(user)).values_list("store_id", flat=True)
@@ -187,12 +191,13 @@ def visible_store_ids(user) -> set[int]:
 
 
 def _register_core_rules():
-    from portal.models import Membership, Notification, PiiAccess, Profile, Store, Team
+    from portal.models import IntegrationClient, Membership, Notification, PiiAccess, Profile, Store, Team
 
     @scope_rule(Store)
     def store_scope(queryset, user, action):
-        if is_org_wide(user) or Role.INTEGRATION in user_roles(user):
+        if is_org_wide(user):
             return queryset
+        # An integration client's stores are its visible stores (portal.integrations).
         return queryset.filter(pk__in=visible_store_ids(user))
 
     @scope_rule(Team)
@@ -225,5 +230,12 @@ def _register_core_rules():
     def profile_scope(queryset, user, action):
         # Contact details for the notification channels: one's own; administrators everyone's.
         if Role.ADMIN in user_roles(user):
+            return queryset
+        return queryset.filter(user=user)
+
+    @scope_rule(IntegrationClient)
+    def integration_client_scope(queryset, user, action):
+        # Which integration may write what is administrators' configuration; a client sees its own.
+        if user.is_superuser or Role.ADMIN in user_roles(user):
             return queryset
         return queryset.filter(user=user)

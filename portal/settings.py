@@ -214,7 +214,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["portal.api.permissions.RolePermission"],
+    # Integration kinds first: an integration calling another kind's endpoint gets that 403.
+    "DEFAULT_PERMISSION_CLASSES": ["portal.api.permissions.IntegrationKindPermission",
+                                   "portal.api.permissions.RolePermission"],
     "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [

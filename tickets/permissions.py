@@ -4,8 +4,8 @@
 - everyone else with a ticket verb: tickets in queues of the teams in `visible_team_ids(user)`
   (their own teams and the teams below those they lead; managers every customer-service team),
   plus tickets assigned to them;
-- integration clients: no ticket through lists, but `rate` reaches any ticket (the marketplace
-  reports ratings by ticket id) and chat ingestion is its own endpoint (`ingest`).
+- integration clients: no ticket through lists, but `rate` reaches any ticket of the client's
+  stores (the marketplace reports ratings by ticket id) and chat ingestion is its own endpoint (`ingest`).
 
 Customer phone and address are personal data (`portal.pii`): shown masked, and revealed (audited)
 only to the ticket's assignee or a holder of `tickets.view_pii_ticket` (team lead, manager,
@@ -54,7 +54,8 @@ def register():
         if is_org_wide(user):
             return queryset
         if action in INTEGRATION_VERBS and Role.INTEGRATION in user_roles(user):
-            return queryset
+            # Any ticket of the client's stores (portal.integrations), though it lists none.
+            return queryset.filter(store_id__in=visible_store_ids(user))
         return queryset.filter(Q(queue__team_id__in=visible_team_ids(user)) | Q(assignee=user))
 
     @scope_rule(TimelineEntry)

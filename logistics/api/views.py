@@ -37,6 +37,7 @@ from logistics.models import (
 from logistics.permissions import ingest_store_ids
 from portal.api.params import date_range
 from portal.api.viewsets import RestrictedQuerysetMixin, RestrictedReadOnlyViewSet
+from portal.integrations import STAFF_ONLY, Kind
 from portal.models import Store
 from portal.permissions import restrict
 
@@ -69,6 +70,7 @@ class TrackingEventIngestView(APIView):
     """
 
     permission_model = TrackingEvent
+    integration_kind = Kind.CARRIER_FEED
     permission_action = "add"
 
     @extend_schema(
@@ -195,6 +197,7 @@ class AlertViewSet(RestrictedReadOnlyViewSet):
         "carrier_contacts", "customer_contacts",
     ).order_by("-opened_at", "-id")
     serializer_class = AlertSerializer
+    integration_kind = STAFF_ONLY
     filterset_class = AlertFilterSet
     ordering_fields = ["opened_at", "trigger_at"]
 
@@ -298,6 +301,7 @@ class DispatchViewSet(RestrictedReadOnlyViewSet):
 
     queryset = Dispatch.objects.select_related("shipment", "driver").order_by("-created_at", "-id")
     serializer_class = DispatchSerializer
+    integration_kind = STAFF_ONLY
 
     @extend_schema(request=None, responses={200: DispatchSerializer})
     @action(detail=True, methods=["post"], permission_action="change")
@@ -338,6 +342,7 @@ class TrackingImportViewSet(RestrictedQuerysetMixin, mixins.ListModelMixin, mixi
     serializer_class = TrackingImportSerializer
     filterset_class = TrackingImportFilterSet
     parser_classes = [MultiPartParser, FormParser]
+    integration_kind = Kind.CARRIER_FEED
 
     @extend_schema(request={"multipart/form-data": ImportUploadSerializer},
                    responses={201: TrackingImportSerializer, 202: TrackingImportSerializer})

@@ -15,6 +15,8 @@ class RestrictedQuerysetMixin:
 
     # Set per @action(permission_action="assign"); DRF only accepts action kwargs that exist on the class.
     permission_action = None
+    # Which integration clients may call the writes (portal.integrations); per @action(integration_kind=...).
+    integration_kind = None
 
     def get_queryset(self):
         queryset = super().get_queryset()

@@ -6,9 +6,10 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from portal.integrations import Kind
 from portal.models import Notification
 from portal.roles import Role
-from tests.factories import make_user
+from tests.factories import make_integration, make_user
 from tests.tickets.factories import sh
 from tickets import services
 from tickets.models import Macro, Ticket
@@ -210,7 +211,7 @@ def test_transfer_resolve_reopen_rate(world):
     assert reopened["status"] == "open" and reopened["sla_cycle"] == 2
     # Ratings: integration (any ticket, by id) and admin; not agents.
     assert refund.post(f"/api/v1/tickets/{t.pk}/rate/", {"rating": 5}, format="json").status_code == 403
-    integration = make_user("integ", role=Role.INTEGRATION, team=world.team)
+    integration = make_integration("integ", kinds=[Kind.MARKETPLACE_CHAT], stores=[t.store], team=world.team)
     response = api(integration).post(f"/api/v1/tickets/{t.pk}/rate/", {"rating": 4, "comment": "ok"}, format="json")
     assert response.status_code == 200 and response.json()["rating"] == 4
     bad = api(integration).post(f"/api/v1/tickets/{t.pk}/rate/", {"rating": 6}, format="json")

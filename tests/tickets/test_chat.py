@@ -7,8 +7,9 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from portal.roles import Role
-from tests.factories import make_user
+from portal.integrations import Kind
+from portal.models import Store
+from tests.factories import make_integration
 from tests.tickets.factories import sh
 from tickets import services
 from tickets.models import ChatConversation, ChatMessage, RoutingRule, Ticket, TimelineEntry
@@ -19,7 +20,8 @@ T0 = sh(2026, 3, 2, 10, 0)  # Monday, office hours
 
 @pytest.fixture
 def client(world):
-    integration = make_user("chatbot-integration", role=Role.INTEGRATION, team=world.team)
+    integration = make_integration("chatbot-integration", kinds=[Kind.MARKETPLACE_CHAT],
+                                   stores=Store.objects.all(), team=world.team)
     token = Token.objects.create(user=integration)
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")

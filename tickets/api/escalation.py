@@ -21,6 +21,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from portal.api.viewsets import RestrictedModelViewSet, RestrictedReadOnlyViewSet
+from portal.integrations import STAFF_ONLY
 from portal.models import Notification
 from tickets.escalation.acknowledge import acknowledge
 from tickets.escalation.ladders import latest_version, save_policy
@@ -146,6 +147,7 @@ class EscalationPolicySerializer(serializers.ModelSerializer):
 class EscalationPolicyViewSet(RestrictedModelViewSet):
     queryset = EscalationPolicy.objects.prefetch_related("levels", "levels__users").order_by("name")
     serializer_class = EscalationPolicySerializer
+    integration_kind = STAFF_ONLY
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "now": timezone.now()}
@@ -206,6 +208,7 @@ class EscalationViewSet(RestrictedReadOnlyViewSet):
     serializer_class = EscalationSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = EscalationFilterSet
+    integration_kind = STAFF_ONLY
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)

@@ -23,6 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal.api.viewsets import RestrictedModelViewSet, RestrictedReadOnlyViewSet
+from portal.integrations import STAFF_ONLY, Kind
 from portal.models import Store, Team
 from portal.permissions import restrict
 from tickets import chat, metrics, services
@@ -38,6 +39,7 @@ class TicketViewSet(RestrictedModelViewSet):
     filterset_class = TicketFilterSet
     filter_backends = [DjangoFilterBackend]
     http_method_names = ["get", "post", "patch", "head", "options"]
+    integration_kind = STAFF_ONLY  # but `rate`: the marketplace reports buyers' ratings
 
     def get_serializer_class(self):
         return s.TicketSerializer if self.action == "list" else s.TicketDetailSerializer
@@ -166,7 +168,7 @@ class TicketViewSet(RestrictedModelViewSet):
         return self._detail(ticket)
 
     @extend_schema(request=s.RateSerializer, responses=s.RatingResultSerializer)
-    @action(detail=True, methods=["post"], permission_action="rate")
+    @action(detail=True, methods=["post"], permission_action="rate", integration_kind=Kind.MARKETPLACE_CHAT)
     def rate(self, request, pk=None):
         ticket = self.get_object()
         data = self._input(s.RateSerializer)
@@ -206,6 +208,7 @@ class ChatConversationView(APIView):
 
     permission_model = Ticket
     permission_action = "ingest"
+    integration_kind = Kind.MARKETPLACE_CHAT
 
     @extend_schema(request=s.ChatConversationSerializer, responses={200: s.ChatResultSerializer,
                                                                     201: s.ChatResultSerializer})
