@@ -86,7 +86,7 @@ def test_every_kind_against_every_write_endpoint(demo):
     for kind in Kind.values:
         api = APIClient()
         api.force_authenticate(make_integration(f"client-{kind}", kinds=[kind], stores=stores))
-        for method, url, cls, name, declared in api_write_endpoints():
+        for method, url, _cls, _name, declared in api_write_endpoints():
             response = getattr(api, method)(url, {}, format="json")
             refused = response.status_code == 403 and response.json().get("detail") == KIND_DENIED
             if refused != (declared != kind):
@@ -141,9 +141,8 @@ def test_a_marketplace_client_posts_chats_only_for_its_stores():
 
 @pytest.mark.django_db
 def test_a_marketplace_client_rates_only_its_stores_tickets(demo):
-    from tickets.models import Ticket
-
     from tests.tickets.factories import World
+    from tickets.models import Ticket
 
     world = World()
     mine, theirs = world.ticket(), world.ticket(store=world.other_store, queue=world.other_queue)
