@@ -187,6 +187,16 @@ def visible_store_ids(user) -> set[int]:
     return cached
 
 
+def users_in_scope(queryset, user):
+    """The people of `queryset` that `user` may pick (an assignee, a recipient): members of the teams
+    in the user's scope; everyone for org-wide roles; no one for an anonymous caller."""
+    if not getattr(user, "is_authenticated", False):
+        return queryset.none()
+    if is_org_wide(user):
+        return queryset
+    return queryset.filter(memberships__team_id__in=visible_team_ids(user)).distinct()
+
+
 # --- Rules of the portal's own models ---------------------------------------------------------
 
 

@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "portal.middleware.ProtectedDeleteMiddleware",  # a delete of a row still referred to: 409, not 500
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -217,6 +218,9 @@ REST_FRAMEWORK = {
     # Integration kinds first: an integration calling another kind's endpoint gets that 403.
     "DEFAULT_PERMISSION_CLASSES": ["portal.api.permissions.IntegrationKindPermission",
                                    "portal.api.permissions.RolePermission"],
+    # JSON bounded in size and depth before parsing (portal/api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": ["portal.api.parsers.JSONParser", "rest_framework.parsers.FormParser",
+                               "rest_framework.parsers.MultiPartParser"],
     "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [

@@ -1,12 +1,12 @@
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal import integrations, pii
+from portal.api.parsers import JSONParser
 from portal.api.permissions import IntegrationKindPermission
 from portal.api.serializers import (
     NotificationSerializer,

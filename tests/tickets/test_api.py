@@ -127,11 +127,12 @@ def test_create_and_update(world):
 
 
 def test_create_outside_scope_is_refused_and_rolled_back(world):
-    """A store of the agent's, but a queue outside their scope: created, re-checked, refused, rolled back."""
+    """A store of the agent's, but a queue outside their scope: refused at the field, as an unknown queue."""
     response = api(world.agent).post(
         "/api/v1/tickets/", {"store": "clouddry", "queue": world.other_queue.pk, "description": "x"}, format="json"
     )
-    assert response.status_code == 403
+    assert response.status_code == 400
+    assert response.json()["queue"] == [f'Invalid pk "{world.other_queue.pk}" - object does not exist.']
     assert not Ticket.objects.exists()
 
 

@@ -22,6 +22,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.api.fields import in_year_range
 from portal.api.viewsets import RestrictedModelViewSet, RestrictedReadOnlyViewSet
 from portal.integrations import STAFF_ONLY, Kind
 from portal.models import Store, Team
@@ -250,7 +251,12 @@ class TicketMetricsView(APIView):
     permission_action = "oversee"
 
     def _moment(self, raw, field, *, end):
-        value = parse_datetime(raw) if "T" in raw or " " in raw.strip() else None
+        try:
+            value = parse_datetime(raw) if "T" in raw or " " in raw.strip() else None
+        except ValueError:
+            value = None
+        if value is not None and not in_year_range(value):
+            raise ValidationError({field: [_("Give a time between the years 2000 and 2100.")]})
         if value is not None:
             if timezone.is_naive(value):
                 value = timezone.make_aware(value)
@@ -261,6 +267,8 @@ class TicketMetricsView(APIView):
             day = None
         if day is None:
             raise ValidationError({field: [_("Give a date (YYYY-MM-DD) or an ISO 8601 date and time.")]})
+        if not in_year_range(day):
+            raise ValidationError({field: [_("Give a time between the years 2000 and 2100.")]})
         if end:
             day += timedelta(days=1)
         return timezone.make_aware(datetime.combine(day, time.min))
