@@ -1,7 +1,34 @@
 import django_filters
+from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Notification, Store, Team
+
+# --- Bounded filters: a query parameter out of range is a 400 at the parameter, never an overflow ---
+
+MAX_ID = 2**53
+
+
+class BoundedNumberFilter(django_filters.NumberFilter):
+    """A number between `min_value` (default 0) and `max_value` (default MAX_ID): `?stuck_hours=1e9`
+    or `?ticket=1e30` is refused as a bad value instead of overflowing a date or an integer column."""
+
+    def __init__(self, *args, min_value=0, max_value=MAX_ID, **kwargs):
+        super().__init__(*args, min_value=min_value, max_value=max_value, **kwargs)
+
+
+class _BoundedIsoDateTimeField(django_filters.fields.IsoDateTimeField):
+    def to_python(self, value):
+        moment = super().to_python(value)
+        if moment is not None and not 2000 <= moment.year <= 2100:
+            raise forms.ValidationError(_("Give a time between the years 2000 and 2100."), code="invalid")
+        return moment
+
+
+class BoundedIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 time between the years 2000 and 2100 (a year-1 time cannot be converted to UTC)."""
+
+    field_class = _BoundedIsoDateTimeField
 
 
 class StoreFilterSet(django_filters.FilterSet):
