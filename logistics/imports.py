@@ -32,7 +32,7 @@ INLINE_MAX_XLSX_BYTES = 2 * 1024 * 1024
 INLINE_MAX_ROWS = 5000
 # An XLSX expanding beyond this (or compressed more than MAX_XLSX_RATIO times) is refused: a zip bomb.
 MAX_XLSX_UNCOMPRESSED = 300 * 1024 * 1024
-MAX_XLSX_RATIO = 150
+MAX_XLSX_RATIO = 1000
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 CHUNK = 1 << 20
 XLSX_MAGIC = b"PK\x03\x04"

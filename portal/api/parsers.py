@@ -46,14 +46,27 @@ def depth(body: bytes) -> int:
     return deepest
 
 
-def _has_lone_surrogate(value) -> bool:
+def _surrogate(text: str) -> bool:
+    return not text.isascii() and any("\ud800" <= c <= "\udfff" for c in text)
+
+
+def surrogate_path(value, path=()):
+    """The keys leading to the first text holding a lone surrogate (None: there is none)."""
     if isinstance(value, str):
-        return not value.isascii() and any("\ud800" <= c <= "\udfff" for c in value)
+        return path if _surrogate(value) else None
     if isinstance(value, dict):
-        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_lone_surrogate(v) for v in value)
-    return False
+        for key, item in value.items():
+            if _surrogate(key):
+                return (*path, "non_field_errors")
+            found = surrogate_path(item, (*path, key))
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = surrogate_path(item, (*path, str(index)))
+            if found is not None:
+                return found
+    return None
 
 
 class JSONParser(parsers.JSONParser):
@@ -69,8 +82,13 @@ class JSONParser(parsers.JSONParser):
             data = json.loads(body.decode(encoding), parse_constant=_refuse_constant)
         except (ValueError, RecursionError) as exc:
             raise exceptions.ParseError(_("JSON parse error - %(error)s") % {"error": exc}) from None
-        if _SURROGATE_ESCAPE.search(body) and _has_lone_surrogate(data):
-            raise exceptions.ParseError(_("The JSON holds a lone surrogate (\\ud800-\\udfff), which is not text."))
+        path = surrogate_path(data) if _SURROGATE_ESCAPE.search(body) else None
+        if path is not None:
+            # As a field error at the field that holds it: {"events": {"0": {"description": [...]}}}.
+            detail = [_("This text holds a lone surrogate (\\ud800-\\udfff); send valid Unicode.")]
+            for key in reversed(path or ("non_field_errors",)):
+                detail = {key: detail}
+            raise exceptions.ValidationError(detail)
         return data
 
 
