@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from installation.models import InstallationJob, InstallationNode, InstallationPartner
 from installation.permissions import is_partner_user, partner_ids
 from logistics.filtersets import user_stores
-from portal.filtersets import BoundedIsoDateTimeFilter
+from portal.filtersets import BoundedIsoDateTimeFilter, StrictBooleanFilter
 
 
 def user_partners(request):
@@ -24,7 +24,7 @@ class InstallationJobFilterSet(django_filters.FilterSet):
     partner = django_filters.ModelChoiceFilter(queryset=user_partners, to_field_name="code", label=_("partner"))
     store = django_filters.ModelChoiceFilter(queryset=user_stores, to_field_name="code", label=_("store"))
     order_number = django_filters.CharFilter(label=_("order number"))
-    overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("overdue"))
+    overdue = StrictBooleanFilter(method="filter_overdue", label=_("overdue"))
     updated_since = BoundedIsoDateTimeFilter(field_name="updated_at", lookup_expr="gte",
                                                      label=_("updated since"))
 

@@ -16,7 +16,7 @@ from logistics.models import (
     ShipmentStatus,
     TrackingImport,
 )
-from portal.filtersets import BoundedNumberFilter
+from portal.filtersets import BoundedNumberFilter, StrictBooleanFilter
 from portal.models import Store
 from portal.permissions import restrict
 
@@ -63,7 +63,7 @@ class AlertFilterSet(django_filters.FilterSet):
                                                to_field_name="code", label=_("carrier"))
     store = django_filters.ModelChoiceFilter(field_name="shipment__store", queryset=user_stores,
                                              to_field_name="code", label=_("store"))
-    acknowledged = django_filters.BooleanFilter(field_name="acknowledged_at", lookup_expr="isnull", exclude=True,
+    acknowledged = StrictBooleanFilter(field_name="acknowledged_at", lookup_expr="isnull", exclude=True,
                                                 label=_("acknowledged"))
 
     class Meta:

@@ -17,6 +17,39 @@ class BoundedNumberFilter(django_filters.NumberFilter):
         super().__init__(*args, min_value=min_value, max_value=max_value, **kwargs)
 
 
+class _StrictNullBooleanField(forms.NullBooleanField):
+    """true or false (or nothing); anything else is an error, not silently "no filter"."""
+
+    def to_python(self, value):
+        if value in (None, "", "unknown"):
+            return None
+        if value in (True, "true", "True"):
+            return True
+        if value in (False, "false", "False"):
+            return False
+        raise forms.ValidationError(_("Give true or false."), code="invalid")
+
+    def validate(self, value):
+        pass
+
+
+class _RawBooleanWidget(django_filters.widgets.BooleanWidget):
+    """Renders as django-filter's yes/no select, but hands the field the raw value to check."""
+
+    def value_from_datadict(self, data, files, name):
+        return data.get(name)
+
+
+class _StrictNullBooleanField(_StrictNullBooleanField):
+    widget = _RawBooleanWidget
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    """A boolean query parameter: `true` or `false`; `?acknowledged=0` is a 400."""
+
+    field_class = _StrictNullBooleanField
+
+
 class _BoundedIsoDateTimeField(django_filters.fields.IsoDateTimeField):
     def to_python(self, value):
         moment = super().to_python(value)
@@ -50,7 +83,7 @@ class TeamFilterSet(django_filters.FilterSet):
 
 
 class NotificationFilterSet(django_filters.FilterSet):
-    unread = django_filters.BooleanFilter(field_name="read_at", lookup_expr="isnull", label=_("unread"))
+    unread = StrictBooleanFilter(field_name="read_at", lookup_expr="isnull", label=_("unread"))
 
     class Meta:
         model = Notification

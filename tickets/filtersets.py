@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.filtersets import BoundedIsoDateTimeFilter, BoundedNumberFilter
+from portal.filtersets import BoundedIsoDateTimeFilter, BoundedNumberFilter, StrictBooleanFilter
 from portal.models import Team
 from portal.permissions import restrict
 from tickets.escalation.permissions import reached_q
@@ -24,7 +24,7 @@ def user_teams(request):
 class TicketFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("search"))
     status = django_filters.MultipleChoiceFilter(choices=Ticket.Status.choices, label=_("status"))
-    open = django_filters.BooleanFilter(method="filter_open", label=_("open"))
+    open = StrictBooleanFilter(method="filter_open", label=_("open"))
     queue = django_filters.ModelChoiceFilter(queryset=Queue.objects.all(), label=_("queue"))
     team = django_filters.ModelChoiceFilter(field_name="queue__team", queryset=user_teams, label=_("team"))
     assignee = django_filters.CharFilter(
@@ -35,8 +35,8 @@ class TicketFilterSet(django_filters.FilterSet):
     category = django_filters.MultipleChoiceFilter(choices=Category.choices, label=_("category"))
     priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, label=_("priority"))
     channel = django_filters.ChoiceFilter(choices=Ticket.Channel.choices, label=_("channel"))
-    is_major = django_filters.BooleanFilter(label=_("major complaint"))
-    breached = django_filters.BooleanFilter(method="filter_breached", label=_("past due"))
+    is_major = StrictBooleanFilter(label=_("major complaint"))
+    breached = StrictBooleanFilter(method="filter_breached", label=_("past due"))
     due_before = BoundedIsoDateTimeFilter(method="filter_due_before", label=_("due before"))
     created_after = BoundedIsoDateTimeFilter(field_name="created_at", lookup_expr="gte", label=_("created from"))
     created_before = BoundedIsoDateTimeFilter(field_name="created_at", lookup_expr="lt", label=_("created before"))

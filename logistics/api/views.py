@@ -85,8 +85,8 @@ def event_errors(item) -> dict:
     errors = {}
     for name, limit in EVENT_TEXT.items():
         value = item.get(name)
-        if value is None or (name == "code" and isinstance(value, int) and not isinstance(value, bool)):
-            continue  # carriers send operation codes as numbers too
+        if value is None:
+            continue
         problem = _text_problem(value, limit)
         if problem:
             errors[name] = [problem]
@@ -229,7 +229,10 @@ def _action_schema(name):
     fields = {}
     for field_name, field in ACTIONS[name].form_class.base_fields.items():
         if isinstance(field, django_forms.DateTimeField):
-            fields[field_name] = serializers.DateTimeField(required=field.required)
+            # The form reads several layouts ("2026-11-28 10:00", ISO 8601 with or without offset).
+            fields[field_name] = serializers.CharField(required=field.required, allow_blank=not field.required,
+                                                       max_length=40, help_text="Date and time, e.g. "
+                                                       "2026-11-28T10:00:00+08:00")
         elif isinstance(field, django_forms.DecimalField):
             fields[field_name] = serializers.DecimalField(max_digits=7, decimal_places=2, required=field.required)
         elif isinstance(field, django_forms.ModelChoiceField):
@@ -237,7 +240,8 @@ def _action_schema(name):
         elif isinstance(field, django_forms.ChoiceField):
             fields[field_name] = serializers.ChoiceField(choices=field.choices, required=field.required)
         else:
-            fields[field_name] = serializers.CharField(required=field.required)
+            fields[field_name] = serializers.CharField(required=field.required, allow_blank=not field.required,
+                                                       max_length=getattr(field, "max_length", None))
     return inline_serializer(f"LogisticsAlert{name.title().replace('_', '')}Request", fields=fields)
 
 

@@ -65,6 +65,17 @@ class StrictCharField(serializers.CharField):
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)  # before trimming: the schema's maxLength
+        return super().to_internal_value(data)
+
+
+class StrictSlugField(serializers.SlugField):
+    """A slug given as a JSON string (DRF's SlugField would turn 0 into "0")."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
         return super().to_internal_value(data)
 
 

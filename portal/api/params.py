@@ -17,9 +17,11 @@ def date_range(params, errors: dict, *, days: int = 30) -> tuple[date, date]:
 
     def parse(name, default):
         value = params.get(name)
-        if not value:
+        if value is None:
             return default
         try:
+            if len(value) != 10:
+                raise ValueError(value)  # fromisoformat also takes 20261128 and other forms
             parsed = date.fromisoformat(value)
         except ValueError:
             errors[name] = [_("Give a date as YYYY-MM-DD.")]

@@ -8,6 +8,7 @@ from portal.api.fields import (
     StrictCharField,
     StrictDateTimeField,
     StrictIntegerField,
+    StrictSlugField,
 )
 from portal.models import Notification, Store, Team
 
@@ -36,6 +37,7 @@ class ModelSerializer(serializers.ModelSerializer):
                                                      models.PositiveSmallIntegerField, models.SmallIntegerField,
                                                      models.BigIntegerField, models.PositiveBigIntegerField)},
         models.BooleanField: StrictBooleanField,
+        models.SlugField: StrictSlugField,
         models.DateTimeField: StrictDateTimeField,
     }
 

@@ -14,7 +14,6 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -27,6 +26,7 @@ from portal.api.fields import (
     StrictDateTimeField,
     StrictIntegerField,
 )
+from portal.api.filters import StrictFilterBackend
 from portal.api.serializers import ModelSerializer
 from portal.api.viewsets import RestrictedModelViewSet, RestrictedReadOnlyViewSet
 from portal.integrations import STAFF_ONLY
@@ -215,7 +215,7 @@ class EscalationViewSet(RestrictedReadOnlyViewSet):
 
     queryset = Escalation.objects.with_related().order_by("-fired_at", "-id")
     serializer_class = EscalationSerializer
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [StrictFilterBackend]
     filterset_class = EscalationFilterSet
     integration_kind = STAFF_ONLY
 

@@ -13,7 +13,6 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -23,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal.api.fields import in_year_range
+from portal.api.filters import StrictFilterBackend
 from portal.api.viewsets import RestrictedModelViewSet, RestrictedReadOnlyViewSet
 from portal.integrations import STAFF_ONLY, Kind
 from portal.models import Store, Team
@@ -38,7 +38,7 @@ class TicketViewSet(RestrictedModelViewSet):
 
     queryset = Ticket.objects.with_related().with_priority_rank()
     filterset_class = TicketFilterSet
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [StrictFilterBackend]
     http_method_names = ["get", "post", "patch", "head", "options"]
     integration_kind = STAFF_ONLY  # but `rate`: the marketplace reports buyers' ratings
 
@@ -287,6 +287,14 @@ class TicketMetricsView(APIView):
         params = request.query_params
         errors = {}
         store = team = None
+        for name in ("store", "team", "from", "to"):
+            values = params.getlist(name)
+            if len(values) > 1:
+                errors[name] = [_("Give one value.")]
+            elif values == [""]:
+                errors[name] = [_("Give a value, or leave the parameter out.")]
+        if errors:
+            raise ValidationError(errors)
         if params.get("store"):
             raw = params["store"]
             # Through restrict: a store or team outside the caller's scope is as unknown as a missing one.
