@@ -263,7 +263,7 @@ class AlertViewSet(RestrictedReadOnlyViewSet):
     def _perform(self, request, name):
         spec = ACTIONS[name]
         alert = self.get_object()
-        form = valid_form(spec.form(alert, data=form_data(request.data), prefix=False))
+        form = valid_form(spec.form(alert, data=form_data(request.data, spec.form_class.base_fields), prefix=False))
         try:
             message = spec.perform(alert, form.cleaned_data, actor=request.user, now=timezone.now())
         except DjangoValidationError as exc:
@@ -327,7 +327,7 @@ class AlertViewSet(RestrictedReadOnlyViewSet):
 def validated(form_class, request, files=None):
     """The form bound to the request, valid, or a 400 with field errors. JSON values must be scalars
     (portal.api.forms)."""
-    return valid_form(form_class(data=form_data(request.data), files=files))
+    return valid_form(form_class(data=form_data(request.data, form_class.base_fields), files=files))
 
 
 def domain_call(func, *args, **kwargs):
@@ -390,7 +390,8 @@ class TrackingImportViewSet(RestrictedQuerysetMixin, mixins.ListModelMixin, mixi
                    responses={201: TrackingImportSerializer, 202: TrackingImportSerializer})
     def create(self, request):
         stores = restrict(Store.objects.all(), request.user, "view")
-        form = valid_form(ImportForm(data=form_data(request.data), files=request.FILES, stores=stores))
+        form = valid_form(ImportForm(data=form_data(request.data, ImportForm.base_fields), files=request.FILES,
+                                     stores=stores))
         now = timezone.now()
         try:
             tracking_import = create_import(

@@ -9,6 +9,7 @@ parses "12.50" or refuses 1100829337 as a time). A date or time the form accepte
 
 from datetime import date
 
+from django import forms
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 
@@ -19,9 +20,15 @@ def _bad_text(value: str) -> bool:
     return "\x00" in value or (not value.isascii() and any("\ud800" <= c <= "\udfff" for c in value))
 
 
-def form_data(data):
+NUMERIC_FIELDS = (forms.DecimalField, forms.IntegerField, forms.FloatField, forms.ModelChoiceField)
+
+
+def form_data(data, fields=None):
     """The request's data as a form's `data`: a QueryDict (form posts) as it is, a JSON object with
-    scalar values as text. Raises a 400 ValidationError otherwise."""
+    scalar values as text. A number is taken only for a numeric field of `fields` (the form's
+    base_fields; a number, or a model's id); a text field takes only a string. Raises a 400
+    ValidationError otherwise."""
+    fields = fields or {}
     if hasattr(data, "getlist"):
         bad = {name: [_("Remove the NUL or surrogate characters.")] for name, values in data.lists()
                if any(isinstance(v, str) and _bad_text(v) for v in values)}
@@ -34,8 +41,11 @@ def form_data(data):
     for name, value in data.items():
         if value is None:
             continue
+        numeric = isinstance(fields.get(name), NUMERIC_FIELDS) or (not fields and not isinstance(value, str))
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             bad[name] = [_("Give a text or number value.")]
+        elif not isinstance(value, str) and not numeric:
+            bad[name] = [_("Give a text value.")]
         elif isinstance(value, str) and _bad_text(value):
             bad[name] = [_("Remove the NUL or surrogate characters.")]
         else:
