@@ -60,8 +60,6 @@ class ScopedUserField(RestrictedRelatedFieldMixin, serializers.PrimaryKeyRelated
 class StrictCharField(serializers.CharField):
     """A JSON string, nothing else; no NUL and no lone surrogate (DRF's validators for both)."""
 
-    default_error_messages = {"invalid": _("Give a text value.")}
-
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
