@@ -68,13 +68,8 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
-class StrictSlugField(serializers.SlugField):
+class StrictSlugField(serializers.SlugField, StrictCharField):
     """A slug given as a JSON string (DRF's SlugField would turn 0 into "0")."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 class StrictIntegerField(serializers.IntegerField):
