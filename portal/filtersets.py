@@ -17,6 +17,12 @@ class BoundedNumberFilter(django_filters.NumberFilter):
         super().__init__(*args, min_value=min_value, max_value=max_value, **kwargs)
 
 
+class BoundedIntegerFilter(BoundedNumberFilter):
+    """A whole number (an id, a level): `?level=0.5` is a 400."""
+
+    field_class = forms.IntegerField
+
+
 class _StrictNullBooleanField(forms.NullBooleanField):
     """true or false (or nothing); anything else is an error, not silently "no filter"."""
 

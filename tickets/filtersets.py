@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.filtersets import BoundedIsoDateTimeFilter, BoundedNumberFilter, StrictBooleanFilter
+from portal.filtersets import BoundedIntegerFilter, BoundedIsoDateTimeFilter, StrictBooleanFilter
 from portal.models import Team
 from portal.permissions import restrict
 from tickets.escalation.permissions import reached_q
@@ -93,7 +93,7 @@ class EscalationFilterSet(django_filters.FilterSet):
     ]
     state = django_filters.ChoiceFilter(label=_("state"), choices=STATES, method="filter_state",
                                         empty_label=None)
-    level = BoundedNumberFilter(field_name="level__position", label=_("level"))
+    level = BoundedIntegerFilter(field_name="level__position", label=_("level"))
     policy = django_filters.ModelChoiceFilter(
         field_name="level__ladder__policy", queryset=EscalationPolicy.objects.all(), label=_("policy")
     )
@@ -104,7 +104,7 @@ class EscalationFilterSet(django_filters.FilterSet):
         choices=[("true", _("yes")), ("false", _("no"))],
     )
     sweep = django_filters.UUIDFilter(field_name="sweep__uuid", label=_("sweep"))
-    ticket = BoundedNumberFilter(field_name="ticket_id", label=_("ticket"))
+    ticket = BoundedIntegerFilter(field_name="ticket_id", label=_("ticket"))
 
     class Meta:
         model = Escalation

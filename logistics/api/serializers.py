@@ -166,6 +166,10 @@ class DispatchRequestSerializer(serializers.Serializer):
     cost = serializers.DecimalField(max_digits=10, decimal_places=2)
 
 
+class DispatchFailedSerializer(serializers.Serializer):
+    reason = StrictCharField(max_length=300)
+
+
 class DispatchDeliveredSerializer(serializers.Serializer):
     photo = serializers.ImageField()
     recipient = StrictCharField()

@@ -46,6 +46,7 @@ from .serializers import (
     AlertActionResultSerializer,
     AlertSerializer,
     DispatchDeliveredSerializer,
+    DispatchFailedSerializer,
     DispatchRequestSerializer,
     DispatchSerializer,
     ImportUploadSerializer,
@@ -361,7 +362,7 @@ class DispatchViewSet(RestrictedReadOnlyViewSet):
                                photo=data["photo"], recipient=data["recipient"], delivered_at=data["delivered_at"])
         return Response(DispatchSerializer(dispatch).data)
 
-    @extend_schema(request={"application/json": {"type": "object", "properties": {"reason": {"type": "string"}}}},
+    @extend_schema(request=DispatchFailedSerializer,
                    responses={200: DispatchSerializer})
     @action(detail=True, methods=["post"], permission_action="change")
     def failed(self, request, pk=None):
