@@ -18,18 +18,11 @@ nothing is closed to integrations too, and the test walking the API's URLs fails
 in the API's default permission classes.
 """
 
-from django.db import models
-from django.utils.translation import gettext_lazy as _
+from portal.models import IntegrationClient
 
-
-class Kind(models.TextChoices):
-    MARKETPLACE_CHAT = "marketplace_chat", _("Marketplace chat")
-    MARKETPLACE_REFUNDS = "marketplace_refunds", _("Marketplace refunds")
-    CARRIER_FEED = "carrier_feed", _("Carrier feed")
-    INSTALLATION_PARTNER = "installation_partner", _("Installation partner")
-    STOREFRONT = "storefront", _("Storefront")
-    OFFICIAL_SCORES = "official_scores", _("Official scores feed")
-    LEARNING_RECORDS = "learning_records", _("Learning-record store")
+# The kinds, defined with the model (portal.models.IntegrationClient.Kind) so that the model needs no
+# import from here.
+Kind = IntegrationClient.Kind
 
 
 # A write endpoint no integration may call (staff and administrators only).
@@ -49,8 +42,6 @@ def client_of(user):
     """The user's `IntegrationClient` (None: an integration account with no client reaches nothing)."""
     cached = getattr(user, "_portal_integration_client", False)
     if cached is False:
-        from portal.models import IntegrationClient
-
         cached = IntegrationClient.objects.filter(user_id=user.pk).prefetch_related("stores").first()
         user._portal_integration_client = cached
     return cached

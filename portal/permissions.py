@@ -173,12 +173,13 @@ def visible_team_ids(user) -> set[int]:
 def visible_store_ids(user) -> set[int]:
     """Stores served by the teams in the user's scope; for an integration account, the stores its
     `IntegrationClient` serves (`portal.integrations`), whatever its team."""
-    from portal import integrations
-    from portal.models import Team
+    from portal.models import IntegrationClient, Team
 
     cached = getattr(user, "_portal_store_ids", None)
-    if cached is None and integrations.is_integration(user):
-        cached = user._portal_store_ids = integrations.store_ids_of(user)
+    if cached is None and Role.INTEGRATION in user_roles(user) and not is_org_wide(user):
+        cached = user._portal_store_ids = set(
+            IntegrationClient.stores.through.objects.filter(integrationclient__user_id=user.pk)
+            .values_list("store_id", flat=True))
     if cached is None:
         cached = set(
             Team.stores.through.objects.filter(team_id__in=visible_team_ids(user)).values_list("store_id", flat=True)
