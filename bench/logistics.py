@@ -126,6 +126,11 @@ def _setup():
     integration = users.create_user("bench-integration", password="bench-pass-123")
     add_member(user=integration, team=Team.objects.create(name="Bench integrations", kind=Team.Kind.MANAGEMENT),
                role=Role.INTEGRATION)
+    from portal.integrations import Kind
+    from portal.models import IntegrationClient
+
+    client = IntegrationClient.objects.create(user=integration, name="Bench carrier", kinds=[Kind.CARRIER_FEED])
+    client.stores.add(store)
     add_member(user=users.create_user("bench-coordinator"), team=team, role=Role.LOGISTICS_COORDINATOR)
     return carrier, store, integration
 

@@ -13,7 +13,9 @@ from django.db import transaction
 from installation.models import InstallationJob, InstallationPartner, Product
 from installation.services import create_job, record_event, scan_installations
 from logistics.models import Shipment
-from portal.models import ProductLine, Store, Team
+from portal.demo import STORES
+from portal.integrations import Kind
+from portal.models import IntegrationClient, ProductLine, Store, Team
 from portal.roles import Role
 
 PRODUCTS = [
@@ -157,4 +159,7 @@ def _partner_api_user():
         user.set_password(DEMO_PASSWORD)
         user.save()
     add_member(user=user, team=team, role=Role.INTEGRATION)
+    client, _ = IntegrationClient.objects.update_or_create(
+        user=user, defaults={"name": "天猫安装服务", "kinds": [Kind.INSTALLATION_PARTNER]})
+    client.stores.set(Store.objects.filter(code__in=[code for code, *_ in STORES]))
     return user

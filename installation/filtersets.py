@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from installation.models import InstallationJob, InstallationNode, InstallationPartner
 from installation.permissions import is_partner_user, partner_ids
 from logistics.filtersets import user_stores
-from portal.filtersets import YesNoFilter
+from portal.filtersets import BoundedIsoDateTimeFilter, YesNoFilter
 
 
 def user_partners(request):
@@ -25,7 +25,7 @@ class InstallationJobFilterSet(django_filters.FilterSet):
     store = django_filters.ModelChoiceFilter(queryset=user_stores, to_field_name="code", label=_("store"))
     order_number = django_filters.CharFilter(label=_("order number"))
     overdue = YesNoFilter(method="filter_overdue", label=_("overdue"))
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte",
+    updated_since = BoundedIsoDateTimeFilter(field_name="updated_at", lookup_expr="gte",
                                                      label=_("updated since"))
 
     class Meta:

@@ -37,7 +37,8 @@ def job_condition(user, prefix="") -> Q | None:
     if is_org_wide(user):
         return None
     if is_partner_user(user):
-        return Q(**{f"{prefix}partner_id__in": partner_ids(user)})
+        # Its partner's jobs, in the stores its integration client serves (portal.integrations).
+        return Q(**{f"{prefix}partner_id__in": partner_ids(user), f"{prefix}store_id__in": visible_store_ids(user)})
     return Q(**{f"{prefix}store_id__in": visible_store_ids(user)})
 
 

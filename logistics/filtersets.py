@@ -16,7 +16,7 @@ from logistics.models import (
     ShipmentStatus,
     TrackingImport,
 )
-from portal.filtersets import YesNoFilter
+from portal.filtersets import BoundedNumberFilter, YesNoFilter
 from portal.models import Store
 from portal.permissions import restrict
 
@@ -36,7 +36,7 @@ class ShipmentFilterSet(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=ShipmentStatus.choices, label=_("status"))
     alert_kind = django_filters.ChoiceFilter(choices=AlertKind.choices, method="with_open_alert",
                                              label=_("open alert"))
-    stuck_hours = django_filters.NumberFilter(method="stuck_for", min_value=0,
+    stuck_hours = BoundedNumberFilter(method="stuck_for", max_value=24 * 366 * 10,
                                               label=_("stuck for more than (hours)"))
 
     class Meta:

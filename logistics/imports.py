@@ -25,8 +25,14 @@ from logistics.permissions import ingest_store_ids
 log = logging.getLogger(__name__)
 
 BATCH_ROWS = 10000
-# Files up to this size are imported while the upload request waits; larger ones by a task.
+# Files up to this size are imported while the upload request waits; larger ones by a task. An
+# XLSX is compressed: it is measured by its uncompressed worksheets and its row count.
 INLINE_MAX_BYTES = 256 * 1024
+INLINE_MAX_XLSX_BYTES = 2 * 1024 * 1024
+INLINE_MAX_ROWS = 5000
+# An XLSX expanding beyond this (or compressed more than MAX_XLSX_RATIO times) is refused: a zip bomb.
+MAX_XLSX_UNCOMPRESSED = 300 * 1024 * 1024
+MAX_XLSX_RATIO = 1000
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 CHUNK = 1 << 20
 XLSX_MAGIC = b"PK\x03\x04"
@@ -112,6 +118,13 @@ def _xlsx_rows(path) -> int:
 def _header_map(header, columns: ReportColumns) -> dict[str, int]:
     """{pipeline key: column index} from the header row and the carrier's column mapping."""
     names = [str(cell or "").strip().lstrip("\ufeff").lower() for cell in header]
+    wanted_names = {alias.strip().lower() for field_name in ReportColumns.FIELDS
+                    for alias in (getattr(columns, field_name) or "").split("|") if alias.strip()}
+    twice = sorted({name for name in names if name in wanted_names and names.count(name) > 1})
+    if twice:
+        # Which of two same-named columns holds the data cannot be guessed.
+        raise ImportFailed(_("The header has the column “%(column)s” more than once; keep one.")
+                           % {"column": twice[0]})
     found = {}
     for field_name in ReportColumns.FIELDS:
         wanted = getattr(columns, field_name)
@@ -183,15 +196,56 @@ def create_import(*, carrier, uploaded_file, actor, now, store=None) -> Tracking
     suffix = Path(uploaded_file.name).suffix.lower()
     if suffix not in {".csv", ".txt", ".xlsx"}:
         raise ImportFailed(_("Upload a CSV or XLSX file."))
+    head = uploaded_file.read(4)
+    uploaded_file.seek(0)
+    if head.startswith(XLSX_MAGIC):
+        xlsx_uncompressed(uploaded_file)  # refuses a zip bomb before it is stored
+        uploaded_file.seek(0)
     return TrackingImport.objects.create(
         carrier=carrier, store=store, file=uploaded_file, original_name=Path(uploaded_file.name).name[:255],
         size=uploaded_file.size, uploaded_by=actor, created_at=now,
     )
 
 
+def xlsx_uncompressed(file) -> int:
+    """The uncompressed size of an XLSX (a zip archive). Raises ImportFailed for a damaged archive or
+    one that expands beyond MAX_XLSX_UNCOMPRESSED or MAX_XLSX_RATIO times its size (a zip bomb);
+    reads only the archive's directory."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(file) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise ImportFailed(_("The XLSX file cannot be opened: %(error)s") % {"error": exc}) from exc
+    total = sum(member.file_size for member in members)
+    packed = max(sum(member.compress_size for member in members), 1)
+    if total > MAX_XLSX_UNCOMPRESSED or total > MAX_XLSX_RATIO * packed:
+        raise ImportFailed(_("The XLSX file expands to %(mb)s MB (%(ratio)s times its size): refused as a "
+                             "possible zip bomb. Save the report as CSV, or split it.")
+                           % {"mb": total >> 20, "ratio": total // packed})
+    return total
+
+
+def runs_inline(tracking_import) -> bool:
+    """Whether an import is small enough to run while the upload request waits: a CSV by its size, an
+    XLSX by its uncompressed size and its row count (never by its compressed size)."""
+    path = tracking_import.file.path
+    with open(path, "rb") as handle:
+        is_xlsx = handle.read(4).startswith(XLSX_MAGIC)
+    if not is_xlsx:
+        return tracking_import.size <= INLINE_MAX_BYTES
+    try:
+        if xlsx_uncompressed(path) > INLINE_MAX_XLSX_BYTES:
+            return False
+        return _xlsx_rows(path) <= INLINE_MAX_ROWS
+    except ImportFailed:
+        return True  # fails at once, with its message, in the request
+
+
 def start_import(tracking_import, *, now) -> bool:
     """Run a small import now, or hand a large one to a django-q2 task. Returns True if it ran now."""
-    if tracking_import.size <= INLINE_MAX_BYTES:
+    if runs_inline(tracking_import):
         run_import(tracking_import.pk, now=now)
         return True
     from django_q.tasks import async_task

@@ -377,7 +377,8 @@ class Ingestor:
             status = _text(status, 30)
             if status not in STATUS_VALUES:
                 raise Rejected("status", _("unknown status “%(value)s”") % {"value": status})
-            anomaly, last_mile = bool(get("is_anomaly")), status in LAST_MILE_STATUSES
+            # Only a real true: "no" or "false" from a careless client is not an anomaly.
+            anomaly, last_mile = get("is_anomaly") is True, status in LAST_MILE_STATUSES
         else:
             if not code and not description:
                 raise Rejected("code", _("neither an operation code nor a description is given"))
@@ -391,6 +392,10 @@ class Ingestor:
         if not EXTRA_SET.isdisjoint(raw) and any(get(name) for name in EXTRA_FIELDS):
             extra = self.parse_extra(raw)
         order, outlet, city = get("order_number"), get("outlet"), get("city")
+        if "\x00" in waybill or "\x00" in description:
+            # A NUL cannot be stored as text (PostgreSQL refuses it); a report cell holding one is damaged.
+            raise Rejected("waybill" if "\x00" in waybill else "description",
+                           _("the cell holds a NUL character"))
         event = Event(
             row, waybill, order.strip()[:64] if order.__class__ is str else _text(order, 64), at, code, description,
             outlet.strip()[:100] if outlet.__class__ is str else _text(outlet, 100),

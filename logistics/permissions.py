@@ -1,8 +1,7 @@
 """Logistics scope rules: a shipment (and its events and alerts) belongs to its store.
 
 Org-wide roles see every store; others see the stores of the teams in their scope
-(`visible_store_ids`). The integration role feeds tracking data for every store, so ingest is not
-narrowed for it. Consignee name, phone and address are personal data (`portal.pii`), revealed only
+(`visible_store_ids`). An integration client (a carrier feed) feeds tracking data for the stores it serves. Consignee name, phone and address are personal data (`portal.pii`), revealed only
 to roles that call customers. Registered from LogisticsConfig.ready().
 """
 
@@ -14,8 +13,9 @@ from portal.roles import Role
 
 
 def ingest_store_ids(user) -> set[int] | None:
-    """Stores whose parcels `user` may feed events for: None means every store."""
-    if is_org_wide(user) or Role.INTEGRATION in user_roles(user):
+    """Stores whose parcels `user` may feed events for: None means every store. An integration
+    client feeds its own stores (`portal.integrations`)."""
+    if is_org_wide(user):
         return None
     return visible_store_ids(user)
 

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from logistics.compensation import APPROVAL_LIMITS, approval_limit, within_limit
+from logistics.compensation import APPROVAL_LIMITS, committed, refusal, within_limit
 from logistics.models import Alert, AlertEntry, CarrierContact, Compensation, CustomerContact
 from portal.models import Membership, Notification
 from portal.notifications import queue_notification
@@ -114,8 +114,10 @@ def _approvers(alert, amount):
 
 
 def offer_compensation(alert, *, actor, now, kind, amount, note="") -> Compensation:
-    """Offer compensation. Within the offerer's limit it is approved at once; above it waits for an
-    approver (manager, then director), who is notified."""
+    """Offer compensation. Approved at once when the offerer's limit covers the running totals on the
+    alert and on the order (waiting and approved, with this one) and their own day's total
+    (logistics/compensation.py); otherwise it waits for an approver (manager, then director), who is
+    notified."""
     amount = Decimal(amount)
     if kind not in Compensation.Kind.values:
         raise ValidationError({"kind": _("Choose coupon, cash or gift.")})
@@ -123,7 +125,9 @@ def offer_compensation(alert, *, actor, now, kind, amount, note="") -> Compensat
         raise ValidationError({"amount": _("Give a positive amount in CNY with at most two decimals.")})
     with transaction.atomic():
         alert = _open_alert(alert)
-        approved = within_limit(actor, amount)
+        # One offer at a time per offerer: their day's total is read and written in one step.
+        get_user_model().objects.select_for_update().filter(pk=actor.pk).first()
+        approved = refusal(actor, alert, amount, now=now, pending_counts=True) is None
         compensation = Compensation.objects.create(
             alert=alert, kind=kind, amount=amount, note=note, offered_by=actor, offered_at=now,
             status=Compensation.Status.APPROVED if approved else Compensation.Status.PENDING_APPROVAL,
@@ -138,7 +142,8 @@ def offer_compensation(alert, *, actor, now, kind, amount, note="") -> Compensat
                    note=_("Within the offerer's approval limit."), **data)
         else:
             link = reverse("approvals")  # the approvals inbox: approve or reject in place
-            for user in _approvers(alert, amount):
+            on_alert, on_order = committed(alert, statuses=[Compensation.Status.APPROVED])
+            for user in _approvers(alert, max(on_alert, on_order) + amount):
                 if user.pk == getattr(actor, "pk", None):
                     continue
                 queue_notification(
@@ -156,11 +161,11 @@ def decide_compensation(compensation, *, actor, now, approve: bool, note="") -> 
         alert = _open_alert(compensation.alert)
         if compensation.status != Compensation.Status.PENDING_APPROVAL:
             raise ValidationError({"compensation": _("This compensation is not waiting for approval.")})
-        if approve and not within_limit(actor, compensation.amount):
-            limit = approval_limit(actor)
-            raise ValidationError({"compensation": _(
-                "%(amount)s CNY is above your approval limit of %(limit)s CNY; a director must approve it."
-            ) % {"amount": compensation.amount, "limit": limit}})
+        if approve:
+            get_user_model().objects.select_for_update().filter(pk=actor.pk).first()
+            why = refusal(actor, alert, compensation.amount, now=now, pending_counts=False, exclude=compensation)
+            if why:
+                raise ValidationError({"compensation": why + " " + _("Someone with a higher limit must approve it.")})
         compensation.status = Compensation.Status.APPROVED if approve else Compensation.Status.REJECTED
         compensation.decided_by = actor
         compensation.decided_at = now

@@ -10,6 +10,7 @@
 Personal data is shown masked (`portal.pii`), with "show" where the PII rule allows.
 """
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
@@ -19,8 +20,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from portal import pii
+from portal.integrations import Kind
 from portal.models import (
     ApiToken,
+    IntegrationClient,
     Membership,
     Notification,
     OutboundMessage,
@@ -262,6 +265,27 @@ class TeamAdmin(RestrictedAdmin):
     search_fields = ["name"]
     filter_horizontal = ["stores"]
     inlines = [MembershipInline]
+
+
+class IntegrationClientForm(forms.ModelForm):
+    kinds = forms.MultipleChoiceField(label=_("kinds"), choices=Kind.choices, widget=forms.CheckboxSelectMultiple,
+                                      help_text=_("What this client sends: each kind opens its endpoints."))
+
+    class Meta:
+        model = IntegrationClient
+        fields = ["user", "name", "kinds", "stores"]
+
+
+@admin.register(IntegrationClient)
+class IntegrationClientAdmin(RestrictedAdmin):
+    """Which write endpoints an integration's tokens reach (its kinds) and for which stores."""
+
+    form = IntegrationClientForm
+    list_display = ["name", "user", "kinds"]
+    search_fields = ["name", "user__username"]
+    filter_horizontal = ["stores"]
+    autocomplete_fields = ["user"]
+    list_select_related = ["user"]
 
 
 @admin.register(Membership)

@@ -3,7 +3,8 @@
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from portal.models import ProductLine, Profile, Store, Team
+from portal.integrations import Kind
+from portal.models import IntegrationClient, ProductLine, Profile, Store, Team
 from portal.roles import Role, ensure_roles
 from portal.services import add_member
 
@@ -47,7 +48,14 @@ USERS = [
     ("installer", "冯磊 Feng Lei", Role.INSTALLATION_COORDINATOR, "安装组", "13800000009"),
     ("trainer", "陈芳 Chen Fang", Role.TRAINER, "培训组", "13800000010"),
     ("integration", "Marketplace integration", Role.INTEGRATION, "客户服务中心", ""),
+    ("carrier-feed", "Carrier tracking feed", Role.INTEGRATION, "客户服务中心", ""),
     ("admin", "Portal admin", Role.ADMIN, "客户服务中心", "13800000000"),
+]
+
+# (username, client name, kinds)
+INTEGRATION_CLIENTS = [
+    ("integration", "Tmall marketplace", [Kind.MARKETPLACE_CHAT, Kind.MARKETPLACE_REFUNDS, Kind.OFFICIAL_SCORES]),
+    ("carrier-feed", "Carrier tracking feed", [Kind.CARRIER_FEED]),
 ]
 
 
@@ -84,4 +92,10 @@ def load_portal_demo():
         Profile.objects.update_or_create(user=user, defaults={"phone": phone})
         add_member(user=user, team=teams[team], role=role)
         logins.append((username, role))
+    # The API-only accounts (portal.integrations): the marketplace sends chats, refunds and official
+    # scores, the carrier feed tracking events and report files, both for both stores.
+    for username, name, kinds in INTEGRATION_CLIENTS:
+        client, _ = IntegrationClient.objects.update_or_create(
+            user=User.objects.get(username=username), defaults={"name": name, "kinds": kinds})
+        client.stores.set(stores.values())
     return logins

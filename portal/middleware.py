@@ -1,6 +1,10 @@
-"""Response headers the portal adds to every answer."""
+"""Middleware of the portal: response headers added to every answer, and a delete refused because
+other rows still refer to the object answering 409 on every page (admin included) with what still
+refers to it, never a server error (the API does the same in `portal.api.errors`)."""
 
 from django.conf import settings
+from django.db.models import ProtectedError, RestrictedError
+from django.shortcuts import render
 
 
 class PermissionsPolicyMiddleware:
@@ -25,3 +29,22 @@ def client_ip(request) -> str | None:
         if len(forwarded) >= count:
             return forwarded[-count]
     return request.META.get("REMOTE_ADDR")
+
+
+class ProtectedDeleteMiddleware:
+    """A `ProtectedError` / `RestrictedError` escaping a view: the 409 page listing what still refers."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, ProtectedError | RestrictedError):
+            return None
+        from portal.api.errors import protected_message, still_referring
+
+        referring = still_referring(exception)
+        return render(request, "409.html", {"message": protected_message(referring), "referring": referring},
+                      status=409)

@@ -362,3 +362,42 @@ class ApiToken(models.Model):
 
     def __str__(self):
         return f"{self.user} · {self.name} ({self.prefix}…)"
+
+
+def _no_kinds():
+    return []
+
+
+class IntegrationClient(models.Model):
+    """An API-only integration account (`portal.integrations`): its kinds decide which write
+    endpoints its tokens reach, its stores which stores it may write for."""
+
+    class Kind(models.TextChoices):
+        MARKETPLACE_CHAT = "marketplace_chat", _("Marketplace chat")
+        MARKETPLACE_REFUNDS = "marketplace_refunds", _("Marketplace refunds")
+        CARRIER_FEED = "carrier_feed", _("Carrier feed")
+        INSTALLATION_PARTNER = "installation_partner", _("Installation partner")
+        STOREFRONT = "storefront", _("Storefront")
+        OFFICIAL_SCORES = "official_scores", _("Official scores feed")
+        LEARNING_RECORDS = "learning_records", _("Learning-record store")
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, verbose_name=_("API user"), on_delete=models.CASCADE,
+                                related_name="integration_client")
+    name = models.CharField(_("name"), max_length=100)
+    kinds = models.JSONField(_("kinds"), default=_no_kinds, blank=True,
+                             help_text=_("What this client sends: each kind opens its endpoints."))
+    stores = models.ManyToManyField(Store, verbose_name=_("stores"), blank=True, related_name="integration_clients")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("integration client")
+        verbose_name_plural = _("integration clients")
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if not isinstance(self.kinds, list) or any(kind not in self.Kind.values for kind in self.kinds):
+            raise ValidationError({"kinds": _("Choose kinds from the list.")})

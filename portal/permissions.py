@@ -171,10 +171,15 @@ def visible_team_ids(user) -> set[int]:
 
 
 def visible_store_ids(user) -> set[int]:
-    """Stores served by the teams in the user's scope."""
-    from portal.models import Team
+    """Stores served by the teams in the user's scope; for an integration account, the stores its
+    `IntegrationClient` serves (`portal.integrations`), whatever its team."""
+    from portal.models import IntegrationClient, Team
 
     cached = getattr(user, "_portal_store_ids", None)
+    if cached is None and Role.INTEGRATION in user_roles(user) and not is_org_wide(user):
+        cached = user._portal_store_ids = set(
+            IntegrationClient.stores.through.objects.filter(integrationclient__user_id=user.pk)
+            .values_list("store_id", flat=True))
     if cached is None:
         cached = set(
             Team.stores.through.objects.filter(team_id__in=visible_team_ids(user)).values_list("store_id", flat=True)
@@ -183,12 +188,23 @@ def visible_store_ids(user) -> set[int]:
     return cached
 
 
+def users_in_scope(queryset, user):
+    """The people of `queryset` that `user` may pick (an assignee, a recipient): members of the teams
+    in the user's scope; everyone for org-wide roles; no one for an anonymous caller."""
+    if not getattr(user, "is_authenticated", False):
+        return queryset.none()
+    if is_org_wide(user):
+        return queryset
+    return queryset.filter(memberships__team_id__in=visible_team_ids(user)).distinct()
+
+
 # --- Rules of the portal's own models ---------------------------------------------------------
 
 
 def _register_core_rules():
     from portal.models import (
         ApiToken,
+        IntegrationClient,
         Membership,
         Notification,
         OutboundMessage,
@@ -210,8 +226,9 @@ def _register_core_rules():
 
     @scope_rule(Store)
     def store_scope(queryset, user, action):
-        if is_org_wide(user) or Role.INTEGRATION in user_roles(user):
+        if is_org_wide(user):
             return queryset
+        # An integration client's stores are its visible stores (portal.integrations).
         return queryset.filter(pk__in=visible_store_ids(user))
 
     @scope_rule(Team)
@@ -251,5 +268,12 @@ def _register_core_rules():
     def profile_scope(queryset, user, action):
         # Contact details for the notification channels: one's own; administrators everyone's.
         if Role.ADMIN in user_roles(user):
+            return queryset
+        return queryset.filter(user=user)
+
+    @scope_rule(IntegrationClient)
+    def integration_client_scope(queryset, user, action):
+        # Which integration may write what is administrators' configuration; a client sees its own.
+        if user.is_superuser or Role.ADMIN in user_roles(user):
             return queryset
         return queryset.filter(user=user)

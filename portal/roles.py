@@ -58,6 +58,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "portal.change_membership",
         "portal.delete_membership",
         "portal.change_notification",
+        "portal.view_integrationclient",
+        "portal.add_integrationclient",
+        "portal.change_integrationclient",
+        "portal.delete_integrationclient",
         "portal.view_piiaccess",  # the audit of personal-data reveals (portal.pii)
         "portal.view_apitoken",  # clients' API tokens: listed and revoked in admin
         "portal.change_apitoken",

@@ -116,6 +116,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "portal.middleware.ProtectedDeleteMiddleware",  # a delete of a row still referred to: 409, not 500
     "csp.middleware.CSPMiddleware",
     "portal.middleware.PermissionsPolicyMiddleware",
     # Last: turns a locked-out login into the lockout page.
@@ -326,14 +327,19 @@ REST_FRAMEWORK = {
         "portal.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["portal.api.permissions.RolePermission"],
+    # Integration kinds first: an integration calling another kind's endpoint gets that 403.
+    "DEFAULT_PERMISSION_CLASSES": ["portal.api.permissions.IntegrationKindPermission",
+                                   "portal.api.permissions.RolePermission"],
+    # JSON bounded in size and depth before parsing (portal/api/parsers.py).
+    # Uploads declare MultiPartParser on their own views.
+    "DEFAULT_PARSER_CLASSES": ["portal.api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "portal.api.filters.StrictFilterBackend",  # parameters held to the schema (portal/api/filters.py)
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "portal.api.schema.AutoSchema",  # declares the error answers (portal/api/schema.py)
     "EXCEPTION_HANDLER": "portal.api.errors.exception_handler",
     # Per client, in the shared cache: 429 with Retry-After beyond the rate.
     "DEFAULT_THROTTLE_CLASSES": [

@@ -188,11 +188,19 @@ class PiiRevealView(View):
         return JsonResponse({"value": value})
 
 
+def _api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
 def error_403(request, exception=None):
+    if _api(request):  # API clients get JSON, as from the API views themselves
+        return JsonResponse({"detail": "You do not have permission to perform this action."}, status=403)
     return render(request, "403.html", status=403)
 
 
 def error_404(request, exception=None):
+    if _api(request):
+        return JsonResponse({"detail": "Not found."}, status=404)
     return render(request, "404.html", status=404)
 
 

@@ -5,7 +5,7 @@ import itertools
 from django.contrib.auth import get_user_model
 
 from portal.models import Store, Team
-from portal.roles import ensure_roles
+from portal.roles import Role, ensure_roles
 from portal.services import add_member
 
 _seq = itertools.count(1)
@@ -34,4 +34,14 @@ def make_user(username=None, *, role=None, team=None, **fields):
     if role is not None:
         ensure_roles()
         add_member(user=user, team=team or make_team(), role=role)
+    return user
+
+
+def make_integration(username=None, *, kinds, stores=(), team=None):
+    """An API-only integration account with its client (`portal.integrations`): `kinds`, `stores`."""
+    from portal.models import IntegrationClient
+
+    user = make_user(username, role=Role.INTEGRATION, team=team)
+    client = IntegrationClient.objects.create(user=user, name=user.username, kinds=list(kinds))
+    client.stores.set(stores)
     return user

@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.filtersets import YesNoFilter
+from portal.filtersets import BoundedIntegerFilter, BoundedIsoDateTimeFilter, YesNoFilter
 from portal.models import Team
 from portal.permissions import restrict
 from tickets.escalation.permissions import reached_q
@@ -37,9 +37,9 @@ class TicketFilterSet(django_filters.FilterSet):
     channel = django_filters.ChoiceFilter(choices=Ticket.Channel.choices, label=_("channel"))
     is_major = YesNoFilter(label=_("major complaint"))
     breached = YesNoFilter(method="filter_breached", label=_("past due"))
-    due_before = django_filters.IsoDateTimeFilter(method="filter_due_before", label=_("due before"))
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte", label=_("created from"))
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt", label=_("created before"))
+    due_before = BoundedIsoDateTimeFilter(method="filter_due_before", label=_("due before"))
+    created_after = BoundedIsoDateTimeFilter(field_name="created_at", lookup_expr="gte", label=_("created from"))
+    created_before = BoundedIsoDateTimeFilter(field_name="created_at", lookup_expr="lt", label=_("created before"))
     ordering = django_filters.OrderingFilter(
         fields=(
             ("created_at", "created_at"), ("updated_at", "updated_at"), ("first_response_due", "first_response_due"),
@@ -93,7 +93,7 @@ class EscalationFilterSet(django_filters.FilterSet):
     ]
     state = django_filters.ChoiceFilter(label=_("state"), choices=STATES, method="filter_state",
                                         empty_label=None)
-    level = django_filters.NumberFilter(field_name="level__position", label=_("level"))
+    level = BoundedIntegerFilter(field_name="level__position", label=_("level"))
     policy = django_filters.ModelChoiceFilter(
         field_name="level__ladder__policy", queryset=EscalationPolicy.objects.all(), label=_("policy")
     )
@@ -104,7 +104,7 @@ class EscalationFilterSet(django_filters.FilterSet):
         choices=[("true", _("yes")), ("false", _("no"))],
     )
     sweep = django_filters.UUIDFilter(field_name="sweep__uuid", label=_("sweep"))
-    ticket = django_filters.NumberFilter(field_name="ticket_id", label=_("ticket"))
+    ticket = BoundedIntegerFilter(field_name="ticket_id", label=_("ticket"))
 
     class Meta:
         model = Escalation

@@ -7,8 +7,8 @@
 - and to read (`view` only): every ticket they worked or opened (`TicketParticipant`: replied,
   noted, was assigned, transferred, opened), so a hand-off never takes the ticket away from the
   people who had it (a logistics coordinator who opened a ticket from an alert reads it too);
-- integration clients: no ticket through lists, but `rate` reaches any ticket (the marketplace
-  reports ratings by ticket id) and chat ingestion is its own endpoint (`ingest`).
+- integration clients: no ticket through lists, but `rate` reaches any ticket of the client's
+  stores (the marketplace reports ratings by ticket id) and chat ingestion is its own endpoint (`ingest`).
 
 Customer phone and address are personal data (`portal.pii`): shown masked, and revealed (audited)
 only to the ticket's assignee or a holder of `tickets.view_pii_ticket` (team lead, manager,
@@ -58,7 +58,8 @@ def register():
         if is_org_wide(user):
             return queryset
         if action in INTEGRATION_VERBS and Role.INTEGRATION in user_roles(user):
-            return queryset
+            # Any ticket of the client's stores (portal.integrations), though it lists none.
+            return queryset.filter(store_id__in=visible_store_ids(user))
         condition = working_q(user)
         if action == "view":
             # A subquery, not a join: one row per ticket whatever the number of participants.

@@ -16,7 +16,13 @@ from installation.models import (
 from installation.services import MAX_PHOTOS
 from logistics.api.serializers import choice
 from logistics.models import Shipment
-from portal.api.fields import RestrictedSlugRelatedField
+from portal.api.fields import (
+    RestrictedSlugRelatedField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictDateTimeField,
+    StrictIntegerField,
+)
 from portal.api.serializers import PiiFieldsMixin
 from portal.models import Store
 from portal.permissions import restrict
@@ -24,11 +30,11 @@ from portal.permissions import restrict
 
 class InstallationEventSerializer(serializers.ModelSerializer):
     node = choice(InstallationNode)
-    from_node = serializers.CharField(read_only=True)
+    from_node = StrictCharField(read_only=True)
     actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
     partner = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    technician = serializers.CharField(source="technician_name", read_only=True)
-    event_id = serializers.CharField(source="client_event_id", read_only=True)
+    technician = StrictCharField(source="technician_name", read_only=True)
+    event_id = StrictCharField(source="client_event_id", read_only=True)
 
     class Meta:
         model = InstallationEvent
@@ -77,37 +83,37 @@ class NodeField(serializers.ChoiceField):
 
 class InstallationEventInputSerializer(serializers.Serializer):
     node = NodeField()
-    time = serializers.DateTimeField(required=False, allow_null=True)
-    technician = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    technician_phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
-    appointment_start = serializers.DateTimeField(required=False, allow_null=True)
-    appointment_end = serializers.DateTimeField(required=False, allow_null=True)
+    time = StrictDateTimeField(required=False, allow_null=True)
+    technician = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
+    technician_phone = StrictCharField(max_length=30, required=False, allow_blank=True, default="")
+    appointment_start = StrictDateTimeField(required=False, allow_null=True)
+    appointment_end = StrictDateTimeField(required=False, allow_null=True)
     photos = serializers.ListField(child=serializers.URLField(max_length=500), max_length=MAX_PHOTOS,
                                    required=False, default=list)
-    customer_confirmed = serializers.BooleanField(required=False, default=False)
-    reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
-    event_id = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    customer_confirmed = StrictBooleanField(required=False, default=False)
+    reason = StrictCharField(max_length=300, required=False, allow_blank=True, default="")
+    note = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
+    event_id = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
 
 
 class InstallationEventResultSerializer(serializers.Serializer):
-    created = serializers.BooleanField()
+    created = StrictBooleanField()
     event = InstallationEventSerializer()
     job = InstallationJobSerializer()
 
 
 class InstallationJobCreateSerializer(serializers.Serializer):
     store = RestrictedSlugRelatedField(slug_field="code", queryset=Store.objects.all())
-    order_number = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
-    product = serializers.CharField(max_length=64, required=False, allow_blank=True, default="",
+    order_number = StrictCharField(max_length=64, required=False, allow_blank=True, default="")
+    product = StrictCharField(max_length=64, required=False, allow_blank=True, default="",
                                     help_text="SKU of one of the store's products")
-    shipment = serializers.IntegerField(required=False, allow_null=True, default=None)
-    partner = serializers.SlugRelatedField(slug_field="code", queryset=InstallationPartner.objects.all(),
-                                           required=False, allow_null=True, default=None)
-    customer_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    customer_phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
-    address = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    shipment = StrictIntegerField(required=False, allow_null=True, default=None)
+    partner = RestrictedSlugRelatedField(slug_field="code", queryset=InstallationPartner.objects.filter(is_active=True),
+                                         required=False, allow_null=True, default=None)
+    customer_name = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
+    customer_phone = StrictCharField(max_length=30, required=False, allow_blank=True, default="")
+    address = StrictCharField(max_length=300, required=False, allow_blank=True, default="")
+    note = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
 
     def validate(self, data):
         user = self.context["request"].user

@@ -43,6 +43,7 @@ from installation.permissions import is_partner_user, partner_ids
 from installation.services import create_job, record_event, transfer_to_installation
 from portal.api.params import date_range
 from portal.api.viewsets import RestrictedModelViewSet
+from portal.integrations import STAFF_ONLY, Kind
 from portal.permissions import restrict
 from tickets.api.serializers import TicketDetailSerializer
 from tickets.api.views import TicketViewSet
@@ -55,6 +56,7 @@ class InstallationJobViewSet(RestrictedModelViewSet):
     queryset = InstallationJob.objects.select_related("store", "product", "partner").prefetch_related("ticket_links")
     filterset_class = InstallationJobFilterSet
     http_method_names = ["get", "post", "head", "options"]
+    integration_kind = STAFF_ONLY  # but `events`: the installation partner's progress
 
     def get_serializer_class(self):
         return InstallationJobDetailSerializer if self.action == "retrieve" else InstallationJobSerializer
@@ -87,7 +89,7 @@ class InstallationJobViewSet(RestrictedModelViewSet):
 
     @extend_schema(request=InstallationEventInputSerializer,
                    responses={201: InstallationEventResultSerializer, 200: InstallationEventResultSerializer})
-    @action(detail=True, methods=["post"], permission_action="progress")
+    @action(detail=True, methods=["post"], permission_action="progress", integration_kind=Kind.INSTALLATION_PARTNER)
     def events(self, request, pk=None):
         job = self.get_object()
         serializer = InstallationEventInputSerializer(data=request.data)

@@ -15,6 +15,7 @@ from logistics.models import (
     TrackingEvent,
     TrackingImport,
 )
+from portal.api.fields import StrictCharField, StrictDateTimeField, StrictIntegerField
 from portal.api.serializers import PiiFieldsMixin
 
 
@@ -110,15 +111,15 @@ class AlertShipmentSerializer(serializers.ModelSerializer):
 
 class AlertSerializer(serializers.ModelSerializer):
     shipment = AlertShipmentSerializer(read_only=True)
-    waybill = serializers.CharField(source="shipment.waybill_number", read_only=True)
+    waybill = StrictCharField(source="shipment.waybill_number", read_only=True)
     acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     resolved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     timeline = AlertEntrySerializer(source="entries", many=True, read_only=True)
     compensations = CompensationSerializer(many=True, read_only=True)
     carrier_contacts = CarrierContactSerializer(many=True, read_only=True)
     customer_contacts = CustomerContactSerializer(many=True, read_only=True)
-    ticket = serializers.IntegerField(source="ticket_id", read_only=True)
-    installation_job = serializers.IntegerField(source="installation_job_id", read_only=True, allow_null=True)
+    ticket = StrictIntegerField(source="ticket_id", read_only=True)
+    installation_job = StrictIntegerField(source="installation_job_id", read_only=True, allow_null=True)
     kind = choice(AlertKind)
     cause = choice(Alert.Cause)
     status = choice(Alert.Status)
@@ -136,9 +137,9 @@ class AlertSerializer(serializers.ModelSerializer):
 class DispatchSerializer(serializers.ModelSerializer):
     """An own-vehicle delivery; `photo_url` is the permission-checked page serving the proof photo."""
 
-    waybill = serializers.CharField(source="shipment.waybill_number", read_only=True)
-    alert = serializers.IntegerField(source="alert_id", read_only=True, allow_null=True)
-    installation_job = serializers.IntegerField(source="installation_job_id", read_only=True, allow_null=True)
+    waybill = StrictCharField(source="shipment.waybill_number", read_only=True)
+    alert = StrictIntegerField(source="alert_id", read_only=True, allow_null=True)
+    installation_job = StrictIntegerField(source="installation_job_id", read_only=True, allow_null=True)
     driver = serializers.SlugRelatedField(slug_field="username", read_only=True)
     status = choice(Dispatch.Status)
     photo_url = serializers.SerializerMethodField()
@@ -157,27 +158,31 @@ class DispatchSerializer(serializers.ModelSerializer):
 
 
 class DispatchRequestSerializer(serializers.Serializer):
-    driver = serializers.CharField(required=False, help_text="A staff user's username")
-    driver_name = serializers.CharField(required=False, help_text="A partner's technician, instead of driver")
-    driver_phone = serializers.CharField(required=False)
-    planned_pickup = serializers.DateTimeField()
-    planned_dropoff = serializers.DateTimeField()
+    driver = StrictCharField(required=False, help_text="A staff user's username")
+    driver_name = StrictCharField(required=False, help_text="A partner's technician, instead of driver")
+    driver_phone = StrictCharField(required=False)
+    planned_pickup = StrictDateTimeField()
+    planned_dropoff = StrictDateTimeField()
     cost = serializers.DecimalField(max_digits=10, decimal_places=2)
+
+
+class DispatchFailedSerializer(serializers.Serializer):
+    reason = StrictCharField(max_length=300)
 
 
 class DispatchDeliveredSerializer(serializers.Serializer):
     photo = serializers.ImageField()
-    recipient = serializers.CharField()
-    delivered_at = serializers.DateTimeField(required=False)
+    recipient = StrictCharField()
+    delivered_at = StrictDateTimeField(required=False)
 
 
 class TrackingImportSerializer(serializers.ModelSerializer):
     carrier = serializers.SlugRelatedField(slug_field="code", read_only=True)
     store = serializers.SlugRelatedField(slug_field="code", read_only=True)
     uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    percent = serializers.IntegerField(read_only=True)
-    duplicates_skipped = serializers.IntegerField(source="duplicates", read_only=True)
-    rows_rejected = serializers.IntegerField(source="rejected_count", read_only=True)
+    percent = StrictIntegerField(read_only=True)
+    duplicates_skipped = StrictIntegerField(source="duplicates", read_only=True)
+    rows_rejected = StrictIntegerField(source="rejected_count", read_only=True)
     status_url = serializers.SerializerMethodField()
     status = choice(TrackingImport.Status)
 
@@ -200,59 +205,59 @@ class TrackingImportSerializer(serializers.ModelSerializer):
 
 
 class IngestEventSerializer(serializers.Serializer):
-    waybill = serializers.CharField(max_length=40)
-    time = serializers.CharField(help_text="ISO 8601; without an offset: the carrier's time zone")
-    code = serializers.CharField(required=False)
-    description = serializers.CharField(required=False)
-    status = serializers.CharField(required=False, help_text="A normalised status instead of code/description")
-    order_number = serializers.CharField(required=False)
-    outlet = serializers.CharField(required=False)
-    city = serializers.CharField(required=False)
-    consignee_name = serializers.CharField(required=False)
-    consignee_phone = serializers.CharField(required=False)
-    consignee_address = serializers.CharField(required=False)
-    product_skus = serializers.ListField(child=serializers.CharField(), required=False)
-    promised_by = serializers.CharField(required=False)
+    waybill = StrictCharField(max_length=40)
+    time = StrictCharField(help_text="ISO 8601; without an offset: the carrier's time zone")
+    code = StrictCharField(required=False)
+    description = StrictCharField(required=False)
+    status = StrictCharField(required=False, help_text="A normalised status instead of code/description")
+    order_number = StrictCharField(required=False)
+    outlet = StrictCharField(required=False)
+    city = StrictCharField(required=False)
+    consignee_name = StrictCharField(required=False)
+    consignee_phone = StrictCharField(required=False)
+    consignee_address = StrictCharField(required=False)
+    product_skus = serializers.ListField(child=StrictCharField(), required=False)
+    promised_by = StrictCharField(required=False)
 
 
 class IngestBodySerializer(serializers.Serializer):
-    carrier = serializers.CharField()
-    store = serializers.CharField(required=False, help_text="Store code for parcels not known yet")
+    carrier = StrictCharField()
+    store = StrictCharField(required=False, help_text="Store code for parcels not known yet")
     events = IngestEventSerializer(many=True, help_text="1 to 1,000 events")
 
 
 class IngestResultSerializer(serializers.Serializer):
-    received = serializers.IntegerField()
-    events_added = serializers.IntegerField()
-    duplicates_skipped = serializers.IntegerField()
-    shipments_created = serializers.IntegerField()
+    received = StrictIntegerField()
+    events_added = StrictIntegerField()
+    duplicates_skipped = StrictIntegerField()
+    shipments_created = StrictIntegerField()
 
 
 class AlertActionResultSerializer(serializers.Serializer):
-    message = serializers.CharField()
+    message = StrictCharField()
     alert = AlertSerializer()
 
 
 class ImportUploadSerializer(serializers.Serializer):
     file = serializers.FileField()
-    carrier = serializers.CharField()
-    store = serializers.CharField(required=False)
+    carrier = StrictCharField()
+    store = StrictCharField(required=False)
 
 
 class MetricsSerializer(serializers.Serializer):
-    parcels = serializers.IntegerField()
-    delivered = serializers.IntegerField()
+    parcels = StrictIntegerField()
+    delivered = StrictIntegerField()
     on_time_delivery_rate = serializers.FloatField(allow_null=True)
     median_hours_to_delivery = serializers.FloatField(allow_null=True)
     stall_rate = serializers.FloatField(allow_null=True)
     alerts_per_1000_parcels = serializers.FloatField(allow_null=True)
-    compensation_paid = serializers.CharField()
+    compensation_paid = StrictCharField()
 
 
 class MetricsReportSerializer(serializers.Serializer):
     from_ = serializers.DateField()
     to = serializers.DateField()
-    period = serializers.CharField()
+    period = StrictCharField()
     totals = MetricsSerializer()
     by_store = serializers.ListField(child=serializers.DictField())
     by_carrier = serializers.ListField(child=serializers.DictField())

@@ -35,8 +35,10 @@ from logistics.models import (
     TrackingImport,
 )
 from logistics.permissions import ingest_store_ids
+from portal.api.forms import form_data, valid_form
 from portal.api.params import date_range
 from portal.api.viewsets import RestrictedQuerysetMixin, RestrictedReadOnlyViewSet
+from portal.integrations import STAFF_ONLY, Kind
 from portal.models import Store
 from portal.permissions import restrict
 
@@ -44,6 +46,7 @@ from .serializers import (
     AlertActionResultSerializer,
     AlertSerializer,
     DispatchDeliveredSerializer,
+    DispatchFailedSerializer,
     DispatchRequestSerializer,
     DispatchSerializer,
     ImportUploadSerializer,
@@ -55,6 +58,52 @@ from .serializers import (
 )
 
 MAX_EVENTS_PER_REQUEST = 1000
+
+
+# The text fields of an event and their column sizes: longer is refused, never silently cut.
+EVENT_TEXT = {
+    "waybill": 40, "time": 60, "code": 20, "description": 300, "status": 30, "order_number": 64, "outlet": 100,
+    "city": 50, "consignee_name": 100, "consignee_phone": 30, "consignee_address": 300, "promised_by": 60,
+}
+MAX_SKUS = 50
+
+
+def _text_problem(value, limit):
+    if not isinstance(value, str):
+        return _("Give a text value.")
+    if len(value) > limit:
+        return _("At most %(n)d characters.") % {"n": limit}
+    if "\x00" in value or (not value.isascii() and any("\ud800" <= c <= "\udfff" for c in value)):
+        return _("Remove the NUL or surrogate characters.")
+    return None
+
+
+def event_errors(item) -> dict:
+    """Field errors of one posted event (empty: fine): JSON types, sizes and characters are checked
+    before the ingest sees it, so a list is never stored as its Python text."""
+    if not isinstance(item, dict):
+        return {"non_field_errors": [_("Each event must be a JSON object.")]}
+    errors = {}
+    for name, limit in EVENT_TEXT.items():
+        value = item.get(name)
+        if value is None:
+            continue
+        problem = _text_problem(value, limit)
+        if problem:
+            errors[name] = [problem]
+    skus = item.get("product_skus")
+    if skus is not None:
+        if isinstance(skus, str):
+            problem = _text_problem(skus, 64 * MAX_SKUS)
+        elif isinstance(skus, list) and len(skus) <= MAX_SKUS:
+            problem = next((p for p in (_text_problem(s, 64) for s in skus) if p), None)
+        else:
+            problem = _("Give a list of at most %(n)d SKUs (text).") % {"n": MAX_SKUS}
+        if problem:
+            errors["product_skus"] = [problem]
+    if item.get("is_anomaly") is not None and not isinstance(item["is_anomaly"], bool):
+        errors["is_anomaly"] = [_("Give true or false.")]
+    return errors
 
 
 class TrackingEventIngestView(APIView):
@@ -69,6 +118,7 @@ class TrackingEventIngestView(APIView):
     """
 
     permission_model = TrackingEvent
+    integration_kind = Kind.CARRIER_FEED
     permission_action = "add"
 
     @extend_schema(
@@ -127,6 +177,11 @@ class TrackingEventIngestView(APIView):
         if not isinstance(data, dict):
             raise ValidationError({"non_field_errors": [_("Send a JSON object.")]})
         errors = {}
+        for name in ("carrier", "store"):
+            if data.get(name) is not None and not isinstance(data[name], str):
+                errors[name] = [_("Give the code as text.")]
+        if errors:
+            raise ValidationError(errors)
         carrier = Carrier.objects.filter(code=str(data.get("carrier") or "")).first()
         if carrier is None:
             errors["carrier"] = [_("Unknown carrier code.") if data.get("carrier") else _("This field is required.")]
@@ -142,8 +197,11 @@ class TrackingEventIngestView(APIView):
             errors["events"] = [_("At most %(n)s events per request; this one has %(count)s.")
                                 % {"n": MAX_EVENTS_PER_REQUEST, "count": len(events)}]
         else:
-            bad = {str(i): {"non_field_errors": [_("Each event must be a JSON object.")]}
-                   for i, item in enumerate(events) if not isinstance(item, dict)}
+            bad = {}
+            for i, item in enumerate(events):
+                problems = event_errors(item)
+                if problems:
+                    bad[str(i)] = problems
             if bad:
                 errors["events"] = bad
         if errors:
@@ -172,7 +230,10 @@ def _action_schema(name):
     fields = {}
     for field_name, field in ACTIONS[name].form_class.base_fields.items():
         if isinstance(field, django_forms.DateTimeField):
-            fields[field_name] = serializers.DateTimeField(required=field.required)
+            # The form reads several layouts ("2026-11-28 10:00", ISO 8601 with or without offset).
+            fields[field_name] = serializers.CharField(required=field.required, allow_blank=not field.required,
+                                                       max_length=40, help_text="Date and time, e.g. "
+                                                       "2026-11-28T10:00:00+08:00")
         elif isinstance(field, django_forms.DecimalField):
             fields[field_name] = serializers.DecimalField(max_digits=7, decimal_places=2, required=field.required)
         elif isinstance(field, django_forms.ModelChoiceField):
@@ -180,7 +241,8 @@ def _action_schema(name):
         elif isinstance(field, django_forms.ChoiceField):
             fields[field_name] = serializers.ChoiceField(choices=field.choices, required=field.required)
         else:
-            fields[field_name] = serializers.CharField(required=field.required)
+            fields[field_name] = serializers.CharField(required=field.required, allow_blank=not field.required,
+                                                       max_length=getattr(field, "max_length", None))
     return inline_serializer(f"LogisticsAlert{name.title().replace('_', '')}Request", fields=fields)
 
 
@@ -195,16 +257,14 @@ class AlertViewSet(RestrictedReadOnlyViewSet):
         "carrier_contacts", "customer_contacts",
     ).order_by("-opened_at", "-id")
     serializer_class = AlertSerializer
+    integration_kind = STAFF_ONLY
     filterset_class = AlertFilterSet
     ordering_fields = ["opened_at", "trigger_at"]
 
     def _perform(self, request, name):
         spec = ACTIONS[name]
         alert = self.get_object()
-        form = spec.form(alert, data=request.data, prefix=False)
-        if not form.is_valid():
-            raise ValidationError({field: [e["message"] for e in errs]
-                                   for field, errs in form.errors.get_json_data().items()})
+        form = valid_form(spec.form(alert, data=form_data(request.data, spec.form_class.base_fields), prefix=False))
         try:
             message = spec.perform(alert, form.cleaned_data, actor=request.user, now=timezone.now())
         except DjangoValidationError as exc:
@@ -256,8 +316,7 @@ class AlertViewSet(RestrictedReadOnlyViewSet):
         """Dispatch an own delivery of the alert's parcel: {"driver": "<username>"} or {"driver_name",
         "driver_phone"}, "planned_pickup", "planned_dropoff" (ISO 8601), "cost" (decimal). 201: the dispatch."""
         alert = self.get_object()
-        form = validated(DispatchForm, request, ["driver", "driver_name", "driver_phone", "planned_pickup",
-                                                 "planned_dropoff", "cost"])
+        form = validated(DispatchForm, request)  # driver, driver_name, driver_phone, planned_pickup, ...
         data = form.cleaned_data
         dispatch = domain_call(
             appointments.create_dispatch, alert, actor=request.user, now=timezone.now(), driver=data["driver"],
@@ -266,23 +325,10 @@ class AlertViewSet(RestrictedReadOnlyViewSet):
         return Response(DispatchSerializer(dispatch).data, status=status.HTTP_201_CREATED)
 
 
-def validated(form_class, request, scalar_fields, files=None):
-    """The form bound to the request, valid, or a 400 with field errors. JSON values must be scalars."""
-    data = request.data
-    if not hasattr(data, "getlist"):
-        if not isinstance(data, dict):
-            raise ValidationError({"non_field_errors": [_("Send a JSON object.")]})
-        bad = {name: [_("Give a text or number value.")] for name in scalar_fields
-               if name in data and data[name] is not None and not isinstance(data[name], str | int | float)
-               or isinstance(data.get(name), bool)}
-        if bad:
-            raise ValidationError(bad)
-        data = {name: value for name, value in data.items() if value is not None}
-    form = form_class(data=data, files=files)
-    if not form.is_valid():
-        raise ValidationError({field: [e["message"] for e in errs]
-                               for field, errs in form.errors.get_json_data().items()})
-    return form
+def validated(form_class, request, files=None):
+    """The form bound to the request, valid, or a 400 with field errors. JSON values must be scalars
+    (portal.api.forms)."""
+    return valid_form(form_class(data=form_data(request.data, form_class.base_fields), files=files))
 
 
 def domain_call(func, *args, **kwargs):
@@ -298,6 +344,7 @@ class DispatchViewSet(RestrictedReadOnlyViewSet):
 
     queryset = Dispatch.objects.select_related("shipment", "driver").order_by("-created_at", "-id")
     serializer_class = DispatchSerializer
+    integration_kind = STAFF_ONLY
 
     @extend_schema(request=None, responses={200: DispatchSerializer})
     @action(detail=True, methods=["post"], permission_action="change")
@@ -309,18 +356,18 @@ class DispatchViewSet(RestrictedReadOnlyViewSet):
     @action(detail=True, methods=["post"], permission_action="change", parser_classes=[MultiPartParser, FormParser])
     def delivered(self, request, pk=None):
         dispatch = self.get_object()
-        form = validated(DispatchDeliveredForm, request, [], files=request.FILES)
+        form = validated(DispatchDeliveredForm, request, files=request.FILES)
         data = form.cleaned_data
         dispatch = domain_call(appointments.mark_delivered, dispatch, actor=request.user, now=timezone.now(),
                                photo=data["photo"], recipient=data["recipient"], delivered_at=data["delivered_at"])
         return Response(DispatchSerializer(dispatch).data)
 
-    @extend_schema(request={"application/json": {"type": "object", "properties": {"reason": {"type": "string"}}}},
+    @extend_schema(request=DispatchFailedSerializer,
                    responses={200: DispatchSerializer})
     @action(detail=True, methods=["post"], permission_action="change")
     def failed(self, request, pk=None):
         dispatch = self.get_object()
-        form = validated(DispatchFailedForm, request, ["reason"])
+        form = validated(DispatchFailedForm, request)
         dispatch = domain_call(appointments.mark_failed, dispatch, actor=request.user, now=timezone.now(),
                                reason=form.cleaned_data["reason"])
         return Response(DispatchSerializer(dispatch).data)
@@ -338,15 +385,14 @@ class TrackingImportViewSet(RestrictedQuerysetMixin, mixins.ListModelMixin, mixi
     serializer_class = TrackingImportSerializer
     filterset_class = TrackingImportFilterSet
     parser_classes = [MultiPartParser, FormParser]
+    integration_kind = Kind.CARRIER_FEED
 
     @extend_schema(request={"multipart/form-data": ImportUploadSerializer},
                    responses={201: TrackingImportSerializer, 202: TrackingImportSerializer})
     def create(self, request):
         stores = restrict(Store.objects.all(), request.user, "view")
-        form = ImportForm(data=request.data, files=request.FILES, stores=stores)
-        if not form.is_valid():
-            raise ValidationError({field: [e["message"] for e in errs]
-                                   for field, errs in form.errors.get_json_data().items()})
+        form = valid_form(ImportForm(data=form_data(request.data, ImportForm.base_fields), files=request.FILES,
+                                     stores=stores))
         now = timezone.now()
         try:
             tracking_import = create_import(

@@ -5,6 +5,8 @@ from datetime import date, timedelta
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portal.api.fields import in_year_range
+
 
 def date_range(params, errors: dict, *, days: int = 30) -> tuple[date, date]:
     """`from`/`to` as dates (both included; default: the last `days` days up to today).
@@ -15,13 +17,19 @@ def date_range(params, errors: dict, *, days: int = 30) -> tuple[date, date]:
 
     def parse(name, default):
         value = params.get(name)
-        if not value:
+        if value is None:
             return default
         try:
-            return date.fromisoformat(value)
+            if len(value) != 10:
+                raise ValueError(value)  # fromisoformat also takes 20261128 and other forms
+            parsed = date.fromisoformat(value)
         except ValueError:
             errors[name] = [_("Give a date as YYYY-MM-DD.")]
             return default
+        if not in_year_range(parsed):
+            errors[name] = [_("Give a date between the years 2000 and 2100.")]
+            return default
+        return parsed
 
     date_to = parse("to", timezone.localdate())
     date_from = parse("from", date_to - timedelta(days=days - 1))

@@ -1,5 +1,7 @@
-from rest_framework.permissions import BasePermission
+from django.utils.translation import gettext_lazy as _
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 
+from portal import integrations
 from portal.permissions import has_action
 
 # DRF actions and the permission verbs they need.
@@ -47,3 +49,19 @@ class ApiDocsPermission(BasePermission):
         from django.conf import settings
 
         return not settings.API_DOCS_REQUIRE_LOGIN or bool(request.user and request.user.is_authenticated)
+
+
+class IntegrationKindPermission(BasePermission):
+    """An integration account writes only through the endpoints of its client's kinds
+    (`portal.integrations`): a write view declares `integration_kind` (class attribute or
+    `@action(integration_kind=...)`); anything else, and a view declaring nothing, answers 403.
+    Reads are left to the role and the scope (`restrict`). Staff are not concerned."""
+
+    message = _("This integration client may not call this endpoint (not one of its kinds).")
+    code = "integration_kind"
+
+    def has_permission(self, request, view):
+        if request.method in SAFE_METHODS or not integrations.is_integration(request.user):
+            return True
+        kind = integrations.declared_kind(view)
+        return kind is not None and kind != integrations.STAFF_ONLY and kind in integrations.kinds_of(request.user)

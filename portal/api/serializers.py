@@ -1,6 +1,15 @@
+from django.db import models
 from rest_framework import serializers
 
 from portal import pii
+from portal.api.fields import (
+    RestrictedPrimaryKeyRelatedField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictDateTimeField,
+    StrictIntegerField,
+    StrictSlugField,
+)
 from portal.models import Notification, Store, Team
 
 
@@ -18,14 +27,33 @@ class PiiFieldsMixin:
         return data
 
 
-class StoreSerializer(serializers.ModelSerializer):
+class ModelSerializer(serializers.ModelSerializer):
+    """A ModelSerializer whose generated fields are the strict ones (portal.api.fields)."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        **{field: StrictCharField for field in (models.CharField, models.TextField)},
+        **{field: StrictIntegerField for field in (models.IntegerField, models.PositiveIntegerField,
+                                                     models.PositiveSmallIntegerField, models.SmallIntegerField,
+                                                     models.BigIntegerField, models.PositiveBigIntegerField)},
+        models.BooleanField: StrictBooleanField,
+        models.SlugField: StrictSlugField,
+        models.DateTimeField: StrictDateTimeField,
+    }
+
+
+__all__ = ["ModelSerializer", "StrictBooleanField", "StrictCharField", "StrictDateTimeField", "StrictIntegerField"]
+
+
+class StoreSerializer(ModelSerializer):
     class Meta:
         model = Store
         fields = ["id", "code", "name", "marketplace", "brand"]
 
 
-class TeamSerializer(serializers.ModelSerializer):
+class TeamSerializer(ModelSerializer):
     stores = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    parent = RestrictedPrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
 
     class Meta:
         model = Team
@@ -39,24 +67,6 @@ class NotificationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class StrictCharField(serializers.CharField):
-    """A JSON string, nothing else (DRF's CharField would turn 12 or true into a string)."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictIntegerField(serializers.IntegerField):
-    """A JSON integer, nothing else (DRF's IntegerField would accept "12", 12.0 or true)."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
 class PiiRevealSerializer(serializers.Serializer):
     object = StrictCharField(max_length=100, help_text='The model as "app_label.model", e.g. "tickets.ticket".')
     id = StrictIntegerField(min_value=1)
@@ -64,4 +74,4 @@ class PiiRevealSerializer(serializers.Serializer):
 
 
 class PiiValueSerializer(serializers.Serializer):
-    value = serializers.CharField()
+    value = StrictCharField()

@@ -1,12 +1,13 @@
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal import pii
+from portal import integrations, pii
+from portal.api.parsers import JSONParser
+from portal.api.permissions import IntegrationKindPermission
 from portal.api.serializers import (
     NotificationSerializer,
     PiiRevealSerializer,
@@ -20,6 +21,7 @@ from portal.models import Notification, PiiAccess, Store, Team
 
 
 class StoreViewSet(RestrictedModelViewSet):
+    integration_kind = integrations.STAFF_ONLY
     queryset = Store.objects.all()
     serializer_class = StoreSerializer
     filterset_class = StoreFilterSet
@@ -27,6 +29,7 @@ class StoreViewSet(RestrictedModelViewSet):
 
 
 class TeamViewSet(RestrictedModelViewSet):
+    integration_kind = integrations.STAFF_ONLY
     queryset = Team.objects.prefetch_related("stores")
     serializer_class = TeamSerializer
     filterset_class = TeamFilterSet
@@ -49,7 +52,8 @@ class PiiRevealView(APIView):
     outside the caller's scope answers 400 on `id`; a caller the rule does not allow gets 403.
     """
 
-    permission_classes = [IsAuthenticated]  # the PII rule itself decides, per object
+    permission_classes = [IntegrationKindPermission, IsAuthenticated]  # the PII rule itself decides, per object
+    integration_kind = integrations.STAFF_ONLY
     parser_classes = [JSONParser]  # typed fields: an id is a JSON integer
 
     @extend_schema(request=PiiRevealSerializer, responses={200: PiiValueSerializer, 400: OpenApiResponse(),

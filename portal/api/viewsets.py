@@ -15,6 +15,10 @@ class RestrictedQuerysetMixin:
 
     # Set per @action(permission_action="assign"); DRF only accepts action kwargs that exist on the class.
     permission_action = None
+    # Ids are numbers: anything else is no address at all (a JSON 404), as the schema says.
+    lookup_value_regex = "[0-9]+"
+    # Which integration clients may call the writes (portal.integrations); per @action(integration_kind=...).
+    integration_kind = None
 
     def get_queryset(self):
         queryset = super().get_queryset()

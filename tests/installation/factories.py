@@ -5,9 +5,10 @@ from datetime import timedelta
 
 from installation.models import InstallationPartner, Product
 from installation.services import create_job, record_event
+from portal.integrations import Kind
 from portal.models import Team
 from portal.roles import Role
-from tests.factories import make_team, make_user
+from tests.factories import make_integration, make_team, make_user
 from tests.logistics.factories import REPORT_TIME
 
 _seq = itertools.count(1)
@@ -29,7 +30,7 @@ def make_partner(stores, code=None, *, users=()):
 
 
 def make_partner_user(partner, username=None):
-    user = make_user(username, role=Role.INTEGRATION)
+    user = make_integration(username, kinds=[Kind.INSTALLATION_PARTNER], stores=partner.stores.all())
     partner.users.add(user)
     return user
 

@@ -46,6 +46,8 @@ def api(client):
     """A test client speaking JSON as `user`: api.as_user(user).post(url, data, headers)."""
 
     class Api:
+        raw = client  # the test client itself, for a body that is not a dict or a multipart upload
+
         def as_user(self, user):
             client.force_login(user)
             return self

@@ -26,7 +26,7 @@ SIGNED = ev("2026-11-20T08:00:00+08:00", "80", "已签收")
 
 
 def test_ingest_and_replay_with_the_same_key_returns_the_first_response(portal, api):
-    api.as_user(portal["integration"])
+    api.as_user(portal["carrier-feed"])
     first = api.post(URL, body(PICKED_UP, AT_HUB), HTTP_IDEMPOTENCY_KEY="batch-1")
     assert first.status_code == 200, first.content
     assert first.json() == {"received": 2, "events_added": 2, "duplicates_skipped": 0, "shipments_created": 1}
@@ -44,7 +44,7 @@ def test_ingest_and_replay_with_the_same_key_returns_the_first_response(portal, 
 
 
 def test_same_key_with_another_body_is_422(portal, api):
-    api.as_user(portal["integration"])
+    api.as_user(portal["carrier-feed"])
     assert api.post(URL, body(PICKED_UP), HTTP_IDEMPOTENCY_KEY="k").status_code == 200
     response = api.post(URL, body(PICKED_UP, AT_HUB), HTTP_IDEMPOTENCY_KEY="k")
     assert response.status_code == 422
@@ -53,7 +53,7 @@ def test_same_key_with_another_body_is_422(portal, api):
 
 
 def test_missing_key_is_400_and_writes_nothing(portal, api):
-    api.as_user(portal["integration"])
+    api.as_user(portal["carrier-feed"])
     response = api.post(URL, body(PICKED_UP))
     assert response.status_code == 400
     assert "Idempotency-Key" in response.json()
@@ -61,7 +61,7 @@ def test_missing_key_is_400_and_writes_nothing(portal, api):
 
 
 def test_more_than_1000_events_is_400(portal, api):
-    api.as_user(portal["integration"])
+    api.as_user(portal["carrier-feed"])
     events = [ev(f"2026-11-18T10:{n // 60:02}:{n % 60:02}+08:00", "31", "到达", waybill=f"SF{n:011}") for n in range(1001)]
     response = api.post(URL, body(*events), HTTP_IDEMPOTENCY_KEY="big")
     assert response.status_code == 400
@@ -71,7 +71,7 @@ def test_more_than_1000_events_is_400(portal, api):
 
 
 def test_a_bad_event_rejects_the_request_with_its_index_and_writes_nothing(portal, api):
-    api.as_user(portal["integration"])
+    api.as_user(portal["carrier-feed"])
     bad_time = ev("2026-13-45 25:61:00", "50")
     unmapped = ev("2026-11-18T11:00:00+08:00", "777", "神秘操作")
     no_waybill = ev("2026-11-18T11:00:00+08:00", "50", waybill="")
@@ -88,7 +88,7 @@ def test_a_bad_event_rejects_the_request_with_its_index_and_writes_nothing(porta
 
 
 def test_unknown_carrier_and_missing_store_for_a_new_parcel(portal, api):
-    api.as_user(portal["integration"])
+    api.as_user(portal["carrier-feed"])
     response = api.post(URL, body(PICKED_UP, carrier="ZZ"), HTTP_IDEMPOTENCY_KEY="a")
     assert response.status_code == 400 and "carrier" in response.json()
     response = api.post(URL, body(PICKED_UP, store=None), HTTP_IDEMPOTENCY_KEY="b")
@@ -97,7 +97,7 @@ def test_unknown_carrier_and_missing_store_for_a_new_parcel(portal, api):
 
 
 def test_events_in_any_order_give_the_same_final_status(portal, api):
-    api.as_user(portal["integration"])
+    api.as_user(portal["carrier-feed"])
     assert api.post(URL, body(SIGNED), HTTP_IDEMPOTENCY_KEY="1").status_code == 200
     assert api.post(URL, body(AT_HUB, PICKED_UP), HTTP_IDEMPOTENCY_KEY="2").status_code == 200
     parcel = Shipment.objects.get()
@@ -107,7 +107,7 @@ def test_events_in_any_order_give_the_same_final_status(portal, api):
 
 
 def test_optional_shipment_details_fill_a_new_parcel(portal, api):
-    api.as_user(portal["integration"])
+    api.as_user(portal["carrier-feed"])
     event = ev("2026-11-18T10:00:00+08:00", "50", "已揽收", consignee_name="王小明", consignee_phone="13912345678",
                product_skus=["RACK-2M", "MOTOR-1"], promised_by="2026-11-21T18:00:00+08:00")
     assert api.post(URL, body(event), HTTP_IDEMPOTENCY_KEY="x").status_code == 200
@@ -118,7 +118,7 @@ def test_optional_shipment_details_fill_a_new_parcel(portal, api):
 
 def test_only_roles_that_feed_events_may_post(portal, api):
     for username, expected in [("agent", 403), ("manager", 403), ("chairman", 403), ("logistics", 200),
-                               ("integration", 200)]:
+                               ("carrier-feed", 200), ("integration", 403)]:
         api.as_user(portal[username])
         response = api.post(URL, body(PICKED_UP), HTTP_IDEMPOTENCY_KEY=f"k-{username}")
         assert response.status_code == expected, (username, response.content)
@@ -141,7 +141,7 @@ def test_malformed_json_is_400(portal, api):
     from django.test import Client
 
     client = Client()
-    client.force_login(portal["integration"])
+    client.force_login(portal["carrier-feed"])
     response = client.post(URL, "{not json", content_type="application/json", headers={"Idempotency-Key": "m"})
     assert response.status_code == 400
     response = client.post(URL, json.dumps({"carrier": "SF", "events": ["x"]}), content_type="application/json",
@@ -161,7 +161,7 @@ def test_a_request_leaves_the_garbage_collector_alone(portal, api, monkeypatch):
     real_write = ingest.Ingestor.write
     monkeypatch.setattr(ingest.Ingestor, "write",
                         lambda self, *args: (thresholds.append(gc.get_threshold()), real_write(self, *args))[1])
-    api.as_user(portal["integration"])
+    api.as_user(portal["carrier-feed"])
     response = api.post(URL, body(PICKED_UP, AT_HUB), HTTP_IDEMPOTENCY_KEY="batch-1")
     assert response.status_code == 200
     assert thresholds == [normal]

@@ -108,7 +108,7 @@ def test_progress_is_recorded_per_batch(portal, carrier, monkeypatch):
 
 
 def test_api_upload(portal, client):
-    client.force_login(portal["integration"])
+    client.force_login(portal["carrier-feed"])
     response = client.post("/api/v1/logistics/imports/", {"file": upload(sample_bytes("utf-8-sig")),
                                                           "carrier": "SF", "store": "clouddry-tmall"})
     assert response.status_code == 201, response.content

@@ -70,7 +70,7 @@ def test_api_filters_scope_and_errors(portal, api, history):
     api.as_user(portal["agent2"])  # only the e-bike store
     body = api.get("/api/v1/metrics/logistics/", **{"from": "2026-11-10", "to": "2026-11-12"}).json()
     assert body["totals"]["parcels"] == 1
-    api.as_user(portal["integration"])
+    api.as_user(portal["carrier-feed"])
     assert api.get("/api/v1/metrics/logistics/").status_code == 403
 
 

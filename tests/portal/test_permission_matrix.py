@@ -63,7 +63,8 @@ SCOPES = {
     "logistics": Scope("logistics", frozenset({DRY, BIKE}), frozenset({"物流组"})),
     "installer": Scope("installer", frozenset({DRY, BIKE}), frozenset({"安装组"})),
     "trainer": Scope("trainer", frozenset({DRY, BIKE}), frozenset({"培训组"})),
-    "integration": Scope("integration", frozenset(), frozenset({"客户服务中心"})),
+    # An integration client's stores (portal.integrations); the matrix world adds the third brand's.
+    "integration": Scope("integration", frozenset({DRY, BIKE, THIRD_STORE}), frozenset({"客户服务中心"})),
     # Org-wide roles: every row wherever the table says `all`.
     "director": Scope("director"), "chairman": Scope("chairman"), "admin": Scope("admin"),
 }
@@ -212,7 +213,8 @@ def shown_on_queue_page(ticket, s, role):
 TABLE: dict[str, Row] = {
     # --- portal ---
     "Store": row(
-        sees(all="director chairman integration", scope="agent agent2 lead manager refund logistics installer trainer"), scope=store_at("code"),
+        sees(all="director chairman", scope="agent agent2 lead manager refund logistics installer trainer integration"),
+        scope=store_at("code"),
         ui_list=Page("/", key=lambda o: o.code, pattern=r'<td class="store-code">([^<]+)</td>', open_to_all=True),
         api_list=Page("/api/v1/stores/?page_size=200"), api_detail="/api/v1/stores/{pk}/",
         api_write=Write("patch", "/api/v1/stores/{pk}/", {"brand": "矩阵"}, "change"),
@@ -237,6 +239,7 @@ TABLE: dict[str, Row] = {
     "OutboundMessage": row(sees(all="director integration", scope="manager"), scope=store_at("store.code"),
                            admin_read_only=True),
     "ApiToken": row(ADMIN_ONLY),  # clients' API keys (hashed): admin lists and revokes (its only change)
+    "IntegrationClient": row(ADMIN_ONLY),  # which endpoints and stores an API-only account reaches
     "Notification": row(
         sees(own="agent agent2 lead manager director chairman refund logistics installer trainer"), own=lambda o, s: o.recipient.username == s.user,
         ui_list=Page("/inbox/", pattern=r'<tr [^>]*data-id="(\d+)"', narrow=lambda o, s, role: o.channel == "in_app"

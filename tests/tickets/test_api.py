@@ -6,9 +6,10 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from portal.integrations import Kind
 from portal.models import Notification
 from portal.roles import Role
-from tests.factories import make_user
+from tests.factories import make_integration, make_user
 from tests.tickets.factories import sh
 from tickets import services
 from tickets.models import Macro, Ticket
@@ -128,11 +129,12 @@ def test_create_and_update(world):
 
 
 def test_create_outside_scope_is_refused_and_rolled_back(world):
-    """A store of the agent's, but a queue outside their scope: created, re-checked, refused, rolled back."""
+    """A store of the agent's, but a queue outside their scope: refused at the field, as an unknown queue."""
     response = api(world.agent).post(
         "/api/v1/tickets/", {"store": "clouddry", "queue": world.other_queue.pk, "description": "x"}, format="json"
     )
-    assert response.status_code == 403
+    assert response.status_code == 400
+    assert response.json()["queue"] == [f'Invalid pk "{world.other_queue.pk}" - object does not exist.']
     assert not Ticket.objects.exists()
 
 
@@ -214,7 +216,7 @@ def test_transfer_resolve_reopen_rate(world):
     assert reopened["status"] == "open" and reopened["sla_cycle"] == 2
     # Ratings: integration (any ticket, by id) and admin; not agents.
     assert refund.post(f"/api/v1/tickets/{t.pk}/rate/", {"rating": 5}, format="json").status_code == 403
-    integration = make_user("integ", role=Role.INTEGRATION, team=world.team)
+    integration = make_integration("integ", kinds=[Kind.MARKETPLACE_CHAT], stores=[t.store], team=world.team)
     response = api(integration).post(f"/api/v1/tickets/{t.pk}/rate/", {"rating": 4, "comment": "ok"}, format="json")
     assert response.status_code == 200 and response.json()["rating"] == 4
     bad = api(integration).post(f"/api/v1/tickets/{t.pk}/rate/", {"rating": 6}, format="json")

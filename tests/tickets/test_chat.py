@@ -7,9 +7,10 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from portal.roles import Role
+from portal.integrations import Kind
+from portal.models import Store
 from portal.tokens import create_token
-from tests.factories import make_user
+from tests.factories import make_integration
 from tests.tickets.factories import sh
 from tickets import services
 from tickets.models import ChatConversation, ChatMessage, RoutingRule, Ticket, TimelineEntry
@@ -20,7 +21,8 @@ T0 = sh(2026, 3, 2, 10, 0)  # Monday, office hours
 
 @pytest.fixture
 def client(world):
-    integration = make_user("chatbot-integration", role=Role.INTEGRATION, team=world.team)
+    integration = make_integration("chatbot-integration", kinds=[Kind.MARKETPLACE_CHAT],
+                                   stores=Store.objects.all(), team=world.team)
     _token, key = create_token(user=integration, now=timezone.now())
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {key}")

@@ -14,13 +14,22 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from portal.api.fields import (
+    RestrictedPrimaryKeyRelatedField,
+    ScopedUserField,
+    StrictCharField,
+    StrictDateTimeField,
+    StrictIntegerField,
+)
+from portal.api.filters import StrictFilterBackend
+from portal.api.serializers import ModelSerializer
 from portal.api.viewsets import RestrictedModelViewSet, RestrictedReadOnlyViewSet
+from portal.integrations import STAFF_ONLY
 from portal.models import Notification
 from tickets.escalation.acknowledge import acknowledge
 from tickets.escalation.ladders import latest_version, save_policy
@@ -34,6 +43,7 @@ from tickets.models import (
     Priority,
     Queue,
     RecipientRole,
+    SLAPolicy,
 )
 from tickets.models.escalation import CHANNEL_VALUES
 
@@ -44,21 +54,19 @@ def _label(user):
     return (user.get_full_name() or user.get_username()) if user else None
 
 
-class EscalationLevelSerializer(serializers.ModelSerializer):
+class EscalationLevelSerializer(ModelSerializer):
     # Plain strings checked against the choices (enum components would duplicate the ticket's own).
-    categories = serializers.ListField(child=serializers.CharField(), required=False,
+    categories = serializers.ListField(child=StrictCharField(), required=False,
                                        help_text="Ticket categories; empty: all.")
-    min_priority = serializers.CharField(required=False, allow_blank=True, help_text="low, normal, high, urgent")
-    raise_priority_to = serializers.CharField(required=False, allow_blank=True,
+    min_priority = StrictCharField(required=False, allow_blank=True, help_text="low, normal, high, urgent")
+    raise_priority_to = StrictCharField(required=False, allow_blank=True,
                                               help_text="low, normal, high, urgent")
     recipient_roles = serializers.ListField(child=serializers.ChoiceField(choices=RecipientRole.choices),
                                             required=False)
     channels = serializers.ListField(child=serializers.ChoiceField(choices=CHANNEL_VALUES), allow_empty=False)
-    reassign_queue = serializers.PrimaryKeyRelatedField(queryset=Queue.objects.all(), required=False, allow_null=True)
-    reassign_user = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True), required=False,
-                                                       allow_null=True)
-    users = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True), many=True,
-                                               required=False)
+    reassign_queue = RestrictedPrimaryKeyRelatedField(queryset=Queue.objects.all(), required=False, allow_null=True)
+    reassign_user = ScopedUserField(required=False, allow_null=True)
+    users = ScopedUserField(many=True, required=False)
 
     class Meta:
         model = EscalationLevel
@@ -94,9 +102,11 @@ class EscalationLevelSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class EscalationPolicySerializer(serializers.ModelSerializer):
+class EscalationPolicySerializer(ModelSerializer):
     levels = EscalationLevelSerializer(many=True, required=False)
     version = serializers.SerializerMethodField()
+    queue = RestrictedPrimaryKeyRelatedField(queryset=Queue.objects.all(), required=False, allow_null=True)
+    sla_policy = RestrictedPrimaryKeyRelatedField(queryset=SLAPolicy.objects.all(), required=False, allow_null=True)
 
     class Meta:
         model = EscalationPolicy
@@ -146,6 +156,7 @@ class EscalationPolicySerializer(serializers.ModelSerializer):
 class EscalationPolicyViewSet(RestrictedModelViewSet):
     queryset = EscalationPolicy.objects.prefetch_related("levels", "levels__users").order_by("name")
     serializer_class = EscalationPolicySerializer
+    integration_kind = STAFF_ONLY
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "now": timezone.now()}
@@ -170,14 +181,14 @@ class NotifiedSerializer(serializers.ModelSerializer):
 
 
 class EscalationSerializer(serializers.ModelSerializer):
-    ticket_subject = serializers.CharField(source="ticket.subject", read_only=True)
-    level = serializers.IntegerField(source="level.position", read_only=True)
-    level_name = serializers.CharField(source="level.name", read_only=True)
-    policy = serializers.CharField(source="level.ladder.policy.name", read_only=True)
-    ladder_version = serializers.IntegerField(source="level.ladder.version", read_only=True)
-    trigger_at = serializers.DateTimeField(read_only=True)
+    ticket_subject = StrictCharField(source="ticket.subject", read_only=True)
+    level = StrictIntegerField(source="level.position", read_only=True)
+    level_name = StrictCharField(source="level.name", read_only=True)
+    policy = StrictCharField(source="level.ladder.policy.name", read_only=True)
+    ladder_version = StrictIntegerField(source="level.ladder.version", read_only=True)
+    trigger_at = StrictDateTimeField(read_only=True)
     sweep = serializers.UUIDField(source="sweep.uuid", read_only=True)
-    team = serializers.IntegerField(source="queue.team_id", read_only=True, allow_null=True)
+    team = StrictIntegerField(source="queue.team_id", read_only=True, allow_null=True)
     acknowledged_by_name = serializers.SerializerMethodField()
     notified = serializers.SerializerMethodField()
 
@@ -204,8 +215,9 @@ class EscalationViewSet(RestrictedReadOnlyViewSet):
 
     queryset = Escalation.objects.with_related().order_by("-fired_at", "-id")
     serializer_class = EscalationSerializer
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [StrictFilterBackend]
     filterset_class = EscalationFilterSet
+    integration_kind = STAFF_ONLY
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)

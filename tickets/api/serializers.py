@@ -10,9 +10,18 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from portal.api.fields import RestrictedSlugRelatedField
+from portal.api.fields import (
+    RestrictedPrimaryKeyRelatedField,
+    RestrictedSlugRelatedField,
+    ScopedUserField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictIntegerField,
+    in_year_range,
+)
 from portal.api.serializers import PiiFieldsMixin
 from portal.models import Store, Team
+from portal.permissions import restrict
 from portal.validators import normalize_phone, validate_phone
 from tickets import chat
 from tickets.models import Category, Macro, Priority, Queue, Ticket, TimelineEntry
@@ -48,8 +57,8 @@ class TicketSerializer(PiiFieldsMixin, serializers.ModelSerializer):
     asks `POST /api/v1/pii/reveal/`."""
 
     store = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    queue_name = serializers.CharField(source="queue.name", read_only=True)
-    team = serializers.IntegerField(source="queue.team_id", read_only=True)
+    queue_name = StrictCharField(source="queue.name", read_only=True)
+    team = StrictIntegerField(source="queue.team_id", read_only=True)
     assignee_name = serializers.SerializerMethodField()
     clock_paused = serializers.SerializerMethodField()
     breached = serializers.SerializerMethodField()
@@ -86,22 +95,28 @@ class TicketDetailSerializer(TicketSerializer):
         read_only_fields = fields
 
 
+class TeamQueueField(RestrictedPrimaryKeyRelatedField):
+    """A queue of a team in the caller's scope (the queue directory itself is visible to all)."""
+
+    def narrow(self, queryset, user):
+        return queryset.filter(team__in=restrict(Team.objects.all(), user, "view"))
+
+
 class TicketCreateSerializer(serializers.Serializer):
     store = RestrictedSlugRelatedField(slug_field="code", queryset=Store.objects.all())
     channel = serializers.ChoiceField(choices=Ticket.Channel.choices, default=Ticket.Channel.PHONE)
-    queue = serializers.PrimaryKeyRelatedField(queryset=Queue.objects.all(), required=False, allow_null=True)
+    queue = TeamQueueField(queryset=Queue.objects.all(), required=False, allow_null=True)
     category = serializers.ChoiceField(choices=Category.choices, required=False)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
-    is_major = serializers.BooleanField(required=False, allow_null=True, default=None)
-    order_no = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
-    buyer_nick = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    customer_phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="",
-                                           validators=[validate_phone])
-    customer_address = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
-    subject = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    description = serializers.CharField(max_length=10000, required=False, allow_blank=True, default="")
-    assignee = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True), required=False,
-                                                  allow_null=True)
+    is_major = StrictBooleanField(required=False, allow_null=True, default=None)
+    order_no = StrictCharField(max_length=64, required=False, allow_blank=True, default="")
+    buyer_nick = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
+    customer_phone = StrictCharField(max_length=30, required=False, allow_blank=True, default="",
+                                     validators=[validate_phone])
+    customer_address = StrictCharField(max_length=300, required=False, allow_blank=True, default="")
+    subject = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
+    description = StrictCharField(max_length=10000, required=False, allow_blank=True, default="")
+    assignee = ScopedUserField(required=False, allow_null=True)
 
     def validate(self, attrs):
         if not (attrs.get("subject") or attrs.get("description")):
@@ -112,13 +127,13 @@ class TicketCreateSerializer(serializers.Serializer):
 class TicketUpdateSerializer(serializers.Serializer):
     category = serializers.ChoiceField(choices=Category.choices, required=False)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
-    is_major = serializers.BooleanField(required=False)
-    order_no = serializers.CharField(max_length=64, required=False, allow_blank=True)
-    buyer_nick = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    customer_phone = serializers.CharField(max_length=30, required=False, allow_blank=True,
-                                           validators=[validate_phone])
-    customer_address = serializers.CharField(max_length=300, required=False, allow_blank=True)
-    subject = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    is_major = StrictBooleanField(required=False)
+    order_no = StrictCharField(max_length=64, required=False, allow_blank=True)
+    buyer_nick = StrictCharField(max_length=100, required=False, allow_blank=True)
+    customer_phone = StrictCharField(max_length=30, required=False, allow_blank=True,
+                                     validators=[validate_phone])
+    customer_address = StrictCharField(max_length=300, required=False, allow_blank=True)
+    subject = StrictCharField(max_length=200, required=False, allow_blank=True)
     status = serializers.ChoiceField(choices=manual_status_choices(), required=False)
 
     def validate_customer_phone(self, value):
@@ -135,16 +150,16 @@ class TicketUpdateSerializer(serializers.Serializer):
 
 
 class HandlingMixin(serializers.Serializer):
-    handling_seconds = serializers.IntegerField(min_value=0, max_value=24 * 3600, required=False, allow_null=True)
+    handling_seconds = StrictIntegerField(min_value=0, max_value=24 * 3600, required=False, allow_null=True)
 
 
 class ReplySerializer(HandlingMixin):
     """A public reply. A macro without `body` sends the macro's text filled in for the ticket (as
     the composer inserts it); with `body`, the body is the text (the macro is recorded)."""
 
-    body = serializers.CharField(max_length=MAX_REPLY_LENGTH, required=False, allow_blank=True, default="")
-    macro = serializers.PrimaryKeyRelatedField(queryset=Macro.objects.filter(is_active=True), required=False,
-                                               allow_null=True)
+    body = StrictCharField(max_length=MAX_REPLY_LENGTH, required=False, allow_blank=True, default="")
+    macro = RestrictedPrimaryKeyRelatedField(queryset=Macro.objects.filter(is_active=True), required=False,
+                                             allow_null=True)
     status = serializers.ChoiceField(choices=[(s, Ticket.Status(s).label) for s in SEND_STATUSES], required=False)
 
     def validate(self, attrs):
@@ -154,12 +169,12 @@ class ReplySerializer(HandlingMixin):
 
 
 class NoteSerializer(HandlingMixin):
-    body = serializers.CharField(max_length=MAX_REPLY_LENGTH)
+    body = StrictCharField(max_length=MAX_REPLY_LENGTH)
 
 
 class AssignSerializer(serializers.Serializer):
-    assignee = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
-    round_robin = serializers.BooleanField(required=False, default=False)
+    assignee = ScopedUserField(required=False, allow_null=True)
+    round_robin = StrictBooleanField(required=False, default=False)
 
     def validate(self, attrs):
         if "assignee" not in attrs and not attrs["round_robin"]:
@@ -173,8 +188,8 @@ class TransferSerializer(serializers.Serializer):
     queue = serializers.PrimaryKeyRelatedField(queryset=Queue.objects.all(), required=False, allow_null=True)
     team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
     assignee = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
-    round_robin = serializers.BooleanField(required=False, default=False)
-    note = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    round_robin = StrictBooleanField(required=False, default=False)
+    note = StrictCharField(max_length=5000, required=False, allow_blank=True, default="")
 
     def validate(self, attrs):
         if not attrs.get("queue") and not attrs.get("team"):
@@ -185,20 +200,20 @@ class TransferSerializer(serializers.Serializer):
 
 
 class ResolveSerializer(HandlingMixin):
-    note = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    note = StrictCharField(max_length=5000, required=False, allow_blank=True, default="")
 
 
 class ReopenSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    reason = StrictCharField(max_length=5000, required=False, allow_blank=True, default="")
 
 
 class RateSerializer(serializers.Serializer):
-    rating = serializers.IntegerField(min_value=1, max_value=5)
-    comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    rating = StrictIntegerField(min_value=1, max_value=5)
+    comment = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 class MergeSerializer(serializers.Serializer):
-    into = serializers.IntegerField()
+    into = StrictIntegerField()
 
 
 class RatingResultSerializer(serializers.ModelSerializer):
@@ -212,12 +227,14 @@ class QueueSerializer(serializers.ModelSerializer):
     class Meta:
         model = Queue
         fields = ["id", "name", "team", "is_default"]
+        read_only_fields = fields
 
 
 class MacroSerializer(serializers.ModelSerializer):
     class Meta:
         model = Macro
         fields = ["id", "name", "body", "queue", "team"]
+        read_only_fields = fields
 
 
 # --- Chat ingestion ---------------------------------------------------------------------------
@@ -239,7 +256,7 @@ class OffsetDateTimeField(serializers.Field):
             value = parse_datetime(data.strip())
         except ValueError:
             value = None
-        if value is None or value.tzinfo is None or value.utcoffset() is None:
+        if value is None or value.tzinfo is None or value.utcoffset() is None or not in_year_range(value):
             self.fail("invalid")
         now = self.context.get("now")
         if now is not None and value > now + timedelta(minutes=5):
@@ -251,10 +268,10 @@ class OffsetDateTimeField(serializers.Field):
 
 
 class ChatMessageInSerializer(serializers.Serializer):
-    id = serializers.CharField(max_length=100)
+    id = StrictCharField(max_length=100)
     sent_at = OffsetDateTimeField()
     sender = serializers.ChoiceField(choices=["buyer", "agent", "bot"])
-    text = serializers.CharField()
+    text = StrictCharField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -273,9 +290,9 @@ class StoreCodeField(RestrictedSlugRelatedField):
 
 class ChatConversationSerializer(serializers.Serializer):
     store = StoreCodeField(slug_field="code", queryset=Store.objects.all())
-    conversation_id = serializers.CharField(max_length=100)
-    buyer_nick = serializers.CharField(max_length=100)
-    order_no = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    conversation_id = StrictCharField(max_length=100)
+    buyer_nick = StrictCharField(max_length=100)
+    order_no = StrictCharField(max_length=64, required=False, allow_blank=True, default="")
     messages = ChatMessageInSerializer(many=True, allow_empty=False)
 
     def to_internal_value(self, data):

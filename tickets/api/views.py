@@ -13,7 +13,6 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -23,7 +22,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal import outbound
+from portal.api.fields import in_year_range
+from portal.api.filters import StrictFilterBackend
 from portal.api.viewsets import RestrictedModelViewSet, RestrictedReadOnlyViewSet
+from portal.integrations import STAFF_ONLY, Kind
 from portal.models import OutboundMessage, Store, Team
 from portal.permissions import can, has_action, restrict
 from tickets import chat, metrics, services
@@ -37,8 +39,9 @@ class TicketViewSet(RestrictedModelViewSet):
 
     queryset = Ticket.objects.with_related().with_priority_rank()
     filterset_class = TicketFilterSet
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [StrictFilterBackend]
     http_method_names = ["get", "post", "patch", "head", "options"]
+    integration_kind = STAFF_ONLY  # but `rate`: the marketplace reports buyers' ratings
 
     def get_serializer_class(self):
         return s.TicketSerializer if self.action == "list" else s.TicketDetailSerializer
@@ -173,7 +176,7 @@ class TicketViewSet(RestrictedModelViewSet):
         return self._detail(ticket)
 
     @extend_schema(request=s.RateSerializer, responses=s.RatingResultSerializer)
-    @action(detail=True, methods=["post"], permission_action="rate")
+    @action(detail=True, methods=["post"], permission_action="rate", integration_kind=Kind.MARKETPLACE_CHAT)
     def rate(self, request, pk=None):
         ticket = self.get_object()
         data = self._input(s.RateSerializer)
@@ -213,6 +216,7 @@ class ChatConversationView(APIView):
 
     permission_model = Ticket
     permission_action = "ingest"
+    integration_kind = Kind.MARKETPLACE_CHAT
 
     @extend_schema(request=s.ChatConversationSerializer, responses={200: s.ChatResultSerializer,
                                                                     201: s.ChatResultSerializer})
@@ -293,7 +297,12 @@ class TicketMetricsView(APIView):
     permission_action = "oversee"
 
     def _moment(self, raw, field, *, end):
-        value = parse_datetime(raw) if "T" in raw or " " in raw.strip() else None
+        try:
+            value = parse_datetime(raw) if "T" in raw or " " in raw.strip() else None
+        except ValueError:
+            value = None
+        if value is not None and not in_year_range(value):
+            raise ValidationError({field: [_("Give a time between the years 2000 and 2100.")]})
         if value is not None:
             if timezone.is_naive(value):
                 value = timezone.make_aware(value)
@@ -304,6 +313,8 @@ class TicketMetricsView(APIView):
             day = None
         if day is None:
             raise ValidationError({field: [_("Give a date (YYYY-MM-DD) or an ISO 8601 date and time.")]})
+        if not in_year_range(day):
+            raise ValidationError({field: [_("Give a time between the years 2000 and 2100.")]})
         if end:
             day += timedelta(days=1)
         return timezone.make_aware(datetime.combine(day, time.min))
@@ -322,6 +333,14 @@ class TicketMetricsView(APIView):
         params = request.query_params
         errors = {}
         store = team = None
+        for name in ("store", "team", "from", "to"):
+            values = params.getlist(name)
+            if len(values) > 1:
+                errors[name] = [_("Give one value.")]
+            elif values == [""]:
+                errors[name] = [_("Give a value, or leave the parameter out.")]
+        if errors:
+            raise ValidationError(errors)
         if params.get("store"):
             raw = params["store"]
             # Through restrict: a store or team outside the caller's scope is as unknown as a missing one.

@@ -1,0 +1,96 @@
+"""The API's JSON parser: the body's size and nesting depth are bounded before it is parsed.
+
+A body larger than `API_MAX_JSON_BYTES` (default 4 MB) or nested deeper than `API_MAX_JSON_DEPTH`
+(default 32) answers 400 (413 for the size) without being parsed, so no payload can exhaust memory
+or the interpreter's recursion limit. Lone surrogates (`"\\ud800"`) are refused too: they cannot be
+stored as UTF-8 text. Every API view parses JSON through this class (REST_FRAMEWORK's
+DEFAULT_PARSER_CLASSES).
+"""
+
+import json
+import re
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, parsers, status
+
+# A JSON string (escapes included), to skip over when counting brackets.
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKETS = re.compile(rb"[\[\]{}]")
+# \ud800-\udfff written as a JSON escape; a UTF-8 body cannot hold them raw.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "payload_too_large"
+
+
+def max_bytes() -> int:
+    return getattr(settings, "API_MAX_JSON_BYTES", 4 * 1024 * 1024)
+
+
+def max_depth() -> int:
+    return getattr(settings, "API_MAX_JSON_DEPTH", 32)
+
+
+def depth(body: bytes) -> int:
+    """The deepest nesting of arrays and objects in a JSON text (strings skipped)."""
+    deepest = level = 0
+    for bracket in _BRACKETS.findall(_STRING.sub(b'""', body)):
+        if bracket in (b"[", b"{"):
+            level += 1
+            deepest = max(deepest, level)
+        else:
+            level -= 1
+    return deepest
+
+
+def _surrogate(text: str) -> bool:
+    return not text.isascii() and any("\ud800" <= c <= "\udfff" for c in text)
+
+
+def surrogate_path(value, path=()):
+    """The keys leading to the first text holding a lone surrogate (None: there is none)."""
+    if isinstance(value, str):
+        return path if _surrogate(value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if _surrogate(key):
+                return (*path, "non_field_errors")
+            found = surrogate_path(item, (*path, key))
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = surrogate_path(item, (*path, str(index)))
+            if found is not None:
+                return found
+    return None
+
+
+class JSONParser(parsers.JSONParser):
+    def parse(self, stream, media_type=None, parser_context=None):
+        limit = max_bytes()
+        body = stream.read(limit + 1) if stream is not None else b""
+        if len(body) > limit:
+            raise PayloadTooLarge(_("The body is larger than %(n)d bytes.") % {"n": limit})
+        if depth(body) > max_depth():
+            raise exceptions.ParseError(_("The JSON is nested deeper than %(n)d levels.") % {"n": max_depth()})
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
+        try:
+            data = json.loads(body.decode(encoding), parse_constant=_refuse_constant)
+        except (ValueError, RecursionError) as exc:
+            raise exceptions.ParseError(_("JSON parse error - %(error)s") % {"error": exc}) from None
+        path = surrogate_path(data) if _SURROGATE_ESCAPE.search(body) else None
+        if path is not None:
+            # As a field error at the field that holds it: {"events": {"0": {"description": [...]}}}.
+            detail = [_("This text holds a lone surrogate (\\ud800-\\udfff); send valid Unicode.")]
+            for key in reversed(path or ("non_field_errors",)):
+                detail = {key: detail}
+            raise exceptions.ValidationError(detail)
+        return data
+
+
+def _refuse_constant(name):
+    raise ValueError(f"{name} is not valid JSON")
