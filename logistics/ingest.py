@@ -165,7 +165,7 @@ class Parcel:
 
     COLUMNS = ["store_id", "carrier_id", "waybill_number", "order_number", "status", "shipped_at", "last_event_at",
                "last_description", "last_outlet", "picked_up_at", "last_mile_at", "anomaly_at", "delivered_at",
-               "created_at", *EXTRA_FIELDS]
+               "direction", "created_at", *EXTRA_FIELDS]
     LOADED = ["id", *COLUMNS]
     # The contact details are needed only to fill blanks from events that carry them: otherwise
     # they are not read (and stay unset, so that nothing can write them back by mistake).
