@@ -38,3 +38,19 @@ class _SafeWriter:
 def csv_writer(file, **kwargs):
     """`csv.writer(file, **kwargs)` whose rows are neutralised cell by cell (`safe_cell`)."""
     return _SafeWriter(csv.writer(file, **kwargs))
+
+
+def xlsx_bytes(title: str, rows) -> bytes:
+    """An XLSX file of one sheet named `title` holding `rows` (the first row: the headers), every
+    cell through `safe_cell`."""
+    import io
+
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=(title or "data")[:31])
+    for row in rows:
+        sheet.append(safe_row(row))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

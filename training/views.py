@@ -1,7 +1,6 @@
 """The cabin's pages. Thin: every write goes through training/services.py, every read through
 `restrict`/`access` (training/permissions.py) or the read-side functions in training/reports.py."""
 
-import csv
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -18,6 +17,7 @@ from django.views import View
 from django.views.generic import DetailView, TemplateView
 
 from portal import pii
+from portal.exports import csv_writer
 from portal.models import Team
 from portal.permissions import access, has_action, restrict
 from portal.views import RestrictedListView, RestrictedViewMixin
@@ -513,7 +513,7 @@ class ComplianceExportView(ComplianceMixin, View):
         now = timezone.now()
         requirements = reports.active_requirements()
         agents = reports.compliance_agents(request.user, self.team())
-        writer = csv.writer(_Echo())
+        writer = csv_writer(_Echo())
 
         def rows():
             yield "\ufeff" + writer.writerow([_("username"), _("name"), _("teams"),

@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from logistics.api.serializers import choice
+from portal.api.fields import RestrictedSlugRelatedField
 from portal.api.serializers import StrictCharField
 from portal.models import Store
 from portal.permissions import restrict
@@ -108,7 +109,7 @@ class RefundRequestInSerializer(serializers.Serializer):
     kind = choice_input(RefundRequest.Kind)
     amount = MoneyField()
     order_amount = MoneyField(required=False)
-    reason = serializers.SlugRelatedField(slug_field="code", queryset=ReasonCode.objects.filter(is_active=True))
+    reason = RestrictedSlugRelatedField(slug_field="code", queryset=ReasonCode.objects.filter(is_active=True))
     buyer_statement = StrictCharField(max_length=2000, required=False, allow_blank=True)
     requested_at = OffsetDateTimeField()
     respond_by = OffsetDateTimeField(required=False)
@@ -247,7 +248,7 @@ class RefundRequestDetailSerializer(RefundRequestSerializer):
 class DecideSerializer(serializers.Serializer):
     decision = choice_input(RefundRequest.Decision)
     amount = MoneyField(required=False)
-    rule = serializers.SlugRelatedField(slug_field="code", queryset=ResponsibilityRule.objects.filter(is_active=True),
+    rule = RestrictedSlugRelatedField(slug_field="code", queryset=ResponsibilityRule.objects.filter(is_active=True),
                                         required=False)
     note = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
 
@@ -263,7 +264,7 @@ class ReceivedSerializer(serializers.Serializer):
 class EvidenceUploadSerializer(serializers.Serializer):
     file = serializers.FileField(allow_empty_file=False)
     kind = choice_input(EvidenceKind)
-    note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    note = StrictCharField(max_length=300, required=False, allow_blank=True, default="")
 
 
 class RulingSerializer(serializers.Serializer):

@@ -104,7 +104,7 @@ class RefundRequestViewSet(RestrictedModelViewSet):
     @action(detail=True, methods=["post"], permission_action="decide")
     def decide(self, request, pk=None):
         refund = self.get_object()
-        serializer = DecideSerializer(data=request.data)
+        serializer = DecideSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         row = services.decide(refund, decision=data["decision"], amount=data.get("amount"), rule=data.get("rule"),

@@ -37,3 +37,4 @@ class OfficialScoreSerializer(serializers.ModelSerializer):
     class Meta:
         model = OfficialScore
         fields = ["store", "date", *OFFICIAL_FIGURES, "source", "recorded_at"]
+        read_only_fields = fields

@@ -13,7 +13,7 @@ from portal.tokens import create_token
 from scores.api.views import OfficialScoreView
 from scores.models import BadgeChange, MetricSnapshot, OfficialScore, ScoreSnapshot, StoreBadge
 from scores.services import compute_range, compute_scores
-from tests.factories import make_store, make_team, make_user
+from tests.factories import make_integration, make_store, make_team, make_user
 from tests.scores.factories import DAY, NOW, earned_badge, parcel, rule, sh
 
 pytestmark = pytest.mark.django_db
@@ -73,7 +73,7 @@ def _token_client(user):
 
 def test_official_figures_are_idempotent_per_store_and_day():
     store = make_store("official-store")
-    integration = make_user(role=Role.INTEGRATION, team=make_team())
+    integration = make_integration(kinds=["official_scores"], stores=[store], team=make_team())
     client = _token_client(integration)
     body = {"store": "official-store", "date": "2026-11-20",
             "figures": {"experience_overall": 4.8, "dsr_service": 4.9}}
@@ -98,8 +98,8 @@ def test_official_figures_are_idempotent_per_store_and_day():
     ({"store": "nope", "date": "2026-11-20", "figures": {"experience_overall": 4}}, "store"),
 ])
 def test_bad_official_input_is_400_at_the_field(body, field):
-    make_store("official-store")
-    client = _token_client(make_user(role=Role.INTEGRATION, team=make_team()))
+    store = make_store("official-store")
+    client = _token_client(make_integration(kinds=["official_scores"], stores=[store], team=make_team()))
     response = client.post("/api/v1/scores/official/", body, content_type="application/json")
     assert response.status_code == 400 and field in response.json()
 

@@ -4,10 +4,15 @@ checks are the services' (their ValidationErrors become 400 field errors)."""
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from portal.api.fields import RestrictedPrimaryKeyRelatedField
-from portal.api.serializers import StrictCharField, StrictIntegerField
+from portal.api.fields import (
+    RestrictedPrimaryKeyRelatedField,
+    RestrictedSlugRelatedField,
+    StrictDateTimeField,
+)
+from portal.api.serializers import ModelSerializer, StrictCharField, StrictIntegerField
 from portal.models import ProductLine, Team
 from portal.permissions import has_action
+from tickets.models import Queue
 from training.models import (
     Assignment,
     Attempt,
@@ -26,13 +31,13 @@ def person(user):
     return (user.get_full_name() or user.get_username()) if user else None
 
 
-class RubricCategorySerializer(serializers.ModelSerializer):
+class RubricCategorySerializer(ModelSerializer):
     class Meta:
         model = RubricCategory
         fields = ["id", "position", "name", "scale", "weight", "critical", "hints"]
 
 
-class RubricSerializer(serializers.ModelSerializer):
+class RubricSerializer(ModelSerializer):
     categories = RubricCategorySerializer(many=True, read_only=True)
 
     class Meta:
@@ -47,10 +52,10 @@ class RubricInputSerializer(serializers.Serializer):
                                                  '"critical": bool, "hints": [words]}]')
 
 
-class ScenarioSerializer(serializers.ModelSerializer):
-    product_line = serializers.SlugRelatedField(slug_field="code", queryset=ProductLine.objects.all(),
+class ScenarioSerializer(ModelSerializer):
+    product_line = RestrictedSlugRelatedField(slug_field="code", queryset=ProductLine.objects.all(),
                                                 required=False, allow_null=True)
-    rubric = serializers.PrimaryKeyRelatedField(queryset=Rubric.objects.filter(is_current=True), required=False)
+    rubric = RestrictedPrimaryKeyRelatedField(queryset=Rubric.objects.filter(is_current=True), required=False)
     turns = serializers.JSONField(help_text='[{"text", "points": [..], "forbidden": [..], "time_limit": seconds, '
                                             '"model_answer"}]')
     tags = serializers.JSONField(required=False, help_text="a list of strings")
@@ -75,7 +80,7 @@ class ScenarioSerializer(serializers.ModelSerializer):
         return scenario.source_ticket_id if visible else None
 
 
-class AssignmentSerializer(serializers.ModelSerializer):
+class AssignmentSerializer(ModelSerializer):
     agent_name = serializers.SerializerMethodField()
     scenario_title = serializers.CharField(source="scenario.title", read_only=True)
 
@@ -90,14 +95,14 @@ class AssignmentSerializer(serializers.ModelSerializer):
 
 
 class AssignmentInputSerializer(serializers.Serializer):
-    scenario = serializers.PrimaryKeyRelatedField(queryset=Scenario.objects.all())
+    scenario = RestrictedPrimaryKeyRelatedField(queryset=Scenario.objects.all())
     agents = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.filter(is_active=True), many=True,
                                                 required=False)
     team = RestrictedPrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
-    due_at = serializers.DateTimeField()
+    due_at = StrictDateTimeField()
 
 
-class GradeSerializer(serializers.ModelSerializer):
+class GradeSerializer(ModelSerializer):
     category_name = serializers.CharField(source="category.name", read_only=True)
 
     class Meta:
@@ -106,7 +111,7 @@ class GradeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AttemptSerializer(serializers.ModelSerializer):
+class AttemptSerializer(ModelSerializer):
     """An attempt as the caller may see it: the customer's turns reached so far with the answers;
     the model answers once graded (or to a grader); the pre-score to graders only."""
 
@@ -155,7 +160,7 @@ class AttemptSerializer(serializers.ModelSerializer):
 
 
 class AttemptStartSerializer(serializers.Serializer):
-    assignment = serializers.PrimaryKeyRelatedField(queryset=Assignment.objects.all())
+    assignment = RestrictedPrimaryKeyRelatedField(queryset=Assignment.objects.all())
 
 
 class AnswerSerializer(serializers.Serializer):
@@ -173,9 +178,10 @@ class GradeInputSerializer(serializers.Serializer):
     feedback = StrictCharField(max_length=4000, required=False, allow_blank=True, default="")
 
 
-class CertificationRequirementSerializer(serializers.ModelSerializer):
+class CertificationRequirementSerializer(ModelSerializer):
     tags = serializers.JSONField(required=False, help_text="a list of strings")
     name = serializers.CharField(read_only=True)
+    scenarios = RestrictedPrimaryKeyRelatedField(queryset=Scenario.objects.all(), many=True, required=False)
 
     class Meta:
         model = CertificationRequirement
@@ -189,7 +195,7 @@ class CertificationRequirementSerializer(serializers.ModelSerializer):
         return value
 
 
-class CertificationSerializer(serializers.ModelSerializer):
+class CertificationSerializer(ModelSerializer):
     code = serializers.CharField(source="requirement.code", read_only=True)
     agent_name = serializers.SerializerMethodField()
 
@@ -202,7 +208,10 @@ class CertificationSerializer(serializers.ModelSerializer):
         return person(cert.agent)
 
 
-class QueueGateSerializer(serializers.ModelSerializer):
+class QueueGateSerializer(ModelSerializer):
+    # Any queue: a trainer gates queues of teams they are not in (tests/portal/test_scoped_fields.py).
+    queue = serializers.PrimaryKeyRelatedField(queryset=Queue.objects.all())
+    requirement = RestrictedPrimaryKeyRelatedField(queryset=CertificationRequirement.objects.all())
     queue_name = serializers.CharField(source="queue.name", read_only=True)
     requirement_code = serializers.CharField(source="requirement.code", read_only=True)
 
@@ -211,7 +220,9 @@ class QueueGateSerializer(serializers.ModelSerializer):
         fields = ["id", "queue", "queue_name", "requirement", "requirement_code"]
 
 
-class OfflineCourseSerializer(serializers.ModelSerializer):
+class OfflineCourseSerializer(ModelSerializer):
+    # Any active person: trainers record courses for agents of every team (tests/portal/test_scoped_fields.py).
+    agent = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.filter(is_active=True))
     agent_name = serializers.SerializerMethodField()
 
     class Meta:

@@ -30,6 +30,7 @@ from rest_framework.views import APIView
 from portal.api.pagination import PageNumberPagination
 from portal.api.permissions import RolePermission
 from portal.api.viewsets import RestrictedModelViewSet, RestrictedReadOnlyViewSet
+from portal.integrations import STAFF_ONLY
 from portal.models import Team
 from portal.permissions import restrict
 from training import reports, services
@@ -71,6 +72,7 @@ from training.permissions import visible_agent_ids
 
 
 class ScenarioViewSet(RestrictedModelViewSet):
+    integration_kind = STAFF_ONLY
     queryset = Scenario.objects.select_related("product_line")
     serializer_class = ScenarioSerializer
     filterset_class = ScenarioFilterSet
@@ -89,6 +91,7 @@ class ScenarioViewSet(RestrictedModelViewSet):
 
 
 class RubricViewSet(RestrictedModelViewSet):
+    integration_kind = STAFF_ONLY
     queryset = Rubric.objects.prefetch_related("categories")
     serializer_class = RubricSerializer
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
@@ -116,6 +119,7 @@ class RubricViewSet(RestrictedModelViewSet):
 
 
 class AssignmentViewSet(RestrictedModelViewSet):
+    integration_kind = STAFF_ONLY
     queryset = Assignment.objects.select_related("scenario", "agent")
     serializer_class = AssignmentSerializer
     filterset_class = AssignmentFilterSet
@@ -142,6 +146,7 @@ class AssignmentViewSet(RestrictedModelViewSet):
 
 
 class AttemptViewSet(RestrictedModelViewSet):
+    integration_kind = STAFF_ONLY
     queryset = Attempt.objects.select_related("scenario", "agent")
     serializer_class = AttemptSerializer
     filterset_class = AttemptFilterSet
@@ -158,7 +163,7 @@ class AttemptViewSet(RestrictedModelViewSet):
 
     @extend_schema(request=AttemptStartSerializer, responses={201: AttemptSerializer})
     def create(self, request, *args, **kwargs):
-        serializer = AttemptStartSerializer(data=request.data)
+        serializer = AttemptStartSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         assignment = restrict(Assignment.objects.filter(pk=serializer.validated_data["assignment"].pk,
                                                         agent=request.user), request.user, "view").first()
@@ -214,18 +219,21 @@ class CertificationViewSet(RestrictedReadOnlyViewSet):
 
 
 class CertificationRequirementViewSet(RestrictedModelViewSet):
+    integration_kind = STAFF_ONLY
     queryset = CertificationRequirement.objects.prefetch_related("scenarios")
     serializer_class = CertificationRequirementSerializer
     http_method_names = ["get", "post", "patch", "head", "options"]
 
 
 class QueueGateViewSet(RestrictedModelViewSet):
+    integration_kind = STAFF_ONLY
     queryset = QueueGate.objects.select_related("queue", "requirement")
     serializer_class = QueueGateSerializer
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
 
 class OfflineCourseViewSet(RestrictedModelViewSet):
+    integration_kind = STAFF_ONLY
     queryset = OfflineCourse.objects.select_related("agent")
     serializer_class = OfflineCourseSerializer
     filterset_class = OfflineCourseFilterSet
