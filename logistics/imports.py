@@ -217,7 +217,7 @@ def xlsx_uncompressed(file) -> int:
         with zipfile.ZipFile(file) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise ImportFailed(_("The XLSX file cannot be opened: %(error)s") % {"error": exc}) from exc
+        raise ImportFailed(XLSX_DAMAGED()) from exc
     total = sum(member.file_size for member in members)
     packed = max(sum(member.compress_size for member in members), 1)
     if total > MAX_XLSX_UNCOMPRESSED or total > MAX_XLSX_RATIO * packed:

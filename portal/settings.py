@@ -380,6 +380,12 @@ SPECTACULAR_SETTINGS = {
         "AlertStatusEnum": "logistics.models.Alert.Status",
         "CompensationStatusEnum": "logistics.models.Compensation.Status",
         "InstallationAlertStatusEnum": "installation.models.InstallationAlert.Status",
+        # The refund desk's choice sets (their fields are named like other apps' `kind`, `status`).
+        "RefundRequestKindEnum": ["refund_only", "return_and_refund", "exchange"],
+        "RefundRequestStatusEnum": ["open", "awaiting_return", "awaiting_approval", "decided", "disputed", "closed",
+                                    "cancelled"],
+        "RefundDecisionEnum": ["approve", "partial", "reject", "exchange"],
+        "EvidenceKindEnum": ["photo", "video", "document", "battery_log", "chat_screenshot", "other"],
     },
 }
 

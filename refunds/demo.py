@@ -92,6 +92,7 @@ def load_configuration():
                 "name_zh": zh, "name_en": en, "active_from": "2026-01-01", "product_line": lines.get(line) if line
                 else None, "window_days": days, "conditions": conditions, "excluded_flags": flags,
                 "return_shipping_paid_by": paid_by, "backs_badge": badge})
+    _ensure_reason_codes()
     reasons = {reason.code: reason for reason in ReasonCode.objects.all()}
     for (code, line, reason_codes, zh, en, party, outcome, percent, fee, evidence, claim, within,
          notes) in RULES:
@@ -162,6 +163,16 @@ def _request(store, n, *, kind, amount, reason, sku, hours_ago, now, actor, ship
 
 
 @transaction.atomic
+def _ensure_reason_codes():
+    """The codes the data migration creates, again: a test database emptied between tests (a live
+    server's) has lost them."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    import_module("refunds.migrations.0002_reason_codes").add_reasons(apps, None)
+
+
 def load_demo(*, now):
     load_configuration()
     stores = {store.code: store for store in Store.objects.filter(code__in=[DRY, BIKE])}

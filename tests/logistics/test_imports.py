@@ -11,8 +11,9 @@ from logistics.models import Shipment, TrackingImport
 from tests.logistics.factories import REPORT_TIME, sample_bytes, sample_xlsx, upload
 
 
-def post_upload(client, content, name="report.csv", **fields):
-    return client.post("/logistics/imports/", {"file": upload(content, name), "carrier": "SF", **fields})
+def post_upload(client, content, name="report.csv", HTTP_ACCEPT_LANGUAGE=None, **fields):
+    headers = {"HTTP_ACCEPT_LANGUAGE": HTTP_ACCEPT_LANGUAGE} if HTTP_ACCEPT_LANGUAGE else {}
+    return client.post("/logistics/imports/", {"file": upload(content, name), "carrier": "SF", **fields}, **headers)
 
 
 def test_upload_page_imports_a_small_file_at_once(portal, client):
@@ -169,13 +170,20 @@ def test_only_the_import_task_relaxes_the_garbage_collector(portal, carrier, cli
     assert gc.get_threshold() == normal
 
 
-@pytest.mark.parametrize("content", [
-    bytes(range(256)) * 40,  # not a workbook at all (a renamed or garbled file)
-    b"PK\x03\x04" + b"\x00garbage" * 200,  # a damaged workbook (a zip that is not one)
-])
-def test_a_garbage_xlsx_is_answered_in_excel_terms_and_its_badge_is_red(portal, client, content):
+def test_a_damaged_workbook_is_refused_at_the_upload_in_excel_terms(portal, client):
+    """A zip that is not one: refused before anything is stored, at the file field, in Excel terms."""
     client.force_login(portal["logistics"])
-    post_upload(client, content, name="report.xlsx", store="clouddry-tmall")
+    response = post_upload(client, b"PK\x03\x04" + b"\x00garbage" * 200, name="report.xlsx", store="clouddry-tmall",
+                           HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert "not a readable Excel workbook" in response.content.decode()
+    assert not TrackingImport.objects.exists()
+
+
+def test_a_garbage_xlsx_is_answered_in_excel_terms_and_its_badge_is_red(portal, client):
+    """Not a workbook at all (a renamed or garbled file): the import fails, in Excel terms, in red."""
+    client.force_login(portal["logistics"])
+    post_upload(client, bytes(range(256)) * 40, name="report.xlsx", store="clouddry-tmall")
     tracking_import = TrackingImport.objects.get()
     assert tracking_import.status == TrackingImport.Status.FAILED
     assert "not a readable Excel workbook" in tracking_import.message

@@ -144,7 +144,8 @@ def test_saving_a_shipment_in_admin_leaves_the_consignee_alone(w, client):
     page = client.get(f"/admin/logistics/shipment/{w.shipment.pk}/change/").content.decode()
     assert 'name="consignee_phone"' not in page
     data = {"store": w.store.pk, "order_number": "T1001", "carrier": w.shipment.carrier_id,
-            "waybill_number": "SF-PII-1", "product_skus": "[]", "consignee_phone": "13000000000",
+            "waybill_number": "SF-PII-1", "direction": "outbound", "product_skus": "[]",
+            "consignee_phone": "13000000000",
             "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0", "events-MIN_NUM_FORMS": "0",
             "events-MAX_NUM_FORMS": "1000"}
     response = client.post(f"/admin/logistics/shipment/{w.shipment.pk}/change/", data)

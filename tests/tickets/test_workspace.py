@@ -19,10 +19,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from portal import outbound, registry
-from portal.models import OutboundMessage
+from portal.models import OutboundMessage, Store
 from portal.roles import Role
 from portal.validators import validate_phone
-from tests.factories import make_team, make_user
+from tests.factories import make_integration, make_team, make_user
 from tickets import services
 from tickets.models import Macro, Ticket, TicketParticipant, TimelineEntry
 
@@ -144,7 +144,7 @@ def test_the_dispatcher_retries_with_back_off_then_fails_and_a_person_retries(wo
 
 
 def test_the_polling_feed_lists_replies_after_the_cursor(world):
-    integration = make_user("market", role=Role.INTEGRATION, team=world.team)
+    integration = make_integration("market", kinds=["marketplace_chat"], stores=Store.objects.all(), team=world.team)
     t = world.ticket()
     first = services.reply(t, actor=world.agent, body="one", now=NOW)
     services.reply(t, actor=world.agent, body="two", now=NOW)

@@ -15,7 +15,7 @@ class Command(BaseCommand):
     help = (
         "Run a benchmark (bench/<name>.py) on a fresh database of its own and print its figures: "
         "`bench tickets --tickets 100000`, `bench escalation --tickets 100000`, "
-        "`bench logistics --events 1000000 --shipments 200000`, `bench installation --jobs 20000`, `bench scores`."
+        "`bench logistics --events 1000000 --shipments 200000`, `bench installation --jobs 20000`, `bench refunds --requests 100000`, `bench scores`, `bench training`."
     )
 
     def add_arguments(self, parser):
@@ -29,9 +29,15 @@ class Command(BaseCommand):
     def handle(self, *args, benchmark, keep_database=None, **options):
         if benchmark not in _benchmarks():
             raise CommandError("Benchmarks run from a source checkout (the bench/ package is not installed).")
+        from django.conf import settings
+        from django.test.utils import override_settings
+
         from bench.harness import fresh_database
 
         module = import_module(f"bench.{benchmark}")
-        with fresh_database(keep=keep_database) as name:
+        # Pages render without `collectstatic` having run (the local product's manifest storage needs it).
+        storages = {**settings.STORAGES,
+                    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+        with override_settings(STORAGES=storages), fresh_database(keep=keep_database) as name:
             self.stdout.write(f"Benchmark {benchmark} on a fresh database: {name}")
             module.run(options, self.stdout)
