@@ -121,6 +121,21 @@ def _setup():
     return store, carrier, queue, policy, agents, manager, director
 
 
+def _last_pk(model):
+    return model.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def _ids_after(model, last_pk, count):
+    """The primary keys of the `count` rows just written to `model` after `last_pk`, in the order they were
+    written (one session, one transaction: the sequence hands them out in order). Read back rather than
+    computed as last_pk + 1 + n: on PostgreSQL a sequence is not rolled back with its transaction (earlier
+    tests, an aborted run), so the first new id is often well past MAX(id) + 1."""
+    ids = list(model.objects.filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True))
+    if len(ids) != count:
+        raise RuntimeError(f"{model._meta.label}: wrote {count} rows, found {len(ids)} after id {last_pk}")
+    return ids
+
+
 def seed(*, parcels, tickets, jobs, refunds, rng, stdout, offset=0, setup=None):
     from installation.models import InstallationJob
     from logistics.models import Alert, Shipment, TrackingEvent
@@ -135,7 +150,7 @@ def seed(*, parcels, tickets, jobs, refunds, rng, stdout, offset=0, setup=None):
         shipments = Writer(Shipment, ["store", "carrier", "waybill_number", "order_number", "created_at",
                                       "picked_up_at", "shipped_at", "delivered_at", "promised_by", "status",
                                       "last_event_at"])
-        first_id = (Shipment.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
+        last_shipment = _last_pk(Shipment)
 
         def parcel_rows():
             for n in range(parcels):
@@ -151,17 +166,18 @@ def seed(*, parcels, tickets, jobs, refunds, rng, stdout, offset=0, setup=None):
                        created + timedelta(hours=96), status, delivered or picked or created)
 
         shipments.write(parcel_rows())
+        shipment_ids = _ids_after(Shipment, last_shipment, parcels)
         events = Writer(TrackingEvent, ["shipment", "event_key", "occurred_at", "code", "status", "received_at"])
 
         def event_rows():
             for n in range(parcels):
                 at = start + timedelta(seconds=(n * 7919) % span)
                 for k in range(5):
-                    yield (first_id + n, f"{n:011d}{k}", at + timedelta(hours=6 * k), "30", "in_transit", NOW)
+                    yield (shipment_ids[n], f"{n:011d}{k}", at + timedelta(hours=6 * k), "30", "in_transit", NOW)
 
         events.write(event_rows())
         alerts = Writer(Alert, ["shipment", "kind", "cause", "status", "trigger_at", "opened_at"])
-        alerts.write((first_id + n, "stalled", "no_scan", "resolved", start + timedelta(seconds=(n * 13) % span),
+        alerts.write((shipment_ids[n], "stalled", "no_scan", "resolved", start + timedelta(seconds=(n * 13) % span),
                       start + timedelta(seconds=(n * 13) % span)) for n in range(0, parcels, 33))
         stdout.write(f"  parcels and {parcels * 5} events: {time.perf_counter() - started:.1f} s\n")
 
@@ -169,7 +185,7 @@ def seed(*, parcels, tickets, jobs, refunds, rng, stdout, offset=0, setup=None):
                                         "first_response_at", "first_response_time", "first_resolved_at",
                                         "first_resolution_seconds", "resolved_at", "rating", "sla_breached",
                                         "created_at", "updated_at", "buyer_nick", "subject"])
-        first_ticket = (Ticket.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
+        last_ticket = _last_pk(Ticket)
         plan = []
 
         def ticket_rows():
@@ -187,12 +203,14 @@ def seed(*, parcels, tickets, jobs, refunds, rng, stdout, offset=0, setup=None):
                        "咨询")
 
         ticket_writer.write(ticket_rows())
+        ticket_ids = _ids_after(Ticket, last_ticket, tickets)
         conversations = Writer(ChatConversation, ["store", "conversation_id", "ticket", "created_at"])
-        first_conversation = (ChatConversation.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
-        conversations.write((store.pk, f"c{n + offset}", first_ticket + n, plan[n][0]) for n in range(tickets))
+        last_conversation = _last_pk(ChatConversation)
+        conversations.write((store.pk, f"c{n + offset}", ticket_ids[n], plan[n][0]) for n in range(tickets))
+        conversation_ids = _ids_after(ChatConversation, last_conversation, tickets)
         messages = Writer(ChatMessage, ["conversation", "ticket", "external_id", "sender", "sent_at", "text",
                                         "received_at", "human_response_at", "human_response_seconds"])
-        messages.write((first_conversation + n, first_ticket + n, f"m{n}", "buyer", plan[n][0], "在吗", plan[n][0],
+        messages.write((conversation_ids[n], ticket_ids[n], f"m{n}", "buyer", plan[n][0], "在吗", plan[n][0],
                         plan[n][0] + timedelta(seconds=plan[n][1]), float(plan[n][1])) for n in range(tickets))
         stdout.write(f"  + {tickets} tickets with chats: {time.perf_counter() - started:.1f} s\n")
 

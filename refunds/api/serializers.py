@@ -38,7 +38,17 @@ def choice_input(choices_class, **kwargs):
     return ChoiceInput(choices=choices_class.choices, **kwargs)
 
 
-@extend_schema_field(OpenApiTypes.DECIMAL)
+def blank_choice(choices_class):
+    """A read-only choice that is "" until set (a decision, a ruling, how the goods came back)."""
+
+    @extend_schema_field({"type": "string", "enum": ["", *choices_class.values], "readOnly": True})
+    class BlankChoice(serializers.ChoiceField):
+        pass
+
+    return BlankChoice(choices=[("", ""), *choices_class.choices], read_only=True)
+
+
+@extend_schema_field({"type": "string", "format": "decimal", "pattern": r"^-?\d{0,10}(?:\.\d{0,2})?$"})
 class MoneyField(serializers.Field):
     """Yuan as a JSON string (or number) with at most 2 decimals, above zero; never a boolean."""
 
@@ -161,9 +171,9 @@ class RefundRequestSerializer(serializers.ModelSerializer):
     reason = serializers.SlugRelatedField(slug_field="code", read_only=True)
     status = choice(RefundRequest.Status)
     kind = choice(RefundRequest.Kind)
-    decision = choice(RefundRequest.Decision)
-    ruling = choice(RefundRequest.Ruling)
-    goods_received_via = choice(RefundRequest.ReceivedVia)
+    decision = blank_choice(RefundRequest.Decision)
+    ruling = blank_choice(RefundRequest.Ruling)
+    goods_received_via = blank_choice(RefundRequest.ReceivedVia)
     amount = MoneyField(read_only=True)
     order_amount = MoneyField(read_only=True)
     refund_amount = MoneyField(read_only=True)

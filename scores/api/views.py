@@ -45,7 +45,8 @@ class ScoreSnapshotsView(APIView):
     permission_action = "view"
 
     @extend_schema(parameters=[OpenApiParameter("store", str), OpenApiParameter("from", date),
-                               OpenApiParameter("to", date)], responses={200: dict})
+                               OpenApiParameter("to", date)],
+                   responses={200: {"type": "array", "items": {"type": "object", "additionalProperties": True}}})
     def get(self, request):
         params = request.query_params
         errors = {}

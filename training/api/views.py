@@ -347,7 +347,7 @@ class StatementsView(APIView):
         params = request.query_params
         errors = {}
         since = None
-        if params.get("since"):
+        if "since" in params:  # given, even empty: it must be a time
             try:
                 since = parse_datetime(params["since"])
             except ValueError:
