@@ -8,13 +8,19 @@ at 100k tickets). PostgreSQL's autovacuum keeps its own statistics; nothing to d
 portal/settings.py, `wal_autocheckpoint`; docs/logistics.md, "Benchmark", has the measurements.)
 """
 
-from django.db import connection
+from django.db import connection, transaction
 
 
 def optimize(full: bool = False) -> str:
-    """`ANALYZE` (full) or `PRAGMA optimize` (cheap, daily) on SQLite; a no-op elsewhere."""
+    """`ANALYZE` (full) or `PRAGMA optimize` (cheap, daily) on SQLite; a no-op elsewhere.
+
+    Inside a transaction, i.e. after `BEGIN IMMEDIATE` (portal/settings.py): `PRAGMA optimize`
+    first reads (row counts) and only then runs `ANALYZE`, which writes. In autocommit that write
+    upgrades the statement's read snapshot, and SQLite answers "database is locked" at once,
+    without the busy timeout, whenever another connection wrote meanwhile (the web server and the
+    sweeps do, all day). Taking the write lock at BEGIN queues on the busy timeout instead."""
     if connection.vendor != "sqlite":
         return "skipped: not SQLite"
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("ANALYZE" if full else "PRAGMA optimize")
     return "analyzed" if full else "optimized"
