@@ -755,17 +755,23 @@ def pending_decision(request: RefundRequest) -> RefundDecision | None:
     return request.decisions.filter(status=RefundDecision.Status.AWAITING_APPROVAL).select_related("rule").first()
 
 
-def approve_decision(request: RefundRequest, *, actor, now, note="") -> RefundDecision:
-    """An approver puts a decision that waits for approval in force."""
+def _decision_for_approver(request: RefundRequest, actor) -> RefundDecision:
+    """The decision waiting for approval on the (locked) request, if `actor` may approve it."""
     from refunds.permissions import can_approve
 
+    row = pending_decision(request)
+    if row is None or request.status != Status.AWAITING_APPROVAL:
+        raise ValidationError({"decision": _("No decision on this request waits for approval.")})
+    if not can_approve(actor):
+        raise ValidationError({"decision": _("Your role cannot approve refund decisions.")})
+    return row
+
+
+def approve_decision(request: RefundRequest, *, actor, now, note="") -> RefundDecision:
+    """An approver puts a decision that waits for approval in force."""
     with transaction.atomic():
         _lock(request)
-        row = pending_decision(request)
-        if row is None or request.status != Status.AWAITING_APPROVAL:
-            raise ValidationError({"decision": _("No decision on this request waits for approval.")})
-        if not can_approve(actor):
-            raise ValidationError({"decision": _("Your role cannot approve refund decisions.")})
+        row = _decision_for_approver(request, actor)
         row.status = RefundDecision.Status.IN_FORCE
         row.approved_by, row.approved_at = actor, now
         if note:
@@ -781,15 +787,9 @@ def approve_decision(request: RefundRequest, *, actor, now, note="") -> RefundDe
 
 def decline_decision(request: RefundRequest, *, actor, now, note="") -> RefundDecision:
     """An approver declines a decision that waits for approval: the request is open again."""
-    from refunds.permissions import can_approve
-
     with transaction.atomic():
         _lock(request)
-        row = pending_decision(request)
-        if row is None or request.status != Status.AWAITING_APPROVAL:
-            raise ValidationError({"decision": _("No decision on this request waits for approval.")})
-        if not can_approve(actor):
-            raise ValidationError({"decision": _("Your role cannot approve refund decisions.")})
+        row = _decision_for_approver(request, actor)
         row.status = RefundDecision.Status.DECLINED
         row.approved_by, row.approved_at = actor, now
         row.save()
