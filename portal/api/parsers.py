@@ -18,6 +18,7 @@ from rest_framework import exceptions, parsers, status
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKETS = re.compile(rb"[\[\]{}]")
 # \ud800-\udfff written as a JSON escape; a UTF-8 body cannot hold them raw.
+_NUL_ESCAPE = re.compile(rb"\\u0000", re.IGNORECASE)
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
@@ -50,20 +51,25 @@ def _surrogate(text: str) -> bool:
     return not text.isascii() and any("\ud800" <= c <= "\udfff" for c in text)
 
 
-def surrogate_path(value, path=()):
-    """The keys leading to the first text holding a lone surrogate (None: there is none)."""
+def _nul(text: str) -> bool:
+    return "\x00" in text
+
+
+def surrogate_path(value, path=(), bad=_surrogate):
+    """The keys leading to the first text (or key) that `bad` refuses: by default one holding a
+    lone surrogate (None: there is none)."""
     if isinstance(value, str):
-        return path if _surrogate(value) else None
+        return path if bad(value) else None
     if isinstance(value, dict):
         for key, item in value.items():
-            if _surrogate(key):
+            if bad(key):
                 return (*path, "non_field_errors")
-            found = surrogate_path(item, (*path, key))
+            found = surrogate_path(item, (*path, key), bad)
             if found is not None:
                 return found
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            found = surrogate_path(item, (*path, str(index)))
+            found = surrogate_path(item, (*path, str(index)), bad)
             if found is not None:
                 return found
     return None
@@ -86,6 +92,13 @@ class JSONParser(parsers.JSONParser):
         if path is not None:
             # As a field error at the field that holds it: {"events": {"0": {"description": [...]}}}.
             detail = [_("This text holds a lone surrogate (\\ud800-\\udfff); send valid Unicode.")]
+            for key in reversed(path or ("non_field_errors",)):
+                detail = {key: detail}
+            raise exceptions.ValidationError(detail)
+        # A NUL anywhere, keys included: no database text column (nor PostgreSQL's jsonb) can hold it.
+        path = surrogate_path(data, bad=_nul) if _NUL_ESCAPE.search(body) else None
+        if path is not None:
+            detail = [_("This text holds a NUL character (\\u0000); remove it.")]
             for key in reversed(path or ("non_field_errors",)):
                 detail = {key: detail}
             raise exceptions.ValidationError(detail)
