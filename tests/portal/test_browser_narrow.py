@@ -14,6 +14,12 @@ PAGES = {
                  "/logistics/shipments/", "/settings/"],
     "logistics": ["/logistics/alerts/", "first-alert", "/logistics/imports/"],
     "installer": ["/logistics/installations/", "first-job"],
+    "refund": ["/refunds/", "/refunds/disputes/", "first-refund", "/approvals/"],
+    "manager": ["/approvals/", "/scores/", "/scores/stores/clouddry-tmall/", "/scores/official/"],
+    "trainer": ["/training/", "/training/scenarios/", "first-scenario", "/training/candidates/",
+                "/training/compliance/", "/training/assignments/", "/training/attempts/", "/training/courses/",
+                "/training/metrics/"],
+    "agent": ["/training/my/", "/training/record/", "first-own-attempt"],
 }
 
 WIDEST = """() => {
@@ -36,6 +42,18 @@ def _resolve(path):
         return f"/logistics/alerts/{Alert.objects.order_by('pk').first().pk}/"
     if path == "first-job":
         return f"/logistics/installations/{InstallationJob.objects.order_by('pk').first().pk}/"
+    if path == "first-refund":
+        from refunds.models import RefundRequest
+
+        return f"/refunds/{RefundRequest.objects.filter(status='disputed').order_by('pk').first().pk}/"
+    if path == "first-scenario":
+        from training.models import Scenario
+
+        return f"/training/scenarios/{Scenario.objects.order_by('pk').first().pk}/"
+    if path == "first-own-attempt":
+        from training.models import Attempt
+
+        return f"/training/attempts/{Attempt.objects.filter(agent__username='agent').order_by('pk').first().pk}/"
     return path
 
 
