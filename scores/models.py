@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from portal.models import in_language
+
 
 class Dimension(models.TextChoices):
     LOGISTICS = "logistics", _("Logistics")
@@ -243,7 +245,7 @@ class Badge(models.Model):
         verbose_name_plural = _("badges")
 
     def __str__(self):
-        return self.name_zh
+        return self.name_in(None)
 
     def clean(self):
         if self.kind == self.Kind.POLICY and not self.policy_return_days:
@@ -251,11 +253,12 @@ class Badge(models.Model):
         if self.kind == self.Kind.EARNED and (not self.metric or self.threshold is None):
             raise ValidationError({"metric": _("An earned badge needs a metric and a threshold.")})
 
-    def name_in(self, language: str) -> str:
-        return self.name_en if language.startswith("en") else self.name_zh
+    def name_in(self, language: str | None) -> str:
+        """The name in `language` (None: the active one), through the portal's one bilingual rule."""
+        return in_language(self.name_zh, self.name_en, language)
 
-    def description_in(self, language: str) -> str:
-        return self.description_en if language.startswith("en") else self.description_zh
+    def description_in(self, language: str | None) -> str:
+        return in_language(self.description_zh, self.description_en, language)
 
 
 class BadgeState(models.TextChoices):
