@@ -1,6 +1,5 @@
 import django_filters
 from django import forms
-from django.forms import NullBooleanSelect
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Notification, Store, Team
@@ -24,8 +23,17 @@ class BoundedIntegerFilter(BoundedNumberFilter):
     field_class = forms.IntegerField
 
 
+class _RawBooleanWidget(django_filters.widgets.BooleanWidget):
+    """Renders as django-filter's yes/no select, but hands the field the raw value to check."""
+
+    def value_from_datadict(self, data, files, name):
+        return data.get(name)
+
+
 class _StrictNullBooleanField(forms.NullBooleanField):
     """true or false (or nothing); anything else is an error, not silently "no filter"."""
+
+    widget = _RawBooleanWidget
 
     def to_python(self, value):
         if value in (None, "", "unknown"):
@@ -40,15 +48,6 @@ class _StrictNullBooleanField(forms.NullBooleanField):
         pass
 
 
-class _RawBooleanWidget(django_filters.widgets.BooleanWidget):
-    """Renders as django-filter's yes/no select, but hands the field the raw value to check."""
-
-    def value_from_datadict(self, data, files, name):
-        return data.get(name)
-
-
-class _StrictNullBooleanField(_StrictNullBooleanField):
-    widget = _RawBooleanWidget
 
 
 class StrictBooleanFilter(django_filters.BooleanFilter):
@@ -71,15 +70,13 @@ class BoundedIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = _BoundedIsoDateTimeField
 
 
-class AnyYesNoSelect(NullBooleanSelect):
-    """A yes/no filter whose empty choice reads "Any" (Django's reads "Unknown")."""
+class AnyYesNoSelect(_RawBooleanWidget):
+    """A yes/no filter whose empty choice reads "Any" (Django's reads "Unknown"); the strict field
+    checks the raw value (`?open=0` is a 400)."""
 
     def __init__(self, attrs=None):
         super().__init__(attrs)
         self.choices = [("unknown", _("Any")), ("true", _("Yes")), ("false", _("No"))]
-
-    def value_from_datadict(self, data, files, name):
-        return data.get(name)  # the strict field checks the raw value (`?open=0` is a 400)
 
 
 class YesNoFilter(StrictBooleanFilter):

@@ -52,16 +52,20 @@ class ApiDocsPermission(BasePermission):
 
 
 class IntegrationKindPermission(BasePermission):
-    """An integration account writes only through the endpoints of its client's kinds
-    (`portal.integrations`): a write view declares `integration_kind` (class attribute or
-    `@action(integration_kind=...)`); anything else, and a view declaring nothing, answers 403.
-    Reads are left to the role and the scope (`restrict`). Staff are not concerned."""
+    """An integration account reaches only the endpoints of its client's kinds
+    (`portal.integrations`): a view declares `integration_kind` (class attribute or
+    `@action(integration_kind=...)`). A write to anything else, or to a view declaring nothing,
+    answers 403; so does a read of a view that declares a kind the client lacks (a carrier feed
+    may not poll the buyers' chat replies). Other reads are left to the role and the scope
+    (`restrict`). Staff are not concerned."""
 
     message = _("This integration client may not call this endpoint (not one of its kinds).")
     code = "integration_kind"
 
     def has_permission(self, request, view):
-        if request.method in SAFE_METHODS or not integrations.is_integration(request.user):
+        if not integrations.is_integration(request.user):
             return True
         kind = integrations.declared_kind(view)
+        if request.method in SAFE_METHODS and kind in (None, integrations.STAFF_ONLY):
+            return True
         return kind is not None and kind != integrations.STAFF_ONLY and kind in integrations.kinds_of(request.user)

@@ -184,3 +184,20 @@ def test_a_carrier_feed_writes_tracking_only_for_its_stores(demo):
                                                               "events": [event]}, format="json",
                                 HTTP_IDEMPOTENCY_KEY="k2")
     assert response.status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_read_endpoint_that_declares_a_kind_is_read_only_by_that_kind():
+    """The outbound feeds carry buyers' replies and refund decisions: a carrier feed may not poll them."""
+    from tests.factories import make_store
+
+    store = make_store("kinds-read")
+    feed, market = APIClient(), APIClient()
+    feed.force_authenticate(make_integration("feed-reader", kinds=[Kind.CARRIER_FEED], stores=[store]))
+    market.force_authenticate(make_integration("market-reader", kinds=[Kind.MARKETPLACE_CHAT, Kind.MARKETPLACE_REFUNDS],
+                                               stores=[store]))
+    for url in ("/api/v1/chat/outbound/", "/api/v1/refunds/outbound/"):
+        assert feed.get(url).status_code == 403, url
+        assert market.get(url).status_code == 200, url
+    # A read that declares nothing stays with the role and the scope.
+    assert feed.get("/api/v1/stores/").status_code == 200

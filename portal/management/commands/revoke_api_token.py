@@ -26,7 +26,7 @@ class Command(BaseCommand):
         elif prefix is not None:
             if len(prefix) < 6:
                 raise CommandError("--prefix needs at least 6 characters of the key.")
-            tokens = tokens.filter(prefix=prefix[:8])
+            tokens = tokens.filter(prefix__startswith=prefix[:8])
         count = revoke(tokens, now=timezone.now())
         if not count:
             raise CommandError("No usable token matched; nothing revoked.")
