@@ -61,7 +61,5 @@ def test_sigterm_stops_the_cluster_within_30_s_and_no_started_task_is_cut_off(mi
     with sqlite3.connect(db) as conn:
         done = conn.execute("select count(*) from django_q_task where success").fetchone()[0]
         waiting = conn.execute("select count(*) from django_q_ormq").fetchone()[0]
-        locked_undone = conn.execute("select count(*) from django_q_ormq where lock is not null").fetchone()[0]
     # Each task either finished (a success result) or still waits in the broker for the next cluster.
     assert done == len(ended) and done + waiting == TASKS, output
-    assert locked_undone <= waiting
