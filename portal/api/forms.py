@@ -14,11 +14,7 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 
 from portal.api.fields import MAX_YEAR, MIN_YEAR, in_year_range
-
-
-def _bad_text(value: str) -> bool:
-    return "\x00" in value or (not value.isascii() and any("\ud800" <= c <= "\udfff" for c in value))
-
+from portal.api.parsers import bad_text
 
 NUMERIC_FIELDS = (forms.DecimalField, forms.IntegerField, forms.FloatField, forms.ModelChoiceField)
 
@@ -31,7 +27,7 @@ def form_data(data, fields=None):
     fields = fields or {}
     if hasattr(data, "getlist"):
         bad = {name: [_("Remove the NUL or surrogate characters.")] for name, values in data.lists()
-               if any(isinstance(v, str) and _bad_text(v) for v in values)}
+               if any(isinstance(v, str) and bad_text(v) for v in values)}
         if bad:
             raise ValidationError(bad)
         return data
@@ -46,7 +42,7 @@ def form_data(data, fields=None):
             bad[name] = [_("Give a text or number value.")]
         elif not isinstance(value, str) and not numeric:
             bad[name] = [_("Give a text value.")]
-        elif isinstance(value, str) and _bad_text(value):
+        elif isinstance(value, str) and bad_text(value):
             bad[name] = [_("Remove the NUL or surrogate characters.")]
         else:
             clean[name] = value if isinstance(value, str) else str(value)

@@ -17,8 +17,8 @@ from rest_framework import exceptions, parsers, status
 # A JSON string (escapes included), to skip over when counting brackets.
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKETS = re.compile(rb"[\[\]{}]")
-# \ud800-\udfff written as a JSON escape; a UTF-8 body cannot hold them raw.
 _NUL_ESCAPE = re.compile(rb"\\u0000", re.IGNORECASE)
+# \ud800-\udfff written as a JSON escape; a UTF-8 body cannot hold them raw.
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
@@ -47,32 +47,49 @@ def depth(body: bytes) -> int:
     return deepest
 
 
-def _surrogate(text: str) -> bool:
+def has_surrogate(text: str) -> bool:
+    """A lone surrogate (\\ud800-\\udfff): not valid Unicode, no database stores it."""
     return not text.isascii() and any("\ud800" <= c <= "\udfff" for c in text)
 
 
-def _nul(text: str) -> bool:
+def has_nul(text: str) -> bool:
+    """A NUL character: no database text column (nor PostgreSQL's jsonb) can hold it."""
     return "\x00" in text
 
 
-def surrogate_path(value, path=(), bad=_surrogate):
-    """The keys leading to the first text (or key) that `bad` refuses: by default one holding a
-    lone surrogate (None: there is none)."""
+def bad_text(text: str) -> bool:
+    return has_nul(text) or has_surrogate(text)
+
+
+def path_to(value, bad, path=()):
+    """The keys leading to the first text (or key) that `bad` refuses (None: there is none); a bad
+    key is reported as `non_field_errors` of its object."""
     if isinstance(value, str):
         return path if bad(value) else None
     if isinstance(value, dict):
         for key, item in value.items():
             if bad(key):
                 return (*path, "non_field_errors")
-            found = surrogate_path(item, (*path, key), bad)
+            found = path_to(item, bad, (*path, key))
             if found is not None:
                 return found
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            found = surrogate_path(item, (*path, str(index)), bad)
+            found = path_to(item, bad, (*path, str(index)))
             if found is not None:
                 return found
     return None
+
+
+def _refuse_text(data, body: bytes, escape, bad, message):
+    """A 400 at the field that holds the first text `bad` refuses, e.g. {"events": {"0": {"description": [...]}}}.
+    The body is searched for the JSON escape first, so an ordinary body is not walked."""
+    path = path_to(data, bad) if escape.search(body) else None
+    if path is not None:
+        detail = [message]
+        for key in reversed(path or ("non_field_errors",)):
+            detail = {key: detail}
+        raise exceptions.ValidationError(detail)
 
 
 class JSONParser(parsers.JSONParser):
@@ -88,20 +105,9 @@ class JSONParser(parsers.JSONParser):
             data = json.loads(body.decode(encoding), parse_constant=_refuse_constant)
         except (ValueError, RecursionError) as exc:
             raise exceptions.ParseError(_("JSON parse error - %(error)s") % {"error": exc}) from None
-        path = surrogate_path(data) if _SURROGATE_ESCAPE.search(body) else None
-        if path is not None:
-            # As a field error at the field that holds it: {"events": {"0": {"description": [...]}}}.
-            detail = [_("This text holds a lone surrogate (\\ud800-\\udfff); send valid Unicode.")]
-            for key in reversed(path or ("non_field_errors",)):
-                detail = {key: detail}
-            raise exceptions.ValidationError(detail)
-        # A NUL anywhere, keys included: no database text column (nor PostgreSQL's jsonb) can hold it.
-        path = surrogate_path(data, bad=_nul) if _NUL_ESCAPE.search(body) else None
-        if path is not None:
-            detail = [_("This text holds a NUL character (\\u0000); remove it.")]
-            for key in reversed(path or ("non_field_errors",)):
-                detail = {key: detail}
-            raise exceptions.ValidationError(detail)
+        _refuse_text(data, body, _SURROGATE_ESCAPE, has_surrogate,
+                     _("This text holds a lone surrogate (\\ud800-\\udfff); send valid Unicode."))
+        _refuse_text(data, body, _NUL_ESCAPE, has_nul, _("This text holds a NUL character (\\u0000); remove it."))
         return data
 
 
