@@ -19,8 +19,9 @@ Kinds of entries:
   logistics `Dispatch`) is dispatched, picked up, delivered or failed (`step`); called inside the
   step's transaction, once per step, with `note` a one-line account of it (e.g. the installation
   job's timeline records it).
-- assignment guards: `guard(queue, user_ids) -> {user_id: reason}` says which of the users may NOT
-  be given tickets of `queue` and why (e.g. training's certification gate). Every assignment path
+- assignment guards: `guard(queue, user_ids, *, now) -> {user_id: reason}` says which of the users
+  may NOT be given tickets of `queue` at `now` and why (e.g. training's certification gate, which
+  counts only certifications valid at `now`). Every assignment path
   (by hand, bulk, round-robin, "take it", a reply that assigns, the API) asks
   `assignment_refusals()`; round-robin skips the refused. Set-based: one call per queue.
 - approval sources: `source(user) -> list[Approval]` lists what waits for this user's approval
@@ -125,20 +126,21 @@ def run_dispatch_hooks(dispatch, *, step: str, note: str, actor, now: datetime) 
 
 
 def register_assignment_guard(func: Callable) -> Callable:
-    """`func(queue, user_ids)` returns `{user_id: reason}` for the users who may not take the queue's tickets."""
+    """`func(queue, user_ids, *, now)` returns `{user_id: reason}` for the users who may not take the
+    queue's tickets at `now`."""
     _ASSIGNMENT_GUARDS[_key(func)] = func
     return func
 
 
-def assignment_refusals(queue, user_ids) -> dict[int, str]:
-    """Why each of `user_ids` may not be assigned tickets of `queue` (absent: allowed). The first
-    guard's reason wins for a user refused by several."""
+def assignment_refusals(queue, user_ids, *, now: datetime) -> dict[int, str]:
+    """Why each of `user_ids` may not be assigned tickets of `queue` at `now` (absent: allowed). The
+    first guard's reason wins for a user refused by several."""
     refusals: dict[int, str] = {}
     user_ids = [uid for uid in user_ids if uid is not None]
     if not user_ids:
         return refusals
     for guard in _ASSIGNMENT_GUARDS.values():
-        for user_id, reason in guard(queue, user_ids).items():
+        for user_id, reason in guard(queue, user_ids, now=now).items():
             refusals.setdefault(user_id, reason)
     return refusals
 

@@ -133,13 +133,6 @@ def _check_length(body, field="body"):
             "n": MAX_REPLY_LENGTH, "len": len(body)}})
 
 
-def refusal(queue: Queue, user) -> str | None:
-    """Why `user` may not be given tickets of `queue` (the registered assignment guards), or None."""
-    if user is None:
-        return None
-    return registry.assignment_refusals(queue, [user.pk]).get(user.pk)
-
-
 def _label(user):
     return (user.get_full_name() or user.get_username()) if user else ""
 
@@ -153,7 +146,9 @@ def _status_entry(ticket, old, new, *, actor, now, body="", handling_seconds=Non
 
 class AssignmentRefused(ValidationError):
     """`check_assignable` said no: a field error on `assignee` with the reason (a ValidationError,
-    so every caller that shows field errors shows it at the assignee)."""
+    so every caller that shows field errors shows it at the assignee). Its code says why:
+    "not_member" (not a worker of the queue's team) or "guarded" (an assignment guard refused; the
+    guard's reason is in the error's `params["reason"]`)."""
 
 
 def check_team_member(queue: Queue, user) -> None:
@@ -163,12 +158,13 @@ def check_team_member(queue: Queue, user) -> None:
         team_id=queue.team_id, user=user, role__in=WORKER_ROLES
     ).exists()
     if not ok:
-        raise AssignmentRefused(
-            {"assignee": _("%(user)s does not work in the team of queue %(queue)s.") % {"user": user, "queue": queue}}
-        )
+        raise AssignmentRefused({"assignee": ValidationError(
+            _("%(user)s does not work in the team of queue %(queue)s.") % {"user": user, "queue": queue},
+            code="not_member",
+        )})
 
 
-def check_assignable(queue: Queue, user) -> None:
+def check_assignable(queue: Queue, user, *, now) -> None:
     """May `user` be given tickets of `queue`? The one check of every assignment path: by hand,
     bulk, a transfer with an assignee, the API, "take it", a reply that assigns (round-robin asks
     `assignment_refusals` itself, set-based, and skips the refused). Raises `AssignmentRefused`
@@ -176,13 +172,15 @@ def check_assignable(queue: Queue, user) -> None:
 
     The assignee must be an active member of the queue's team in a working role, and no assignment
     guard registered in `portal.registry` may refuse them (e.g. training's queue gate: a queue that
-    requires a certification the person does not hold; the message names the certification)."""
+    requires a certification the person does not hold at `now`; the message names the certification)."""
     if user is None:
         return
     check_team_member(queue, user)
-    reason = registry.assignment_refusals(queue, [user.pk]).get(user.pk)
+    reason = registry.assignment_refusals(queue, [user.pk], now=now).get(user.pk)
     if reason:
-        raise AssignmentRefused({"assignee": f"{_label(user)}: {reason}"})
+        raise AssignmentRefused({"assignee": ValidationError(
+            "%(user)s: %(reason)s", code="guarded", params={"user": _label(user), "reason": reason},
+        )})
 
 
 def _refresh_sla(ticket, *, actor, now):
@@ -326,17 +324,15 @@ def _assign_replier(ticket, actor, now):
     """A reply to an unassigned ticket takes it for a worker of the queue's team (a manager or
     someone of another team answering leaves it as it is), unless the assignment guards refuse the
     replier: then the ticket stays unassigned and a note says why."""
+    _save(ticket, now)  # `assign` reloads the ticket: keep what the reply changed so far
     try:
-        check_team_member(ticket.queue, actor)
-    except ValidationError:
-        return
-    reason = refusal(ticket.queue, actor)
-    if reason is not None:
-        _entry(ticket, Kind.NOTE, actor=None, now=now, data={"auto_assign_refused": actor.pk},
-               body=_("Not assigned to %(user)s on their reply: %(reason)s") % {"user": _label(actor), "reason": reason})
-        return
-    _save(ticket, now)
-    assign(ticket, actor=actor, assignee=actor, now=now, via="reply")
+        assign(ticket, actor=actor, assignee=actor, now=now, via="reply")
+    except AssignmentRefused as error:
+        guarded = [e for e in error.error_dict.get("assignee", []) if e.code == "guarded"]
+        if guarded:
+            _entry(ticket, Kind.NOTE, actor=None, now=now, data={"auto_assign_refused": actor.pk},
+                   body=_("Not assigned to %(user)s on their reply: %(reason)s") % {
+                       "user": _label(actor), "reason": guarded[0].params["reason"]})
 
 
 def apply_macro(ticket, *, macro: Macro, actor, now, handling_seconds=None, status=None) -> TimelineEntry:
@@ -366,13 +362,7 @@ def add_note(ticket, *, actor, body, now, handling_seconds=None, status=None) ->
 
 def take(ticket, *, actor, now) -> Ticket:
     """"Take it": assign the ticket to the one asking, if the team and the assignment guards allow."""
-    with transaction.atomic():
-        _lock(ticket)
-        _require_open(ticket, field="assignee")
-        reason = refusal(ticket.queue, actor)
-        if reason is not None:
-            raise ValidationError({"assignee": reason})
-        return assign(ticket, actor=actor, assignee=actor, now=now, via="take")
+    return assign(ticket, actor=actor, assignee=actor, now=now, via="take")
 
 
 # --- Ownership --------------------------------------------------------------------------------
@@ -387,7 +377,7 @@ def assign(ticket, *, actor, assignee, now, via="manual") -> Ticket:
     with transaction.atomic():
         _lock(ticket)
         _require_open(ticket, field="assignee")
-        check_assignable(ticket.queue, assignee)
+        check_assignable(ticket.queue, assignee, now=now)
         if assignee is not None and ticket.assignee_id == assignee.pk:
             return ticket
         previous = ticket.assignee
@@ -410,16 +400,16 @@ def assign(ticket, *, actor, assignee, now, via="manual") -> Ticket:
     return ticket
 
 
-def next_round_robin_assignee(queue: Queue):
+def next_round_robin_assignee(queue: Queue, *, now):
     """The available member of the queue's team (working roles) whose last assignment in this queue
     is oldest (never assigned first; ties by user id), skipping those an assignment guard refuses
-    (`portal.registry.assignment_refusals`). None if nobody is available."""
+    at `now` (`portal.registry.assignment_refusals`). None if nobody is available."""
     member_ids = sorted(set(
         Membership.objects.filter(
             team_id=queue.team_id, is_available=True, role__in=ROUND_ROBIN_ROLES, user__is_active=True
         ).values_list("user_id", flat=True)
     ))
-    refused = registry.assignment_refusals(queue, member_ids)  # e.g. uncertified for a gated queue
+    refused = registry.assignment_refusals(queue, member_ids, now=now)  # e.g. uncertified for a gated queue
     member_ids = [uid for uid in member_ids if uid not in refused]
     if not member_ids:
         return None
@@ -434,7 +424,7 @@ def assign_round_robin(ticket, *, actor, now):
     """Assign to the next available member of the queue's team. Returns the assignee (or None)."""
     with transaction.atomic():
         _lock(ticket)
-        assignee = next_round_robin_assignee(ticket.queue)
+        assignee = next_round_robin_assignee(ticket.queue, now=now)
         if assignee is None:
             raise ValidationError({"assignee": _("Nobody in the team of queue %(queue)s is available.") % {
                 "queue": ticket.queue}})
@@ -461,7 +451,7 @@ def transfer(ticket, *, actor, now, queue=None, team=None, assignee=None, note="
             raise ValidationError({"queue": _("Choose the queue or team to transfer to.")})
         if queue.pk == ticket.queue_id:
             raise ValidationError({"queue": _("The ticket is already in this queue.")})
-        check_assignable(queue, assignee)
+        check_assignable(queue, assignee, now=now)
         old_queue, old_assignee = ticket.queue, ticket.assignee
         ticket.queue = queue
         ticket.assignee = None
@@ -477,7 +467,7 @@ def transfer(ticket, *, actor, now, queue=None, team=None, assignee=None, note="
         _participate(ticket, actor, TicketParticipant.How.TRANSFERRED, now)
         if assignee is not None:
             assign(ticket, actor=actor, assignee=assignee, now=now, via="transfer")
-        elif round_robin and next_round_robin_assignee(queue) is not None:
+        elif round_robin and next_round_robin_assignee(queue, now=now) is not None:
             assign_round_robin(ticket, actor=actor, now=now)
         else:
             _notify_team_leads(

@@ -95,13 +95,14 @@ class AttemptAdmin(ReadOnlyAdmin):
 @admin.register(Grade)
 class GradeAdmin(ReadOnlyAdmin):
     list_display = ["attempt", "category", "selected"]
-    list_select_related = ["attempt", "category"]
+    list_select_related = ["attempt__scenario", "category"]
 
 
 @admin.register(Statement)
 class StatementAdmin(ReadOnlyAdmin):
     list_display = ["timestamp", "attempt", "verb", "score"]
     list_filter = ["verb"]
+    list_select_related = ["attempt__scenario"]
 
 
 @admin.register(CertificationRequirement)

@@ -87,14 +87,11 @@ class AssignForm(forms.Form):
         super().__init__(*args, **kwargs)
         from portal.models import Membership
         from portal.roles import Role
-
-        teams = restrict(Team.objects.filter(kind=Team.Kind.CUSTOMER_SERVICE), user, "view")
-        if user.has_perm("training.add_assignment") and not teams.exists():
-            teams = Team.objects.filter(kind=Team.Kind.CUSTOMER_SERVICE)
         from training.permissions import sees_every_agent
 
-        if sees_every_agent(user):
-            teams = Team.objects.filter(kind=Team.Kind.CUSTOMER_SERVICE)
+        teams = Team.objects.filter(kind=Team.Kind.CUSTOMER_SERVICE)
+        if not sees_every_agent(user):
+            teams = restrict(teams, user, "view")
         self.fields["team"].queryset = teams
         self.fields["agents"].queryset = get_user_model().objects.filter(
             is_active=True, pk__in=Membership.objects.filter(team__in=teams, role=Role.AGENT).values("user_id"),

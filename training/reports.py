@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, Max, Min, OuterRef, Q
 
 from portal.models import Membership, Team
-from portal.permissions import restrict, user_roles
+from portal.permissions import restrict
 from portal.roles import Role
 from tickets.models import Escalation, Ticket
 from training.models import Attempt, Certification, CertificationRequirement, QueueGate, Scenario
@@ -44,10 +44,7 @@ def candidate_tickets(user):
     """Resolved or closed tickets worth turning into cases that are not yet cases: escalated to level
     2 or above, rated 1-2, major complaints, contested refunds. Trainers (and org-wide roles) see every ticket's
     candidacy (they work on the scrubbed text only); a team lead the tickets of their scope."""
-    if sees_every_agent(user) or Role.MANAGER in user_roles(user):
-        tickets = Ticket.objects.all() if sees_every_agent(user) else restrict(Ticket.objects.all(), user, "view")
-    else:
-        tickets = restrict(Ticket.objects.all(), user, "view")
+    tickets = Ticket.objects.all() if sees_every_agent(user) else restrict(Ticket.objects.all(), user, "view")
     sources = candidate_sources()
     tickets = tickets.filter(status__in=Ticket.DONE_STATUSES, merged_into__isnull=True).annotate(
         escalated=sources["escalated"], contested=sources["contested"])

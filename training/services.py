@@ -212,11 +212,18 @@ DEFAULT_RUBRIC = [
 ]
 
 
+DEFAULT_RUBRIC_NAME = "标准服务评分 Standard service"
+
+
+def current_default_rubric() -> Rubric | None:
+    """The current version of the standard service rubric, or None before its first use (reads only)."""
+    return Rubric.objects.filter(is_current=True, name=DEFAULT_RUBRIC_NAME).order_by("-version").first()
+
+
 def default_rubric(*, actor, now) -> Rubric:
     """The current version of the standard service rubric (created on first use)."""
-    rubric = Rubric.objects.filter(is_current=True, name="标准服务评分 Standard service").order_by("-version").first()
-    return rubric or save_rubric(None, name="标准服务评分 Standard service", categories=DEFAULT_RUBRIC, actor=actor,
-                                 now=now)
+    return current_default_rubric() or save_rubric(None, name=DEFAULT_RUBRIC_NAME, categories=DEFAULT_RUBRIC,
+                                                   actor=actor, now=now)
 
 
 # --- A cabin case from a real ticket ----------------------------------------------------------------
@@ -347,7 +354,9 @@ def start_attempt(scenario, *, agent, actor, now, assignment=None) -> Attempt:
                                          rubric=scenario.rubric, started_at=now,
                                          answers=[{"shown_at": now.isoformat(), "answered_at": None,
                                                    "seconds": None, "text": ""}])
-        if assignment is not None and assignment.status in (Assignment.Status.PENDING, Assignment.Status.OVERDUE):
+        # Only a pending assignment becomes in progress: an overdue one stays overdue (else the
+        # hourly sweep would mark it overdue again and tell the leads a second time).
+        if assignment is not None and assignment.status == Assignment.Status.PENDING:
             assignment.status = Assignment.Status.IN_PROGRESS
             assignment.save(update_fields=["status"])
     return attempt

@@ -4,8 +4,10 @@ import django_tables2 as tables
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy
 
+from portal import pii
 from tickets.models import Ticket
 from training.models import Assignment, Attempt, OfflineCourse, Scenario
+from training.scrub import ticket_scrubber
 
 STATE_CLASS = {"completed": "ok", "graded": "ok", "overdue": "bad", "in_progress": "warn", "submitted": "warn",
                "published": "ok", "draft": "muted"}
@@ -119,6 +121,17 @@ class CandidateTable(tables.Table):
         attrs = {"class": "table", "data-testid": "candidate-table"}
         row_attrs = {"data-id": lambda record: record.pk}
         orderable = False
+
+    def __init__(self, *args, user=None, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def render_subject(self, record, value):
+        """Trainers work on the scrubbed side: the subject is scrubbed unless the ticket's PII rule lets
+        the viewer see it (`portal.pii.may_see` answers from loaded columns and cached roles)."""
+        if pii.may_see(self.user, record):
+            return value
+        return ticket_scrubber(record).scrub(value).text
 
     def render_reasons(self, record):
         from django.utils.translation import gettext as _

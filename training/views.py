@@ -22,6 +22,7 @@ from portal.models import Team
 from portal.permissions import access, has_action, restrict
 from portal.views import RestrictedListView, RestrictedViewMixin
 from tickets.models import Ticket
+from tickets.views.export import Echo
 from training import reports, services
 from training.filtersets import (
     AssignmentFilterSet,
@@ -182,8 +183,9 @@ class CaseFromTicketView(LoginRequiredMixin, View):
             raise Http404
         return ticket
 
-    def _page(self, request, ticket, form, formset, status=200):
-        _fields, preview = services.draft_from_ticket(ticket)
+    def _page(self, request, ticket, form, formset, status=200, preview=None):
+        if preview is None:
+            _fields, preview = services.draft_from_ticket(ticket)
         return render(request, self.template_name, {
             "form": form, "formset": formset, "ticket": ticket, "preview": preview,
             "show_original": pii.may_see(request.user, ticket),
@@ -191,12 +193,12 @@ class CaseFromTicketView(LoginRequiredMixin, View):
 
     def get(self, request, ticket_id):
         ticket = self._ticket(request, ticket_id)
-        fields, _preview = services.draft_from_ticket(ticket)
-        rubric = services.default_rubric(actor=request.user, now=timezone.now())
+        fields, preview = services.draft_from_ticket(ticket)
+        rubric = services.current_default_rubric()  # a GET writes nothing: no rubric is created here
         initial = {key: value for key, value in fields.items() if key != "turns"}
-        initial.update(rubric=rubric.pk, status=Scenario.Status.DRAFT, pass_mark=80)
+        initial.update(rubric=rubric.pk if rubric else None, status=Scenario.Status.DRAFT, pass_mark=80)
         return self._page(request, ticket, ScenarioForm(initial=initial),
-                          TurnFormSet(initial=turn_initial(fields["turns"]), prefix="turns"))
+                          TurnFormSet(initial=turn_initial(fields["turns"]), prefix="turns"), preview=preview)
 
     def post(self, request, ticket_id):
         ticket = self._ticket(request, ticket_id)
@@ -232,8 +234,8 @@ class CandidateListView(LoginRequiredMixin, TemplateView):
         page = int(value) if value.isdigit() and 0 < int(value) < 100_000 else 1
         start = (page - 1) * self.per_page
         rows = list(reports.candidate_tickets(self.request.user)[start:start + self.per_page + 1])
-        context.update(title=_("Case candidates"), table=CandidateTable(rows[:self.per_page]), page=page,
-                       has_next=len(rows) > self.per_page)
+        context.update(title=_("Case candidates"), table=CandidateTable(rows[:self.per_page], user=self.request.user),
+                       page=page, has_next=len(rows) > self.per_page)
         return context
 
 
@@ -499,11 +501,6 @@ class ComplianceView(ComplianceMixin, TemplateView):
         return context
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 class ComplianceExportView(ComplianceMixin, View):
     """The compliance table as CSV (UTF-8 with BOM), streamed a chunk of agents at a time."""
 
@@ -513,7 +510,7 @@ class ComplianceExportView(ComplianceMixin, View):
         now = timezone.now()
         requirements = reports.active_requirements()
         agents = reports.compliance_agents(request.user, self.team())
-        writer = csv_writer(_Echo())
+        writer = csv_writer(Echo())
 
         def rows():
             yield "\ufeff" + writer.writerow([_("username"), _("name"), _("teams"),

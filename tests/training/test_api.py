@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 from portal.roles import Role
 from tests.factories import make_team, make_user
 from tests.training.factories import NOW, TURNS
+from tickets import services as ticket_services
 from training.api.views import StatementsView, iso_duration
 from training.models import Attempt, Certification, Statement
 
@@ -74,6 +75,49 @@ def test_scenarios_validate_their_turns(tw):
     assert response.status_code == 201, response.content
     assert response.json()["status"] == "draft"
     assert api(tw.agent).get("/api/v1/training/scenarios/").status_code == 403  # model answers are not theirs
+
+
+def test_a_scenarios_source_ticket_only_to_those_who_see_it_in_queries_that_do_not_grow(tw):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from training import services
+    from training.models import Scenario
+
+    def make_case():
+        ticket = tw.ticket()
+        ticket_services.resolve(ticket, actor=tw.agent, now=NOW + timedelta(hours=1))
+        return services.create_scenario(actor=tw.trainer, now=NOW, title="From a ticket", turns=TURNS,
+                                        rubric=tw.rubric, source_ticket=ticket)
+
+    case = make_case()
+    shown = {row["id"]: row["source_ticket"] for row in api(tw.lead).get("/api/v1/training/scenarios/").json()["results"]}
+    assert shown[case.pk] == case.source_ticket_id  # the lead sees tickets of their team
+    shown = {row["id"]: row["source_ticket"] for row in api(tw.trainer).get("/api/v1/training/scenarios/").json()["results"]}
+    assert shown[case.pk] is None  # the trainer works on the scrubbed side only
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert api(tw.lead).get("/api/v1/training/scenarios/").status_code == 200
+        return len(queries)
+
+    before = count()
+    for _n in range(3):
+        make_case()
+    assert count() == before
+    assert Scenario.objects.exclude(source_ticket_id=None).count() == 4
+
+
+def test_assigning_checks_every_agent_is_in_scope_in_one_query(tw):
+    client = api(tw.manager)
+    due = (NOW + timedelta(days=400)).isoformat()
+    response = client.post("/api/v1/training/assignments/", {"scenario": tw.scenario.pk, "due_at": due,
+                                                             "agents": [tw.agent.pk, tw.trainer.pk]}, format="json")
+    assert response.status_code == 400 and "agents" in response.json()
+    response = client.post("/api/v1/training/assignments/", {"scenario": tw.scenario.pk, "due_at": due,
+                                                             "agents": [tw.agent.pk, tw.agent2.pk]}, format="json")
+    assert response.status_code == 201, response.content
+    assert {row["agent"] for row in response.json()} == {tw.agent.pk, tw.agent2.pk}
 
 
 def test_xapi_statements_in_xapi_result_form_with_paging_and_since(tw, settings):

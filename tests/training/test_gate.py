@@ -8,26 +8,25 @@ import pytest
 from django.core.exceptions import ValidationError
 from rest_framework.test import APIClient
 
+from portal.models import OutboundMessage
 from tests.training.factories import NOW
 from tickets import services as ticket_services
-from tickets.models import Ticket
+from tickets.models import Ticket, TimelineEntry
 from training.models import Certification, QueueGate
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 
 @pytest.fixture
-def gated(tw):
-    """The CS A queue requires the battery certification; agent_a2 holds one valid now, agent_a
-    none (and an expired one does not count)."""
+def gated(tw, monkeypatch):
+    """The CS A queue requires the battery certification; agent_a2 holds one valid at NOW, agent_a
+    none (and an expired one does not count). The pages read the clock: it is pinned at NOW."""
+    monkeypatch.setattr("django.utils.timezone.now", lambda: NOW)
     QueueGate.objects.create(queue=tw.queue, requirement=tw.requirement)
-    from django.utils import timezone
-
-    now = timezone.now()
-    Certification.objects.create(requirement=tw.requirement, agent=tw.agent2, granted_at=now - timedelta(days=1),
-                                 expires_at=now + timedelta(days=300))
-    Certification.objects.create(requirement=tw.requirement, agent=tw.agent, granted_at=now - timedelta(days=400),
-                                 expires_at=now - timedelta(days=35))
+    Certification.objects.create(requirement=tw.requirement, agent=tw.agent2, granted_at=NOW - timedelta(days=1),
+                                 expires_at=NOW + timedelta(days=300))
+    Certification.objects.create(requirement=tw.requirement, agent=tw.agent, granted_at=NOW - timedelta(days=400),
+                                 expires_at=NOW - timedelta(days=35))
     return tw
 
 
@@ -44,9 +43,12 @@ def test_assigning_by_hand_is_refused_with_the_certification_named(gated):
 
 def test_check_assignable_is_the_one_check_and_other_queues_are_open(gated):
     with pytest.raises(ticket_services.AssignmentRefused):
-        ticket_services.check_assignable(gated.queue, gated.agent)
-    ticket_services.check_assignable(gated.queue, gated.agent2)
-    ticket_services.check_assignable(gated.other_queue, gated.other_agent)  # no gate there
+        ticket_services.check_assignable(gated.queue, gated.agent, now=NOW)
+    ticket_services.check_assignable(gated.queue, gated.agent2, now=NOW)
+    ticket_services.check_assignable(gated.other_queue, gated.other_agent, now=NOW)  # no gate there
+    # The gate asks at the given time: agent_a2's certification has not started a week before NOW.
+    with pytest.raises(ticket_services.AssignmentRefused):
+        ticket_services.check_assignable(gated.queue, gated.agent2, now=NOW - timedelta(days=7))
 
 
 def test_round_robin_skips_the_uncertified(gated):
@@ -81,6 +83,33 @@ def test_the_ticket_page_and_bulk_assign_show_the_refusal(gated, client):
     response = client.post("/tickets/bulk/", {"action": "assign", "assignee": gated.agent2.pk,
                                               "select": [one.pk, two.pk]}, follow=True, **EN)
     assert "Assigned 2 ticket(s)." in response.content.decode()
+
+
+def test_take_it_is_refused_to_the_uncertified_with_the_certification_named(gated, client):
+    ticket = gated.ticket()
+    client.force_login(gated.agent)
+    response = client.post(f"/tickets/{ticket.pk}/take/", follow=True, **EN)
+    assert "Battery disputes" in response.content.decode()
+    assert Ticket.objects.get(pk=ticket.pk).assignee is None
+    assert not ticket.timeline.filter(kind="assign").exists()
+
+
+def test_a_reply_by_an_uncertified_team_member_is_sent_but_does_not_assign(gated, client):
+    assert gated.queue.assign_on_reply
+    ticket = gated.ticket()
+    client.force_login(gated.agent)
+    seen = TimelineEntry.objects.filter(ticket=ticket).latest("id").pk
+    response = client.post(f"/tickets/{ticket.pk}/send/", {
+        "compose-mode": "reply", "compose-body": "We are on it.", "compose-seen": seen}, **EN)
+    assert response.status_code == 302
+    assert OutboundMessage.objects.filter(payload__text="We are on it.").exists()
+    assert Ticket.objects.get(pk=ticket.pk).assignee is None
+    note = ticket.timeline.get(kind="note", data__auto_assign_refused=gated.agent.pk)
+    assert "Battery disputes" in note.body
+    # A certified member's reply takes it.
+    other = gated.ticket()
+    ticket_services.reply(other, actor=gated.agent2, body="Hello", now=NOW)
+    assert Ticket.objects.get(pk=other.pk).assignee == gated.agent2
 
 
 def test_the_api_refuses_with_a_400_on_assignee(gated):

@@ -135,6 +135,24 @@ def test_overdue_assignments_tell_the_team_lead_once(tw):
     assert Notification.objects.filter(recipient=tw.lead, subject__contains="overdue").count() == 2
 
 
+def test_starting_an_overdue_assignment_keeps_it_overdue_and_the_leads_are_not_told_again(tw):
+    [assignment] = services.assign_scenario(tw.scenario, agents=[tw.agent], due_at=NOW + timedelta(days=1),
+                                            actor=tw.trainer, now=NOW)
+    assert services.mark_overdue_assignments(now=NOW + timedelta(days=2)) == 1
+    services.start_attempt(tw.scenario, agent=tw.agent, assignment=assignment, actor=tw.agent,
+                           now=NOW + timedelta(days=2, hours=1))
+    assignment.refresh_from_db()
+    assert assignment.status == "overdue"
+    assert services.mark_overdue_assignments(now=NOW + timedelta(days=2, hours=2)) == 0
+    assert Notification.objects.filter(recipient=tw.lead, subject__contains="overdue").count() == 1
+    # A pending one does become in progress.
+    [pending] = services.assign_scenario(tw.scenario, agents=[tw.agent2], due_at=NOW + timedelta(days=5),
+                                         actor=tw.trainer, now=NOW)
+    services.start_attempt(tw.scenario, agent=tw.agent2, assignment=pending, actor=tw.agent2, now=NOW)
+    pending.refresh_from_db()
+    assert pending.status == "in_progress"
+
+
 def test_expiring_certifications_tell_the_agent_and_the_lead_14_days_before(tw):
     Certification.objects.create(requirement=tw.requirement, agent=tw.agent, granted_at=NOW - timedelta(days=300),
                                  expires_at=NOW + timedelta(days=20))

@@ -216,7 +216,7 @@ def _apply_actions(level: LadderLevel, sweep_id, now):
         # The level's person is not given tickets of a queue an assignment guard closes to them
         # (e.g. a queue requiring a certification they lack): those keep their assignee.
         queues = Queue.objects.filter(pk__in=changed.values("queue_id"))
-        refused = [queue.pk for queue in queues if registry.assignment_refusals(queue, [user.pk])]
+        refused = [queue.pk for queue in queues if registry.assignment_refusals(queue, [user.pk], now=now)]
         if refused:
             changed = changed.exclude(queue_id__in=refused)
         insert_select(

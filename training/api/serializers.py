@@ -69,14 +69,17 @@ class ScenarioSerializer(ModelSerializer):
         read_only_fields = ["id", "source_ticket", "created_at", "updated_at"]
 
     def get_source_ticket(self, scenario) -> int | None:
-        """The source ticket's id, for those who may see that ticket."""
+        """The source ticket's id, for those who may see that ticket (the viewset's queryset annotates
+        `source_ticket_visible`; a scenario just written is checked on its own)."""
         from portal.permissions import restrict
         from tickets.models import Ticket
 
         request = self.context.get("request")
         if not scenario.source_ticket_id or request is None:
             return None
-        visible = restrict(Ticket.objects.filter(pk=scenario.source_ticket_id), request.user, "view").exists()
+        visible = getattr(scenario, "source_ticket_visible", None)
+        if visible is None:
+            visible = restrict(Ticket.objects.filter(pk=scenario.source_ticket_id), request.user, "view").exists()
         return scenario.source_ticket_id if visible else None
 
 
@@ -156,7 +159,7 @@ class AttemptSerializer(ModelSerializer):
     def get_grades(self, attempt) -> list:
         if attempt.status != Attempt.Status.GRADED:
             return []
-        return GradeSerializer(attempt.grades.select_related("category"), many=True).data
+        return GradeSerializer(attempt.grades.all(), many=True).data  # prefetched with their categories
 
 
 class AttemptStartSerializer(serializers.Serializer):

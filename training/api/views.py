@@ -17,6 +17,7 @@
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -33,6 +34,7 @@ from portal.api.viewsets import RestrictedModelViewSet, RestrictedReadOnlyViewSe
 from portal.integrations import STAFF_ONLY
 from portal.models import Team
 from portal.permissions import restrict
+from tickets.models import Ticket
 from training import reports, services
 from training.api.serializers import (
     AnswerSerializer,
@@ -77,6 +79,12 @@ class ScenarioViewSet(RestrictedModelViewSet):
     serializer_class = ScenarioSerializer
     filterset_class = ScenarioFilterSet
     http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        # Whether the caller may see each scenario's source ticket, in the same query (the serializer
+        # shows its id only then).
+        tickets = restrict(Ticket.objects.filter(pk=OuterRef("source_ticket_id")), self.request.user, "view")
+        return super().get_queryset().annotate(source_ticket_visible=Exists(tickets))
 
     def perform_create(self, serializer):
         with transaction.atomic():
@@ -137,7 +145,8 @@ class AssignmentViewSet(RestrictedModelViewSet):
         agents = data.get("agents") or []
         if len(agents) > 500:
             raise ValidationError({"agents": [_("At most 500 agents at a time; assign a team instead.")]})
-        if visible is not None and any(not visible.filter(pk=a.pk).exists() for a in agents):
+        wanted = {a.pk for a in agents}
+        if visible is not None and wanted and visible.filter(pk__in=wanted).count() != len(wanted):
             raise ValidationError({"agents": [_("An agent is outside your scope.")]})
         with transaction.atomic():
             created = services.assign_scenario(scenario, agents=agents, team=data.get("team"),
@@ -147,13 +156,14 @@ class AssignmentViewSet(RestrictedModelViewSet):
 
 class AttemptViewSet(RestrictedModelViewSet):
     integration_kind = STAFF_ONLY
-    queryset = Attempt.objects.select_related("scenario", "agent")
+    queryset = Attempt.objects.select_related("scenario", "agent").prefetch_related("grades__category")
     serializer_class = AttemptSerializer
     filterset_class = AttemptFilterSet
     http_method_names = ["get", "post", "head", "options"]
 
     def _detail(self, attempt, code=status.HTTP_200_OK):
-        attempt = Attempt.objects.select_related("scenario", "agent").get(pk=attempt.pk)
+        attempt = Attempt.objects.select_related("scenario", "agent").prefetch_related("grades__category").get(
+            pk=attempt.pk)
         return Response(AttemptSerializer(attempt, context=self.get_serializer_context()).data, status=code)
 
     def _own(self, attempt):
