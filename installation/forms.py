@@ -75,10 +75,6 @@ class InstallationEventForm(forms.Form):
             self.fields["technician"].initial = job.technician_name
             self.fields["technician_phone"].initial = job.technician_phone
 
-    @property
-    def is_multipart(self):
-        return "photos" in self.fields
-
 
 def event_forms(job, *, now, bound=None) -> list[InstallationEventForm]:
     """One form per node the job may move to next (the bound one in place of its node's)."""

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
@@ -35,7 +36,7 @@ from logistics.models import (
 from logistics.tables import AlertTable, ShipmentTable, TrackingImportTable
 from portal.models import Store
 from portal.permissions import access, has_action, restrict
-from portal.views import RestrictedListView, RestrictedViewMixin
+from portal.views import RestrictedListView, RestrictedViewMixin, safe_next
 
 
 class ShipmentListView(RestrictedListView):
@@ -192,10 +193,7 @@ class CompensationDecisionView(LoginRequiredMixin, View):
         else:
             messages.success(request, _("Compensation approved.") if decision == "approve"
                              else _("Compensation rejected."))
-        follow = request.POST.get("next", "")
-        if follow.startswith("/") and not follow.startswith("//"):
-            return redirect(follow)
-        return redirect("logistics:alert", pk=compensation.alert_id)
+        return redirect(safe_next(request, reverse("logistics:alert", args=[compensation.alert_id])))
 
 
 class AlertActionView(LoginRequiredMixin, View):

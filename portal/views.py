@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView, TemplateView
@@ -23,6 +24,17 @@ from portal.models import Membership, Notification, PiiAccess, Profile, Store, T
 from portal.notifications import mark_read
 from portal.permissions import has_action, restrict
 from portal.tables import NotificationTable
+
+
+def safe_next(request, default, url=None):
+    """Where to go back to: `url` (by default the posted `next`) when it stays on this site, else
+    `default` (a path or URL name). Django's own check: it refuses `//host` and `/\\host` too."""
+    if url is None:
+        url = request.POST.get("next", "")
+    if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()},
+                                                require_https=request.is_secure()):
+        return url
+    return default
 
 
 class RestrictedViewMixin(LoginRequiredMixin):
@@ -94,10 +106,7 @@ class InboxReadView(LoginRequiredMixin, View):
             return HttpResponseBadRequest(_("Give the message ids as whole numbers."))
         ids = [int(value) for value in raw] or list(inbox.values_list("id", flat=True))
         mark_read(request.user, ids, now=timezone.now())
-        follow = request.POST.get("next", "")
-        if follow.startswith("/") and not follow.startswith("//"):
-            return redirect(follow)
-        return redirect("inbox")
+        return redirect(safe_next(request, "inbox"))
 
 
 class ApprovalsView(LoginRequiredMixin, TemplateView):
@@ -122,10 +131,7 @@ class InboxOpenView(LoginRequiredMixin, View):
             raise Http404
         if notification.read_at is None:
             mark_read(request.user, [notification.pk], now=timezone.now())
-        link = notification.link
-        if link.startswith("/") and not link.startswith("//"):
-            return redirect(link)
-        return redirect("inbox")
+        return redirect(safe_next(request, "inbox", url=notification.link))
 
 
 class InboxUnreadView(LoginRequiredMixin, View):

@@ -356,12 +356,9 @@ class EscalationTable(tables.Table):
                            record.level.display_name, record.level.ladder.policy.name, record.level.ladder.version)
 
     def render_overdue(self, record):
-        return format_html('<span class="{}">{}</span>', "bad" if record.clock_due and record.clock_due <= self._now
-                           else "warn", getattr(record, "overdue", ""))
-
-    @cached_property
-    def _now(self):
-        return timezone.now()
+        # `late` and `overdue` come from the view's prepare(), both at the same `now`.
+        return format_html('<span class="{}">{}</span>', "bad" if getattr(record, "late", False) else "warn",
+                           getattr(record, "overdue", ""))
 
     def render_fired_at(self, record):
         return _local_datetime(record.fired_at)
@@ -407,14 +404,4 @@ def worklist_form(escalation, request, next_url=""):
         reverse("tickets:escalation_comment", args=[escalation.pk]), escalation.pk, get_token(request), next_url,
         escalation.pk, gettext("Comment"), escalation.pk, gettext("Comment (optional when acknowledging)"),
         acknowledge, escalation.pk, gettext("Comment"),
-    )
-
-
-def acknowledge_button(escalation, request, next_url=""):
-    return format_html(
-        '<form method="post" action="{}" class="inline"><input type="hidden" name="csrfmiddlewaretoken" value="{}">'
-        '<input type="hidden" name="next" value="{}"><button type="submit" data-testid="acknowledge-{}">{}</button>'
-        "</form>",
-        reverse("tickets:escalation_acknowledge", args=[escalation.pk]), get_token(request), next_url,
-        escalation.pk, gettext("Acknowledge"),
     )

@@ -117,7 +117,8 @@ def test_a_transfer_is_assigned_round_robin_in_installation_and_the_installer_to
     ticket = desk["ticket"]
     transfer_to_installation(ticket, actor=desk["agent"], now=desk["now"])
     ticket.refresh_from_db()
-    assert ticket.assignee in (desk["installer"], second)
+    # Neither was ever assigned in this queue: the tie goes to the lower user id.
+    assert ticket.assignee == desk["installer"] and desk["installer"].pk < second.pk
     note = Notification.objects.get(recipient=ticket.assignee, message_key="tickets.assigned")
     assert note.link == f"/tickets/{ticket.pk}/"
 
@@ -125,10 +126,17 @@ def test_a_transfer_is_assigned_round_robin_in_installation_and_the_installer_to
 def test_round_robin_skips_users_the_queues_guards_refuse(desk):  # noqa: F811
     from installation.services import transfer_to_installation
     from portal import registry
+    from portal.models import Team
+    from portal.services import add_member
+    from tests.factories import make_user
 
+    second = make_user("installer2")
+    add_member(user=second, team=Team.objects.get(name="安装组"), role=Role.INSTALLATION_COORDINATOR)
+    # The installer would be next (never assigned, lower id), but the guard refuses them.
     refused_id = desk["installer"].pk
+    assert refused_id < second.pk
 
-    def guard(queue, user_ids):
+    def guard(queue, user_ids, *, now):
         return {refused_id: "not certified"} if refused_id in user_ids else {}
 
     registry.register_assignment_guard(guard)
@@ -136,6 +144,6 @@ def test_round_robin_skips_users_the_queues_guards_refuse(desk):  # noqa: F811
         ticket = desk["ticket"]
         transfer_to_installation(ticket, actor=desk["agent"], now=desk["now"])
         ticket.refresh_from_db()
-        assert ticket.assignee_id != refused_id
+        assert ticket.assignee_id == second.pk
     finally:
         registry._ASSIGNMENT_GUARDS.pop(registry._key(guard))

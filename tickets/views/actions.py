@@ -17,7 +17,7 @@ from django.views import View
 from django.views.generic import FormView
 
 from portal.permissions import can, has_action, restrict
-from portal.views import RestrictedViewMixin
+from portal.views import RestrictedViewMixin, safe_next
 from tickets import forms as f
 from tickets import services
 from tickets.models import Ticket, TimelineEntry
@@ -155,10 +155,7 @@ class TakeView(TicketActionView):
                 messages.error(request, message)
         else:
             messages.success(request, _("Ticket #%(id)s is yours.") % {"id": ticket.pk})
-        back = request.POST.get("next", "")
-        if back.startswith("/") and not back.startswith("//"):
-            return redirect(back)
-        return redirect(reverse("tickets:ticket", args=[ticket.pk]))
+        return redirect(safe_next(request, reverse("tickets:ticket", args=[ticket.pk])))
 
 
 class RetryDeliveryView(TicketActionView):

@@ -17,16 +17,12 @@ from django.views import View
 
 from portal.formatting import duration
 from portal.permissions import has_action, restrict
-from portal.views import RestrictedListView
+from portal.views import RestrictedListView, safe_next
 from tickets.escalation.acknowledge import acknowledge, comment
 from tickets.escalation.recipients import attach_deliveries
 from tickets.filtersets import EscalationFilterSet
 from tickets.models import Escalation, TimelineEntry
 from tickets.tables import EscalationTable
-
-
-def age_text(delta) -> str:
-    return duration(max(int(delta.total_seconds() // 60), 0))
 
 
 def overdue_text(escalation, now) -> str:
@@ -57,16 +53,16 @@ def attach_comments(escalations):
 
 
 def prepare(escalations, user, now):
-    """Attach `notified` (with delivery status), `can_ack` and `age` to each escalation (a
-    constant number of queries whatever their number)."""
+    """Attach `notified` (with delivery status), `overdue` and `late` (past the due time at `now`),
+    `can_ack` and `held` to each escalation (a constant number of queries whatever their number)."""
     escalations = attach_comments(attach_deliveries(escalations))
     ids = [e.pk for e in escalations]
     ackable = set()
     if ids and has_action(user, Escalation, "acknowledge"):
         ackable = set(restrict(Escalation.objects.filter(pk__in=ids), user, "acknowledge").values_list("pk", flat=True))
     for escalation in escalations:
-        escalation.age = age_text(now - escalation.fired_at)
         escalation.overdue = overdue_text(escalation, now)
+        escalation.late = escalation.clock_due is not None and escalation.clock_due <= now
         escalation.can_comment = escalation.pk in ackable
         escalation.can_ack = (
             escalation.pk in ackable and escalation.acknowledged_at is None
@@ -120,10 +116,7 @@ class EscalationListView(RestrictedListView):
 
 
 def _follow(request, escalation):
-    follow = request.POST.get("next", "")
-    if follow.startswith("/") and not follow.startswith("//"):
-        return redirect(follow)
-    return redirect(reverse("tickets:escalation_list") + f"?ticket={escalation.ticket_id}")
+    return redirect(safe_next(request, reverse("tickets:escalation_list") + f"?ticket={escalation.ticket_id}"))
 
 
 class EscalationAcknowledgeView(LoginRequiredMixin, View):

@@ -2,7 +2,9 @@
 choice and their bulk assign and transfer.
 
 Every queryset goes through `restrict(queryset, user, verb)` (portal.permissions), the same rule
-the API and admin apply; writes call the domain functions in tickets/services.py.
+the API and admin apply, narrowed to the tickets the user works (`working_tickets`): a queue is
+work to take, so a ticket the user only reads as a past participant is not in it; writes call the
+domain functions in tickets/services.py.
 """
 
 from datetime import timedelta
@@ -16,18 +18,18 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
 from portal.models import Store
 from portal.permissions import has_action, restrict, visible_team_ids
-from portal.views import RestrictedListView
+from portal.views import RestrictedListView, safe_next
 from tickets import forms as f
 from tickets import services
 from tickets.filtersets import TicketFilterSet
 from tickets.models import Ticket, TicketQuerySet
+from tickets.permissions import working_tickets
 from tickets.tables import CappedCountPaginator, TicketTable
 
 AT_RISK_WITHIN = timedelta(hours=2)
@@ -112,10 +114,16 @@ def sla_ordered(queryset, now):
     ).order_by("sla_pin", "sla_late", F("sla_due").asc(nulls_last=True), "id")
 
 
+def queue_tickets(user, action):
+    """The tickets a queue page starts from: those the user may `action` and works
+    (`working_tickets`), not those they only read as past participants, which they cannot take."""
+    return working_tickets(restrict(Ticket.objects.all(), user, action), user)
+
+
 def queue_queryset(user, action, page: QueuePage, now):
-    """The page's tickets the user may `action` (view, export), with what the table shows; the
-    SLA pages in the SLA order (a sort chosen by the user replaces it)."""
-    queryset = restrict(Ticket.objects.all(), user, action)
+    """The page's tickets the user may `action` (view, export) and works, with what the table
+    shows; the SLA pages in the SLA order (a sort chosen by the user replaces it)."""
+    queryset = queue_tickets(user, action)
     queryset = (
         page.narrow(queryset, user, now)
         .select_related("store", "queue", "queue__team", "assignee")
@@ -131,7 +139,7 @@ def tab_counts(user, now) -> dict[str, int]:
     for page in QUEUE_PAGES.values():
         if not page.allowed(user):
             continue
-        queryset = page.narrow(restrict(Ticket.objects.all(), user, "view"), user, now)
+        queryset = page.narrow(queue_tickets(user, "view"), user, now)
         counts[page.key] = queryset.order_by().values("pk")[: COUNT_CAP + 1].count()
     return counts
 
@@ -246,12 +254,6 @@ class TicketListView(RestrictedListView):
         return context
 
 
-def safe_next(request, value, default):
-    if value and url_has_allowed_host_and_scheme(value, allowed_hosts={request.get_host()}):
-        return value
-    return default
-
-
 class TicketColumnsView(LoginRequiredMixin, View):
     """Remember the user's column choice for the queue pages (in the session)."""
 
@@ -261,7 +263,7 @@ class TicketColumnsView(LoginRequiredMixin, View):
             request.session.pop(COLUMNS_SESSION_KEY, None)
         elif form.is_valid():
             request.session[COLUMNS_SESSION_KEY] = form.cleaned_data["columns"]
-        return redirect(safe_next(request, request.POST.get("next"), reverse("tickets:ticket_list")))
+        return redirect(safe_next(request, reverse("tickets:ticket_list")))
 
 
 class TicketBulkView(LoginRequiredMixin, View):
@@ -271,7 +273,7 @@ class TicketBulkView(LoginRequiredMixin, View):
     def post(self, request):
         user = request.user
         form = f.BulkForm(request.POST, user=user)
-        back = safe_next(request, request.POST.get("next"), reverse("tickets:ticket_list"))
+        back = safe_next(request, reverse("tickets:ticket_list"))
         ticked = [int(v) for v in request.POST.getlist("select") if v.isdigit() and len(v) < 12][:500]
         if not form.is_valid():
             for field, errors in form.errors.items():
