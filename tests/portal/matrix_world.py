@@ -121,10 +121,10 @@ def build_world():
     partner = model("InstallationPartner").objects.exclude(pk=dry_job.partner_id).first()
     partner.users.add(users["integration"])
     model("InstallationJob").objects.filter(pk=third_job.pk).update(partner=partner)
-    # ... so its integration client (portal.integrations) is an installation partner too, and serves
-    # the third brand's store besides the demo's two.
+    # ... so its integration client (portal.integrations) is an installation partner too, and a carrier
+    # feed (it uploaded an import above), and serves the third brand's store besides the demo's two.
     client = users["integration"].integration_client
-    client.kinds = [*client.kinds, "installation_partner"]
+    client.kinds = [*client.kinds, "installation_partner", "carrier_feed"]
     client.save()
     client.stores.add(third)
 
