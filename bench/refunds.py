@@ -21,7 +21,6 @@ far less than the wall time (the load average is printed with the figures).
 
 import os
 import random
-import statistics
 import time
 from datetime import timedelta
 from decimal import Decimal
@@ -32,6 +31,8 @@ from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
+
+from bench.harness import measure
 
 # (label, URL, user, target median ms, target max queries)
 PAGES = [
@@ -110,39 +111,6 @@ def seed(count, *, start, rng, now):
             RefundRequest.objects.bulk_create(rows, batch_size=1000)
 
 
-class Timing:
-    """Wall and CPU time (ms) and queries of repeated runs. CPU time is this process's own (SQLite
-    runs in it): on a machine shared with other work it stays close to what an idle machine's wall
-    time would be, where the wall time also counts the waiting for a core."""
-
-    def __init__(self):
-        self.wall, self.cpu, self.queries = [], [], []
-
-    @property
-    def median_ms(self):
-        return statistics.median(self.wall)
-
-    @property
-    def cpu_ms(self):
-        return statistics.median(self.cpu)
-
-    @property
-    def max_queries(self):
-        return max(self.queries)
-
-
-def timed(func, repeat) -> Timing:
-    timing = Timing()
-    for _ in range(repeat):
-        with CaptureQueriesContext(connection) as captured:
-            wall, cpu = time.perf_counter(), time.process_time()
-            func()
-            timing.cpu.append((time.process_time() - cpu) * 1000)
-            timing.wall.append((time.perf_counter() - wall) * 1000)
-        timing.queries.append(len(captured.captured_queries))
-    return timing
-
-
 def _fetch(client, url):
     response = client.get(url)
     return response.status_code, len(response.content)
@@ -154,7 +122,8 @@ def measure_pages(clients, repeat):
         for label, url, username, target_ms, target_queries in PAGES:
             client = clients[username]
             last = [_fetch(client, url)]
-            figures = timed(lambda client=client, url=url, last=last: last.append(_fetch(client, url)), repeat)
+            figures = measure(label, lambda client=client, url=url, last=last: last.append(_fetch(client, url)),
+                              repeat)
             status = last[-1][0]
             ok = status == 200 and figures.cpu_ms < target_ms and figures.max_queries <= target_queries
             rows.append((label, figures.median_ms, figures.max_queries, status, f"<{target_ms} ms <={target_queries} q",
@@ -250,7 +219,7 @@ def run(options, stdout):
         scoped = restrict(RefundRequest.objects.all(), manager, "view")
         return refund_metrics(scoped, date_from=(now - timedelta(days=29)).date(), date_to=now.date(), now=now)
 
-    metrics_figures = timed(metrics, 3)
+    metrics_figures = measure("metrics", metrics, 3)
     stdout.write("")
     stdout.write(f"{'page':<34} {'requests':>9} {'median ms':>10} {'cpu ms':>8} {'queries':>8}  {'target':<16} result")
     for size, rows in results.items():

@@ -29,17 +29,26 @@ def thumbnail_name(name: str) -> str:
     return name.rsplit(".", 1)[0] + "-thumb.jpg"
 
 
-def _thumbnail(upload) -> ContentFile:
+def thumbnail_bytes(data: bytes) -> bytes:
+    """A JPEG thumbnail of an image's bytes (at most `THUMBNAIL_SIZE`, orientation applied); the
+    one thumbnail rule of the portal (the refund desk's evidence photos use it too)."""
     from PIL import Image, ImageOps
 
-    upload.seek(0)
-    with Image.open(upload) as image:
+    with Image.open(BytesIO(data)) as image:
         image = ImageOps.exif_transpose(image)
         image.thumbnail(THUMBNAIL_SIZE)
+        if image.mode not in ("RGB", "L"):
+            image = image.convert("RGB")
         out = BytesIO()
-        image.convert("RGB").save(out, "JPEG", quality=80)
+        image.save(out, "JPEG", quality=80)
+        return out.getvalue()
+
+
+def _thumbnail(upload) -> ContentFile:
     upload.seek(0)
-    return ContentFile(out.getvalue())
+    data = upload.read()
+    upload.seek(0)
+    return ContentFile(thumbnail_bytes(data))
 
 
 def save_uploads(event, files, extensions) -> list[str]:

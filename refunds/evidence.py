@@ -16,6 +16,8 @@ from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
+from installation.photos import thumbnail_bytes
+
 ALLOWED = {
     "image/jpeg": ".jpg",
     "image/png": ".png",
@@ -24,7 +26,6 @@ ALLOWED = {
     "video/mp4": ".mp4",
 }
 IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp"}
-THUMBNAIL_SIZE = (320, 320)
 MAX_VIDEO_SECONDS = 180
 MAX_IMAGE_PIXELS = 60_000_000
 
@@ -92,20 +93,6 @@ def mp4_seconds(data: bytes) -> float | None:
     return None
 
 
-def thumbnail(data: bytes) -> bytes:
-    """A JPEG thumbnail of an image (at most 320 x 320, orientation applied)."""
-    from PIL import ImageOps
-
-    with Image.open(io.BytesIO(data)) as image:
-        image = ImageOps.exif_transpose(image)
-        image.thumbnail(THUMBNAIL_SIZE)
-        if image.mode not in ("RGB", "L"):
-            image = image.convert("RGB")
-        out = io.BytesIO()
-        image.save(out, "JPEG", quality=80)
-        return out.getvalue()
-
-
 def check_upload(upload, *, max_bytes: int) -> CheckedUpload:
     """Read and check one uploaded file (a Django UploadedFile or any object with read/name/size)."""
     if upload is None:
@@ -129,7 +116,7 @@ def check_upload(upload, *, max_bytes: int) -> CheckedUpload:
                 if image.width * image.height > MAX_IMAGE_PIXELS:
                     raise ValidationError({"file": _("The image is too large (more than 60 megapixels).")})
                 image.verify()
-            thumb = thumbnail(data)
+            thumb = thumbnail_bytes(data)
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
             raise ValidationError({"file": _("The image is damaged and cannot be read.")}) from None
     elif mime == "video/mp4":

@@ -14,6 +14,7 @@ refunds/services.py.
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -136,6 +137,14 @@ class RefundDeskSettings(models.Model):
         return str(self.store)
 
 
+def _check_choices(value, choices, field: str):
+    """A JSON list field holding values of `choices` only: anything else is a ValidationError on
+    `field` (the domain code looks each value up and would fail on an unknown one)."""
+    if not isinstance(value, list) or any(not isinstance(item, str) or item not in choices.values for item in value):
+        raise ValidationError({field: _("A list of these values: %(values)s.") % {
+            "values": ", ".join(choices.values)}})
+
+
 class ReturnPolicy(models.Model):
     """A store's return promise for a period, optionally narrowed to a product line or category.
 
@@ -177,6 +186,9 @@ class ReturnPolicy(models.Model):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        _check_choices(self.excluded_flags or [], ExclusionFlag, "excluded_flags")
+
     @property
     def name(self) -> str:
         return in_language(self.name_zh, self.name_en)
@@ -189,7 +201,6 @@ class ResponsibilityRule(models.Model):
     code = models.SlugField(_("code"), max_length=60, unique=True)
     product_line = models.ForeignKey("portal.ProductLine", null=True, blank=True, on_delete=models.PROTECT,
                                      related_name="responsibility_rules", verbose_name=_("product line"))
-    product_category = models.CharField(_("product category"), max_length=100, blank=True)
     reasons = models.ManyToManyField(ReasonCode, blank=True, related_name="rules", verbose_name=_("reasons"),
                                      help_text=_("The rule is suggested for requests with one of these reasons."))
     scenario_zh = models.CharField(_("scenario (Chinese)"), max_length=300)
@@ -217,17 +228,12 @@ class ResponsibilityRule(models.Model):
     def __str__(self):
         return f"{self.code} · {self.scenario}"
 
+    def clean(self):
+        _check_choices(self.required_evidence or [], EvidenceKind, "required_evidence")
+
     @property
     def scenario(self) -> str:
         return in_language(self.scenario_zh, self.scenario_en)
-
-
-class RefundRequestQuerySet(models.QuerySet):
-    def undecided(self):
-        return self.filter(status__in=RefundRequest.UNDECIDED)
-
-    def awaiting_return(self):
-        return self.filter(status=RefundRequest.Status.AWAITING_RETURN)
 
 
 class RefundRequest(models.Model):
@@ -337,8 +343,6 @@ class RefundRequest(models.Model):
     created_at = models.DateTimeField(_("created at"), db_index=True)
     updated_at = models.DateTimeField(_("updated at"))
 
-    objects = RefundRequestQuerySet.as_manager()
-
     class Meta:
         ordering = ["respond_by", "id"]
         constraints = [
@@ -366,10 +370,6 @@ class RefundRequest(models.Model):
     @property
     def is_undecided(self) -> bool:
         return self.status in self.UNDECIDED
-
-    @property
-    def on_hold(self) -> bool:
-        return self.status == self.Status.AWAITING_RETURN
 
 
 class RefundDecision(models.Model):

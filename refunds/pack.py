@@ -16,6 +16,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from fpdf import FPDF
@@ -254,3 +255,16 @@ def render_zip(content: PackContent) -> bytes:
             with evidence.file.open("rb") as handle:
                 archive.writestr(zip_name(number, evidence), handle.read())
     return out.getvalue()
+
+
+def response(content: PackContent, fmt: str) -> HttpResponse:
+    """The pack as a download: `fmt` "pdf" (the PDF alone) or "zip" (the PDF and the original files);
+    the one answer of the desk page and the API."""
+    if fmt == "pdf":
+        body, content_type, name = render_pdf(content), "application/pdf", pdf_name(content.request)
+    else:
+        body, content_type = render_zip(content), "application/zip"
+        name = pdf_name(content.request).removesuffix(".pdf") + ".zip"
+    answer = HttpResponse(body, content_type=content_type)
+    answer["Content-Disposition"] = f'attachment; filename="{name}"'
+    return answer

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -24,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from logistics.models import Carrier, Shipment, ShipmentStatus
 from portal import outbound
-from portal.models import Membership, Notification, Team
+from portal.models import Membership, Notification, OutboundMessage, Team
 from portal.notifications import queue_notification, queue_notifications
 from portal.roles import Role
 from refunds.models import (
@@ -45,7 +46,6 @@ Kind = RefundRequest.Kind
 Decision = RefundRequest.Decision
 EventKind = RefundEvent.Kind
 CENT = Decimal("0.01")
-OUTBOUND_TOPIC = "refund_decision"
 # Fields a repeated post may change while the request is undecided.
 CHANGEABLE = ("amount", "kind", "return_waybill", "return_carrier", "buyer_statement")
 REFUND_CATEGORIES = [Category.REFUND, Category.RETURN, Category.DISPUTE]
@@ -382,19 +382,13 @@ def _hold_note(request) -> str:
 
 
 def _repeat(request: RefundRequest, data, *, actor, now) -> RefundRequest:
-    new = {field: data.get(field, "" if field in ("return_waybill", "return_carrier", "buyer_statement") else None)
-           for field in CHANGEABLE}
     changes = {}
     for field in CHANGEABLE:
         if field not in data:
             continue
-        old = getattr(request, field)
-        if field == "amount":
-            differs = money(old) != money(new[field])
-        else:
-            differs = old != new[field]
-        if differs:
-            changes[field] = (old, new[field])
+        old, value = getattr(request, field), data[field]
+        if (money(old) != money(value)) if field == "amount" else old != value:
+            changes[field] = (old, value)
     cancel = bool(data.get("cancelled")) and request.status != Status.CANCELLED
     if data.get("order_no") and data["order_no"] != request.order_no:
         raise Conflict(_("The order number of a request cannot change."))
@@ -404,7 +398,7 @@ def _repeat(request: RefundRequest, data, *, actor, now) -> RefundRequest:
         raise Conflict(_("The request is %(status)s; it can no longer change.") % {
             "status": request.get_status_display()})
     if "amount" in changes:
-        _check_amounts(new["amount"], data.get("order_amount") or request.order_amount)
+        _check_amounts(data["amount"], data.get("order_amount") or request.order_amount)
     if cancel:
         return _cancel(request, actor=actor, now=now)
     for field, (_old, value) in changes.items():
@@ -706,7 +700,7 @@ def _put_in_force(request, row: RefundDecision, *, actor, now):
         "rule": row.rule.code if row.rule else None,
         "approved_by": row.approved_by_id})
     _save(request, now)
-    outbound.publish(store=request.store, topic=OUTBOUND_TOPIC, payload=decision_payload(request, row),
+    outbound.publish(store=request.store, topic=OutboundMessage.Topic.REFUND_DECISION, payload=decision_payload(request, row),
                      source=f"refund:{request.pk}", now=now)
     _resolve_ticket(request, actor=actor, now=now, note=_("Refund request decided: %(decision)s, %(amount)s CNY.") % {
         "decision": row.get_decision_display(), "amount": row.amount})
@@ -729,16 +723,22 @@ def decision_payload(request: RefundRequest, row: RefundDecision) -> dict:
 
 
 def _approvers(store_id) -> list[int]:
-    """Managers and directors who may see the store's requests (approvers are few: their scope is
-    checked one by one, through the same rule as every page)."""
-    from refunds.permissions import can_approve, refund_store_ids
+    """Managers and directors holding the approve permission (one query) who may see the store's
+    requests (approvers are few: their scope is checked one by one, through the same rule as every
+    page)."""
+    from django.contrib.auth import get_user_model
 
-    users = {m.user for m in Membership.objects.filter(role__in=[Role.MANAGER, Role.DIRECTOR], user__is_active=True)
-             .select_related("user")}
+    from portal.permissions import is_org_wide, visible_store_ids
+
+    holding = Permission.objects.filter(codename="approve_refundrequest", content_type__app_label="refunds")
+    candidates = (get_user_model().objects.filter(memberships__role__in=[Role.MANAGER, Role.DIRECTOR],
+                                                  is_active=True)
+                  .filter(Q(is_superuser=True) | Q(groups__permissions__in=holding)
+                          | Q(user_permissions__in=holding))
+                  .distinct().order_by("pk"))
     result = []
-    for user in sorted(users, key=lambda u: u.pk):
-        stores = refund_store_ids(user)
-        if can_approve(user) and (stores is None or store_id in stores):
+    for user in candidates:
+        if is_org_wide(user) or store_id in visible_store_ids(user):
             result.append(user.pk)
     return result
 

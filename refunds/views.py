@@ -8,7 +8,7 @@ from pathlib import PurePath
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -222,12 +222,4 @@ class EvidencePackView(LoginRequiredMixin, View):
                         request.user, "view", pk)
         if not has_action(request.user, EvidenceFile, "view"):
             raise PermissionDenied(_("Your role does not allow this."))
-        content = pack.collect(refund)
-        if fmt == "pdf":
-            response = HttpResponse(pack.render_pdf(content), content_type="application/pdf")
-            name = pack.pdf_name(refund)
-        else:
-            response = HttpResponse(pack.render_zip(content), content_type="application/zip")
-            name = pack.pdf_name(refund).removesuffix(".pdf") + ".zip"
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
-        return response
+        return pack.response(pack.collect(refund), fmt)

@@ -303,9 +303,13 @@ def recompute_dues(ticket: Ticket, specs: SpecCache):
 
 def pin_fixed_deadline(ticket: Ticket):
     """A resolution deadline fixed in wall-clock time (`resolution_due_fixed_at`, e.g. a marketplace's
-    respond-by time) is the resolution due time, whatever the policy, priority, pauses or calendar."""
+    respond-by time) is the resolution due time, whatever the policy, priority, pauses or calendar.
+    Such a ticket does not pause (`pause`): one fixed while paused runs on from its pause instant
+    (the due times of a paused ticket already assume that)."""
     if ticket.resolution_due_fixed_at is not None:
         ticket.resolution_due = ticket.resolution_due_fixed_at
+        if ticket.clock_paused_at is not None:
+            ticket.sla_clock_started_at, ticket.clock_paused_at = ticket.clock_paused_at, None
 
 
 def _judge(ticket, at, specs: SpecCache):
@@ -348,8 +352,10 @@ def start_clocks(ticket: Ticket, *, now, policies=None, specs: SpecCache | None 
 
 
 def pause(ticket: Ticket, *, now, specs: SpecCache | None = None):
-    """Stop the clocks for a pause status (judging them first); the due times stay as they are."""
-    if ticket.sla_clock_started_at is None:
+    """Stop the clocks for a pause status (judging them first); the due times stay as they are. A
+    ticket with a resolution deadline fixed in wall-clock time never pauses: that deadline runs on
+    regardless, and the sweep and `breached` only see running clocks."""
+    if ticket.sla_clock_started_at is None or ticket.resolution_due_fixed_at is not None:
         return
     specs = specs or SpecCache()
     _judge(ticket, now, specs)
@@ -404,9 +410,12 @@ def stop(ticket: Ticket):
 
 
 def start_new_cycle(ticket: Ticket, *, now, policies=None, specs: SpecCache | None = None):
-    """Reopen: a fresh resolution clock from `now` (the first-response clock continues if unmet)."""
+    """Reopen: a fresh resolution clock from `now` (the first-response clock continues if unmet). A
+    fixed resolution deadline belonged to the previous cycle: it is cleared (a later outside request
+    can fix a new one)."""
     specs = specs or SpecCache()
     ticket.sla_cycle += 1
+    ticket.resolution_due_fixed_at = None
     apply_policy(ticket, match_policy(ticket, policies))
     _set_used(ticket, "resolution", ZERO)
     _forget(ticket, "resolution")

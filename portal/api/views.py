@@ -1,11 +1,13 @@
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal import integrations, pii
+from portal import integrations, outbound, pii
 from portal.api.parsers import JSONParser
 from portal.api.permissions import IntegrationKindPermission
 from portal.api.serializers import (
@@ -17,7 +19,8 @@ from portal.api.serializers import (
 )
 from portal.api.viewsets import RestrictedModelViewSet, RestrictedReadOnlyViewSet
 from portal.filtersets import StoreFilterSet, TeamFilterSet
-from portal.models import Notification, PiiAccess, Store, Team
+from portal.models import Notification, OutboundMessage, PiiAccess, Store, Team
+from portal.permissions import restrict
 
 
 class StoreViewSet(RestrictedModelViewSet):
@@ -69,3 +72,44 @@ class PiiRevealView(APIView):
         except pii.RevealRefused as exc:
             raise PermissionDenied(str(exc)) from None
         return Response({"value": value})
+
+
+class OutboundFeedView(APIView):
+    """`GET /api/v1/<app>/outbound/?since=<cursor>&limit=`: the outbound messages of one `topic` for
+    integrations (of `integration_kind`) that poll instead of receiving the store's webhook, oldest
+    first after the cursor (the last `cursor` seen; none: from the start). Each item carries the
+    webhook's exact body as `payload` and its `idempotency_key`. Stores without a webhook count a
+    message delivered once fetched. Subclasses set `topic` and `integration_kind`."""
+
+    permission_model = OutboundMessage
+    permission_action = "view"
+    topic: str
+    integration_kind: str
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("since", str, description="The last cursor seen (none: from the start)"),
+            OpenApiParameter("limit", int, description=f"At most this many (default {outbound.FEED_PAGE_SIZE}, "
+                                                       f"max {outbound.FEED_MAX_PAGE_SIZE})"),
+        ],
+        responses=OpenApiTypes.OBJECT,
+    )
+    def get(self, request):
+        errors = {}
+        try:
+            since = outbound.parse_cursor(request.query_params.get("since"))
+        except ValueError:
+            errors["since"] = [_("Give the cursor of the last message seen (a whole number).")]
+        limit = outbound.FEED_PAGE_SIZE
+        raw = request.query_params.get("limit")
+        if raw not in (None, ""):
+            if not raw.isdigit() or not 1 <= int(raw) <= outbound.FEED_MAX_PAGE_SIZE:
+                errors["limit"] = [_("Give a whole number from 1 to %(n)d.") % {"n": outbound.FEED_MAX_PAGE_SIZE}]
+            else:
+                limit = int(raw)
+        if errors:
+            raise ValidationError(errors)
+        scope = restrict(OutboundMessage.objects.all(), request.user, "view")
+        rows, cursor, more = outbound.feed(scope, topic=self.topic, since=since, limit=limit)
+        outbound.mark_polled(rows, now=timezone.now())
+        return Response({"results": [outbound.feed_item(m) for m in rows], "next_cursor": str(cursor), "more": more})

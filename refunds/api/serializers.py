@@ -10,7 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from logistics.api.serializers import choice
-from portal.api.fields import RestrictedSlugRelatedField
+from portal.api.fields import RestrictedSlugRelatedField, StrictBooleanField
 from portal.api.serializers import StrictCharField
 from portal.models import Store
 from portal.permissions import restrict
@@ -79,15 +79,6 @@ class MoneyField(serializers.Field):
 
     def to_representation(self, value):
         return None if value is None else str(value)
-
-
-class StrictBooleanField(serializers.BooleanField):
-    """true or false, nothing else (DRF's BooleanField would take "yes" or 1)."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, bool):
-            self.fail("invalid")
-        return data
 
 
 @extend_schema_field(OpenApiTypes.STR)

@@ -17,7 +17,6 @@
 
 from django.db import transaction
 from django.db.models import Prefetch
-from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -28,8 +27,8 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal import outbound
 from portal.api.params import date_range
+from portal.api.views import OutboundFeedView
 from portal.api.viewsets import RestrictedModelViewSet
 from portal.models import OutboundMessage
 from portal.permissions import has_action, restrict
@@ -163,18 +162,11 @@ class RefundRequestViewSet(RestrictedModelViewSet):
     # trailing slash), with permission_action="view"; they are not router actions.
     @extend_schema(responses={(200, "application/pdf"): bytes})
     def evidence_pack_pdf(self, request, pk=None):
-        content = self._pack_content()
-        response = HttpResponse(pack.render_pdf(content), content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="{pack.pdf_name(content.request)}"'
-        return response
+        return pack.response(self._pack_content(), "pdf")
 
     @extend_schema(responses={(200, "application/zip"): bytes})
     def evidence_pack_zip(self, request, pk=None):
-        content = self._pack_content()
-        response = HttpResponse(pack.render_zip(content), content_type="application/zip")
-        name = pack.pdf_name(content.request).removesuffix(".pdf") + ".zip"
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
-        return response
+        return pack.response(self._pack_content(), "zip")
 
     @extend_schema(request=DisputeSerializer, responses=RefundRequestSerializer)
     @action(detail=True, methods=["post"], permission_action="dispute")
@@ -199,27 +191,12 @@ class RefundRequestViewSet(RestrictedModelViewSet):
         return self._answer(refund)
 
 
-class RefundOutboundView(APIView):
-    """The refund decisions for the marketplace, oldest first after `since` (a cursor from the
-    previous page's `next`); the same bodies the store's webhook receives."""
+class RefundOutboundView(OutboundFeedView):
+    """`GET /api/v1/refunds/outbound/?since=<cursor>&limit=`: the refund decisions for the marketplace
+    (the same bodies the store's webhook receives; portal/api/views.py `OutboundFeedView`)."""
 
-    permission_model = OutboundMessage
-    permission_action = "view"
+    topic = OutboundMessage.Topic.REFUND_DECISION
     integration_kind = "marketplace_refunds"
-
-    @extend_schema(parameters=[OpenApiParameter("since", str), OpenApiParameter("limit", int)], responses={200: dict})
-    def get(self, request):
-        try:
-            since = outbound.parse_cursor(request.query_params.get("since"))
-        except ValueError:
-            raise ValidationError({"since": [_("Give the cursor of the last item you read (a number).")]}) from None
-        limit = request.query_params.get("limit") or str(outbound.FEED_PAGE_SIZE)
-        if not limit.isdigit() or not 1 <= int(limit) <= outbound.FEED_MAX_PAGE_SIZE:
-            raise ValidationError({"limit": [_("Give a number from 1 to %(max)s.") % {
-                "max": outbound.FEED_MAX_PAGE_SIZE}]})
-        messages = restrict(OutboundMessage.objects.all(), request.user, "view")
-        rows, cursor, more = outbound.feed(messages, topic=services.OUTBOUND_TOPIC, since=since, limit=int(limit))
-        return Response({"items": [outbound.feed_item(row) for row in rows], "next": str(cursor), "more": more})
 
 
 class RefundMetricsView(APIView):

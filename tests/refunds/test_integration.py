@@ -55,6 +55,63 @@ def test_the_escalation_ladder_fires_on_the_fixed_deadline(desk):
     assert ticket.escalations.filter(level__position=2).exists()
 
 
+def test_a_fixed_deadline_ticket_does_not_pause_so_a_pause_across_it_still_breaches_and_escalates(desk):
+    from tickets import services as tickets
+    from tickets.escalation.demo import load_escalation_demo
+    from tickets.escalation.sweep import escalate_due_tickets
+    from tickets.models import Ticket
+
+    now = timezone.now()
+    load_escalation_demo(now=now - timedelta(minutes=1))
+    refund = make_request(desk.stores["clouddry-tmall"], now=now, respond_by=now + timedelta(hours=3))
+    ticket = Ticket.objects.get(pk=refund.ticket_id)
+    tickets.change_status(ticket, actor=None, status="pending_customer", now=now + timedelta(hours=1))
+    ticket.refresh_from_db()
+    assert ticket.clock_paused_at is None and ticket.sla_clock_started_at is not None
+    late = refund.respond_by + timedelta(minutes=1)
+    assert Ticket.objects.breached(late).filter(pk=ticket.pk).exists()
+    escalate_due_tickets(now=late)
+    assert ticket.escalations.filter(level__position=2).exists()
+
+
+def test_a_paused_ticket_linked_to_a_request_runs_on_to_the_fixed_deadline(desk):
+    from tickets import services as tickets
+    from tickets.models import Ticket
+
+    store = desk.stores["clouddry-tmall"]
+    now = timezone.now()
+    existing = tickets.create_ticket(store=store, actor=None, now=now, order_no="ORD-PAUSED",
+                                     description="我要退款", category="refund")
+    tickets.change_status(existing, actor=None, status="pending_customer", now=now + timedelta(minutes=5))
+    existing.refresh_from_db()
+    assert existing.clock_paused_at is not None
+    refund = make_request(store, now=now + timedelta(minutes=10), order_no="ORD-PAUSED",
+                          respond_by=now + timedelta(hours=2))
+    existing.refresh_from_db()
+    assert refund.ticket_id == existing.pk and existing.clock_paused_at is None
+    assert Ticket.objects.breached(refund.respond_by + timedelta(minutes=1)).filter(pk=existing.pk).exists()
+
+
+def test_reopening_clears_the_fixed_deadline_and_a_later_request_fixes_a_new_one(desk):
+    from tickets import services as tickets
+    from tickets.models import Ticket
+
+    store = desk.stores["clouddry-tmall"]
+    now = timezone.now()
+    refund = make_request(store, now=now, order_no="ORD-AGAIN", respond_by=now + timedelta(hours=2))
+    ticket = Ticket.objects.get(pk=refund.ticket_id)
+    tickets.resolve(ticket, actor=None, now=now + timedelta(hours=1))
+    reopened_at = now + timedelta(hours=5)  # after the first request's respond-by
+    tickets.reopen(ticket, actor=None, now=reopened_at)
+    ticket.refresh_from_db()
+    assert ticket.resolution_due_fixed_at is None and not ticket.resolution_breached
+    assert not Ticket.objects.breached(reopened_at + timedelta(minutes=1)).filter(pk=ticket.pk).exists()
+    later = make_request(store, now=reopened_at, order_no="ORD-AGAIN", respond_by=reopened_at + timedelta(hours=4))
+    assert later.ticket_id == ticket.pk
+    ticket.refresh_from_db()
+    assert ticket.resolution_due_fixed_at == ticket.resolution_due == later.respond_by
+
+
 def test_a_return_parcel_opens_no_installation_job_and_stays_out_of_delivery_metrics(desk):
     from installation.models import InstallationJob, Product
     from logistics.metrics import logistics_metrics

@@ -4,6 +4,7 @@ what was typed kept), the ticket's refund panel, the approvals source, and the m
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
@@ -154,3 +155,27 @@ def test_metrics_by_their_definitions(desk, api):
     assert api.get("/api/v1/metrics/refunds/", store="nope").status_code == 400
     assert api.get("/api/v1/metrics/refunds/", **{"from": "2026-13-01"}).status_code == 400
     assert api.as_user(desk["trainer"]).get("/api/v1/metrics/refunds/").status_code == 403
+
+
+def test_the_admin_refuses_unknown_evidence_kinds_and_excluded_conditions(desk):
+    from django.core.exceptions import ValidationError
+
+    from refunds.models import ResponsibilityRule, ReturnPolicy
+
+    rule = ResponsibilityRule.objects.get(code="no-fault-found")
+    rule.required_evidence = ["photo", "selfie"]
+    with pytest.raises(ValidationError) as refused:
+        rule.full_clean()
+    assert "required_evidence" in refused.value.message_dict
+    rule.required_evidence = "photo"  # not a list
+    with pytest.raises(ValidationError):
+        rule.full_clean()
+    rule.required_evidence = ["photo", "battery_log"]
+    rule.full_clean()
+    policy = ReturnPolicy.objects.first()
+    policy.excluded_flags = ["activated", 3]
+    with pytest.raises(ValidationError) as refused:
+        policy.full_clean()
+    assert "excluded_flags" in refused.value.message_dict
+    policy.excluded_flags = ["activated", "used"]
+    policy.full_clean()

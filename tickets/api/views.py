@@ -21,9 +21,9 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal import outbound
 from portal.api.fields import in_year_range
 from portal.api.filters import StrictFilterBackend
+from portal.api.views import OutboundFeedView
 from portal.api.viewsets import RestrictedModelViewSet, RestrictedReadOnlyViewSet
 from portal.integrations import STAFF_ONLY, Kind
 from portal.models import OutboundMessage, Store, Team
@@ -248,43 +248,12 @@ class ChatConversationView(APIView):
         return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 
 
-class ChatOutboundView(APIView):
+class ChatOutboundView(OutboundFeedView):
     """`GET /api/v1/chat/outbound/?since=<cursor>&limit=`: the replies to buyers for integrations that
-    poll instead of receiving the store's webhook, oldest first after the cursor (the last
-    `cursor` seen; none: from the start). Each item carries the webhook's exact body as `payload`
-    and its `idempotency_key`. Stores without a webhook count a message delivered once fetched."""
+    poll instead of receiving the store's webhook (portal/api/views.py `OutboundFeedView`)."""
 
-    permission_model = OutboundMessage
-    permission_action = "view"
+    topic = OutboundMessage.Topic.CHAT_REPLY
     integration_kind = "marketplace_chat"
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("since", str, description="The last cursor seen (none: from the start)"),
-            OpenApiParameter("limit", int, description=f"At most this many (default {outbound.FEED_PAGE_SIZE}, "
-                                                       f"max {outbound.FEED_MAX_PAGE_SIZE})"),
-        ],
-        responses=OpenApiTypes.OBJECT,
-    )
-    def get(self, request):
-        errors = {}
-        try:
-            since = outbound.parse_cursor(request.query_params.get("since"))
-        except ValueError:
-            errors["since"] = [_("Give the cursor of the last message seen (a whole number).")]
-        limit = outbound.FEED_PAGE_SIZE
-        raw = request.query_params.get("limit")
-        if raw not in (None, ""):
-            if not raw.isdigit() or not 1 <= int(raw) <= outbound.FEED_MAX_PAGE_SIZE:
-                errors["limit"] = [_("Give a whole number from 1 to %(n)d.") % {"n": outbound.FEED_MAX_PAGE_SIZE}]
-            else:
-                limit = int(raw)
-        if errors:
-            raise ValidationError(errors)
-        scope = restrict(OutboundMessage.objects.all(), request.user, "view")
-        rows, cursor, more = outbound.feed(scope, topic=OutboundMessage.Topic.CHAT_REPLY, since=since, limit=limit)
-        outbound.mark_polled(rows, now=timezone.now())
-        return Response({"results": [outbound.feed_item(m) for m in rows], "next_cursor": str(cursor), "more": more})
 
 
 class TicketMetricsView(APIView):
