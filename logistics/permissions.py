@@ -8,7 +8,15 @@ to roles that call customers. Registered from LogisticsConfig.ready().
 from django.db.models import Q
 
 from portal import pii
-from portal.permissions import has_action, is_org_wide, scope_rule, unscoped, user_roles, visible_store_ids
+from portal.permissions import (
+    by_store,
+    has_action,
+    is_org_wide,
+    scope_rule,
+    unscoped,
+    user_roles,
+    visible_store_ids,
+)
 from portal.roles import Role
 
 
@@ -43,14 +51,6 @@ def register_rules():
         TrackingEvent,
         TrackingImport,
     )
-
-    def by_store(prefix):
-        def rule(queryset, user, action):
-            if is_org_wide(user):
-                return queryset
-            return queryset.filter(**{f"{prefix}store_id__in": visible_store_ids(user)})
-
-        return rule
 
     scope_rule(Shipment)(by_store(""))
     pii.register(Shipment, fields={"consignee_name": pii.NAME, "consignee_phone": pii.PHONE,

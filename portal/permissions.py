@@ -188,6 +188,19 @@ def visible_store_ids(user) -> set[int]:
     return cached
 
 
+def by_store(prefix: str = "") -> ScopeRule:
+    """The scope rule of rows that belong to a store: `prefix` is the path to the row holding
+    `store_id` ("" for the row itself, "shipment__" for a shipment's events). Org-wide roles see
+    every store, everyone else `visible_store_ids()` (an integration account: its client's stores)."""
+
+    def rule(queryset, user, action):
+        if is_org_wide(user):
+            return queryset
+        return queryset.filter(**{f"{prefix}store_id__in": visible_store_ids(user)})
+
+    return rule
+
+
 def users_in_scope(queryset, user):
     """The people of `queryset` that `user` may pick (an assignee, a recipient): members of the teams
     in the user's scope; everyone for org-wide roles; no one for an anonymous caller."""

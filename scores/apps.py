@@ -12,6 +12,7 @@ class ScoresConfig(AppConfig):
     def ready(self):
         # Rules and registry entries only; nothing here touches the database.
         from portal import registry
+        from scores import notification_texts  # noqa: F401  (registers the notification texts)
         from scores.permissions import register_rules
         from scores.views import score_widget
 

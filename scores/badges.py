@@ -9,21 +9,17 @@ badge falls at risk or is lost. A fixed number of queries whatever the number of
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 
 from django.db import transaction
-from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import override
+from django.urls import reverse
 
 from portal.models import Membership, Store
 from portal.notifications import queue_notifications
 from portal.roles import Role
 from scores import refund_source
-from scores.metrics import Value, metric_values
-from scores.models import Badge, BadgeChange, BadgeState, Comparator, StoreBadge
-
-SHOWN = {BadgeState.EARNED, BadgeState.AT_RISK}
+from scores.metrics import Value, metric_values, window_for
+from scores.models import SHOWN_STATES, Badge, BadgeChange, BadgeState, Comparator, StoreBadge
 
 
 @dataclass(frozen=True)
@@ -55,7 +51,7 @@ def next_state(badge: Badge, value: Value, *, previous: str | None, since: date 
     """
     if value.value is None or value.sample < badge.minimum_sample:
         return Outcome(BadgeState.NOT_ENOUGH_DATA, None, None)
-    held = previous in SHOWN
+    held = previous in SHOWN_STATES
     if meets(badge, value.value):
         state = BadgeState.AT_RISK if near(badge, value.value) else BadgeState.EARNED
         return Outcome(state, since if held and since else on, None)
@@ -65,12 +61,6 @@ def next_state(badge: Badge, value: Value, *, previous: str | None, since: date 
             return Outcome(BadgeState.LOST, None, None)
         return Outcome(BadgeState.AT_RISK, since, first_below)
     return Outcome(BadgeState.LOST, None, None)
-
-
-def _window(on: date, days: int):
-    zone = timezone.get_current_timezone()
-    end = datetime.combine(on + timedelta(days=1), time.min, tzinfo=zone)
-    return end - timedelta(days=days), end
 
 
 def evaluate_badges(on: date, *, now: datetime, store_ids=None, values_by_window=None) -> dict[str, int]:
@@ -84,7 +74,7 @@ def evaluate_badges(on: date, *, now: datetime, store_ids=None, values_by_window
     badges = list(Badge.objects.filter(active=True))
     values_by_window = dict(values_by_window or {})
     for days in {b.window_days for b in badges if b.kind == Badge.Kind.EARNED} - set(values_by_window):
-        start, end = _window(on, days)
+        start, end = window_for(on, days)
         needed = {b.metric for b in badges if b.kind == Badge.Kind.EARNED and b.window_days == days}
         values_by_window[days] = metric_values(store_ids, start=start, end=end, now=now, metrics=needed)
     policy_days = {b.policy_return_days for b in badges if b.kind == Badge.Kind.POLICY}
@@ -103,7 +93,7 @@ def evaluate_badges(on: date, *, now: datetime, store_ids=None, values_by_window
                 if badge.kind == Badge.Kind.POLICY:
                     active = badge.policy_return_days in windows.get(store_id, set())
                     value = Value(float(badge.policy_return_days) if active else None, 1 if active else 0)
-                    held = previous in SHOWN
+                    held = previous in SHOWN_STATES
                     outcome = Outcome(BadgeState.EARNED, (row.since if held and row.since else on), None) if active \
                         else Outcome(BadgeState.LOST, None, None)
                 else:
@@ -133,12 +123,13 @@ def evaluate_badges(on: date, *, now: datetime, store_ids=None, values_by_window
         )
         # At risk: always worth a look; lost: only a badge the store held (not one never earned).
         _notify_managers([c for c in changes if c[2] == BadgeState.AT_RISK
-                          or (c[2] == BadgeState.LOST and c[1] in SHOWN)], now=now)
+                          or (c[2] == BadgeState.LOST and c[1] in SHOWN_STATES)], now=now)
     return counts
 
 
 def _notify_managers(changes, *, now):
-    """One in-app message per store manager (managers of the teams serving the store) per change."""
+    """One in-app message per store manager (managers of the teams serving the store) per change,
+    rendered in each reader's language (scores/notification_texts.py)."""
     if not changes:
         return
     store_ids = {row.store_id for row, *_ in changes}
@@ -148,18 +139,13 @@ def _notify_managers(changes, *, now):
         managers.setdefault(store_id, set()).add(user_id)
     codes = dict(Store.objects.filter(pk__in=store_ids).values_list("pk", "code"))
     messages = []
-    with override("zh-hans"):
-        for row, _old, new, value, badge in changes:
-            if new == BadgeState.AT_RISK:
-                subject = _("Badge at risk: %(badge)s (%(store)s)")
-            else:
-                subject = _("Badge lost: %(badge)s (%(store)s)")
-            subject = subject % {"badge": badge.name_zh, "store": codes.get(row.store_id, "")}
-            body = _("Figure %(figure)s over %(sample)s cases; threshold %(threshold)s.") % {
-                "figure": "-" if value.value is None else value.value, "sample": value.sample,
-                "threshold": badge.threshold}
-            for user_id in sorted(managers.get(row.store_id, ())):
-                messages.append({"recipient_id": user_id, "channel": "in_app", "subject": subject[:200], "body": body,
-                                 "link": f"/scores/stores/{codes.get(row.store_id, '')}/",
-                                 "source": f"scores:badge:{row.store_id}:{badge.pk}:{new}"})
+    for row, _old, new, value, badge in changes:
+        code = codes.get(row.store_id, "")
+        params = {"badge_zh": badge.name_zh, "badge_en": badge.name_en, "store": code, "figure": value.value,
+                  "sample": value.sample, "threshold": badge.threshold}
+        key = "scores.badge_at_risk" if new == BadgeState.AT_RISK else "scores.badge_lost"
+        for user_id in sorted(managers.get(row.store_id, ())):
+            messages.append({"recipient_id": user_id, "channel": "in_app", "message_key": key, "params": params,
+                             "link": reverse("scores:store", args=[code]),
+                             "source": f"scores:badge:{row.store_id}:{badge.pk}:{new}"})
     queue_notifications(messages, now=now)

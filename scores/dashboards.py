@@ -17,7 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -88,8 +88,7 @@ def lead_charts(user, *, now) -> list[Chart]:
 
         tickets = tickets.filter(queue__team_id__in=visible_team_ids(user))
     open_tickets = tickets.filter(status__in=Ticket.OPEN_STATUSES)
-    soon = (now, now + timedelta(minutes=AT_RISK_MINUTES))
-    at_risk = Q(clock_paused_at__isnull=True) & TicketQuerySet._due_q(soon, "range") & ~TicketQuerySet._due_q(now, "lt")
+    at_risk = TicketQuerySet.at_risk_q(now, timedelta(minutes=AT_RISK_MINUTES))
     breached = TicketQuerySet.breached_q(now)
     counts = dict(n=Count("id"), at_risk=Count("id", filter=at_risk), breached=Count("id", filter=breached))
     charts = []

@@ -1,21 +1,32 @@
 """From a metric to the rows that count against it, in the viewer's scope (window ending now).
 
-Each function reads one narrow row set of the store's window (one query, restricted), keeps the
-misses by the metric's own definition (scores/metrics.py) and returns at most LIMIT of them, the
-worst first, as (url, label, detail) items.
+Each function reads one narrow row set of the store's window (one query, restricted) and returns at
+most LIMIT misses as (url, label, detail) items. The counted rates filter by the metric's own rule in
+the database (`decided & ~hit` of scores/metrics.py), so a row is listed exactly when the metric
+counts it as a miss.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
 from portal.permissions import restrict
-from scores.metrics import DAY, HOUR, RESPONSE_SECONDS, installed_within_days
+from scores.metrics import (
+    DAY,
+    HoursBetween,
+    installed_within_days,
+    on_time_rule,
+    pickup_48h_rule,
+    resolution_24h_rule,
+    response_3min_rule,
+    window_days,
+)
 from scores.models import Metric
-from scores.services import window_days
 
 LIMIT = 200
 
@@ -42,21 +53,15 @@ def misses(metric: str, store, *, user, now) -> tuple[str, list[tuple[str, str, 
     start = now - timedelta(days=window_days())
     ref = now
     if metric == Metric.PICKUP_48H_RATE:
-        items = []
-        for pk, waybill, created_at, picked in _shipments(store, user, start, end, "created_at").values_list(
-                "pk", "waybill_number", "created_at", "picked_up_at").order_by("created_at"):
-            late = picked is None and created_at <= ref - 48 * HOUR or picked is not None and picked - created_at > 48 * HOUR
-            if late:
-                items.append(_parcel(pk, waybill, f"{_at(created_at)} → {_at(picked)}"))
-        return "parcels", items[:LIMIT]
+        decided, hit = pickup_48h_rule(ref)
+        rows = _shipments(store, user, start, end, "created_at").filter(decided & ~hit).order_by("created_at", "pk")
+        return "parcels", [_parcel(pk, waybill, f"{_at(created_at)} → {_at(picked)}") for pk, waybill, created_at, picked
+                           in rows.values_list("pk", "waybill_number", "created_at", "picked_up_at")[:LIMIT]]
     if metric == Metric.DELIVERY_MEDIAN_HOURS:
-        rows = []
-        for pk, waybill, picked, shipped, delivered in _shipments(store, user, start, end, "shipped_at").filter(
-                delivered_at__isnull=False).values_list("pk", "waybill_number", "picked_up_at", "shipped_at",
-                                                        "delivered_at"):
-            rows.append(((delivered - (picked or shipped)).total_seconds() / 3600, pk, waybill))
-        rows.sort(reverse=True)
-        return "parcels", [_parcel(pk, waybill, f"{hours:.1f} h") for hours, pk, waybill in rows[:LIMIT]]
+        rows = _shipments(store, user, start, end, "shipped_at").filter(delivered_at__lte=ref).annotate(
+            hours=HoursBetween(Coalesce("picked_up_at", "shipped_at"), F("delivered_at"))).order_by("-hours", "-pk")
+        return "parcels", [_parcel(pk, waybill, f"{hours:.1f} h") for pk, waybill, hours in
+                           rows.values_list("pk", "waybill_number", "hours")[:LIMIT]]
     if metric == Metric.STALL_RATE:
         from logistics.models import AlertKind
 
@@ -64,12 +69,10 @@ def misses(metric: str, store, *, user, now) -> tuple[str, list[tuple[str, str, 
         return "parcels", [_parcel(pk, w, _at(s)) for pk, w, s in
                            queryset.values_list("pk", "waybill_number", "shipped_at")[:LIMIT]]
     if metric == Metric.ON_TIME_DELIVERY_RATE:
-        items = []
-        for pk, waybill, promised, delivered in _shipments(store, user, start, end, "shipped_at").filter(
-                promised_by__isnull=False).values_list("pk", "waybill_number", "promised_by", "delivered_at"):
-            if (delivered is not None and delivered > promised) or (delivered is None and promised < ref):
-                items.append(_parcel(pk, waybill, f"{_at(promised)} → {_at(delivered)}"))
-        return "parcels", items[:LIMIT]
+        decided, hit = on_time_rule(ref)
+        rows = _shipments(store, user, start, end, "shipped_at").filter(decided & ~hit).order_by("promised_by", "pk")
+        return "parcels", [_parcel(pk, waybill, f"{_at(promised)} → {_at(delivered)}") for pk, waybill, promised, delivered
+                           in rows.values_list("pk", "waybill_number", "promised_by", "delivered_at")[:LIMIT]]
     if metric in (Metric.APPOINTMENT_KEPT_RATE, Metric.FIRST_VISIT_RATE, Metric.INSTALLED_WITHIN_DAYS_RATE):
         return "jobs", _job_misses(metric, store, user, start, end, ref)
     if metric in (Metric.REFUND_HANDLING_HOURS, Metric.DISPUTE_RATE):
@@ -114,29 +117,29 @@ def _job_misses(metric, store, user, start, end, ref):
 
 
 def _ticket_misses(metric, store, user, start, end, ref):
-    from django.db.models import Q
-
     from tickets.models import ChatMessage, Ticket
 
-    tickets = restrict(Ticket.objects.all(), user, "view").filter(store=store, merged_into__isnull=True)
+    visible = restrict(Ticket.objects.all(), user, "view").filter(store=store)
+    tickets = visible.filter(merged_into__isnull=True)
 
     def ticket(pk, subject, detail):
         return (reverse("tickets:ticket", args=[pk]), f"#{pk} {subject}", detail)
 
     if metric == Metric.RESPONSE_3MIN_RATE:
+        # Every buyer message counts, a merged ticket's too (as in the metric).
+        decided, hit = response_3min_rule(ref)
         late = ChatMessage.objects.filter(
-            ticket__in=tickets, sender=ChatMessage.Sender.BUYER, sent_at__gte=start, sent_at__lt=end,
-        ).filter(Q(human_response_seconds__gt=RESPONSE_SECONDS)
-                 | Q(human_response_at__isnull=True, sent_at__lte=ref - DAY)).values_list(
-            "ticket_id", "ticket__subject", "sent_at", "human_response_seconds").order_by("-sent_at")[:LIMIT]
+            ticket__in=visible, sender=ChatMessage.Sender.BUYER, sent_at__gte=start, sent_at__lt=end,
+        ).filter(decided & ~hit).values_list(
+            "ticket_id", "ticket__subject", "sent_at", "human_response_seconds").order_by("-sent_at", "-pk")[:LIMIT]
         return [ticket(pk, subject, f"{_at(sent)} · {'—' if secs is None else f'{secs / 60:.1f} min'}")
                 for pk, subject, sent, secs in late]
     window = tickets.filter(created_at__gte=start, created_at__lt=end)
     if metric == Metric.RESOLUTION_24H_RATE:
-        rows = window.filter(Q(first_resolution_seconds__gt=DAY.total_seconds())
-                             | Q(first_resolution_seconds__isnull=True, created_at__lte=ref - DAY))
+        decided, hit = resolution_24h_rule(ref)
+        rows = window.filter(decided & ~hit)
         return [ticket(pk, s, _at(c)) for pk, s, c in rows.values_list("pk", "subject", "created_at")
-                .order_by("created_at")[:LIMIT]]
+                .order_by("created_at", "pk")[:LIMIT]]
     if metric == Metric.FIRST_RESPONSE_MEDIAN_MINUTES:
         rows = window.filter(first_response_time__isnull=False).order_by("-first_response_time")
         return [ticket(pk, s, f"{t.total_seconds() / 60:.1f} min") for pk, s, t in

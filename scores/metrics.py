@@ -3,7 +3,8 @@
 `metric_values(store_ids, start=, end=, now=)` computes every metric for every store at once over
 the window [start, end) (definitions: docs/scores.md). A fixed number of queries whatever the
 number of stores and rows: counts are aggregated in the database grouped by store, medians are
-taken in Python over one narrow row set per metric. "Decided" moments use `ref = min(now, end)`.
+taken in Python over one narrow row set per metric. Hits and "decided" moments are both judged as of
+`ref = min(now, end)`, so a past window's figures do not change with the moment they are computed.
 
 Scores: `score_of(points, value)` maps a value through the piecewise-linear thresholds;
 `combine()` turns metric scores into dimension scores and the overall score, leaving metrics
@@ -16,12 +17,13 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db.models import Count, Exists, F, FloatField, Func, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import LessThanOrEqual
+from django.utils import timezone
 
 from scores import refund_source
 from scores.models import METRIC_DIMENSION, Dimension, DimensionWeight, Metric, MetricRule
@@ -32,6 +34,18 @@ DAY = timedelta(days=1)
 
 def installed_within_days() -> int:
     return getattr(settings, "SCORES_INSTALLED_WITHIN_DAYS", 3)
+
+
+def window_days() -> int:
+    return int(getattr(settings, "SCORES_WINDOW_DAYS", 30))
+
+
+def window_for(on: date, days: int | None = None) -> tuple[datetime, datetime]:
+    """[start, end) of the window of `days` local days ending on `on` (inclusive)."""
+    days = days or window_days()
+    zone = timezone.get_current_timezone()
+    end = datetime.combine(on + timedelta(days=1), time.min, tzinfo=zone)
+    return datetime.combine(on - timedelta(days=days - 1), time.min, tzinfo=zone), end
 
 
 @dataclass(frozen=True)
@@ -79,33 +93,71 @@ class DurationSeconds(Func):
         return f"EXTRACT(EPOCH FROM {sql})", params
 
 
+# --- The rules of the counted rates, as (decided, hit) conditions ---------------------------------
+#
+# One definition serves the metric (conditional counts) and the drill-down (`decided & ~hit`, the
+# misses). Everything is judged as of `ref = min(now, end)`: an event after `ref` is neither a hit
+# nor a decision yet, so a past day's figures do not depend on when they are computed.
+
+
+def pickup_48h_rule(ref) -> tuple[Q, Q]:
+    """Parcels (created in the window): a hit when first scanned within 48 h (by `ref`); a miss once
+    48 h passed without it."""
+    hit = Q(picked_up_at__isnull=False, picked_up_at__lte=ref) & Q(
+        LessThanOrEqual(HoursBetween(F("created_at"), F("picked_up_at")), 48.0))
+    return hit | Q(created_at__lte=ref - 48 * HOUR), hit
+
+
+def on_time_rule(ref) -> tuple[Q, Q]:
+    """Parcels with a promised date (shipped in the window): a hit when delivered by it (and by `ref`);
+    a miss once it passed undelivered (parcels being sent back excepted) or delivered late."""
+    from logistics.models import ShipmentStatus
+
+    sent_back = [ShipmentStatus.RETURNING, ShipmentStatus.RETURNED]
+    promised = Q(promised_by__isnull=False)
+    hit = promised & Q(delivered_at__lte=F("promised_by")) & Q(delivered_at__lte=ref)
+    decided = promised & (Q(delivered_at__lte=ref) | (Q(promised_by__lt=ref) & ~Q(status__in=sent_back)))
+    return decided, hit
+
+
+def response_3min_rule(ref) -> tuple[Q, Q]:
+    """Buyer chat messages (sent in the window): a hit when a person answered within 3 minutes (by
+    `ref`); a miss once answered later, or a day passed without a person answering."""
+    answered = Q(human_response_at__lte=ref)
+    hit = answered & Q(human_response_seconds__lte=RESPONSE_SECONDS)
+    return answered | Q(sent_at__lte=ref - DAY), hit
+
+
+def resolution_24h_rule(ref) -> tuple[Q, Q]:
+    """Tickets (created in the window, merged ones left out): a hit when first resolved within 24 h
+    (by `ref`); a miss once a day passed without it."""
+    hit = Q(first_resolved_at__lte=ref, first_resolution_seconds__lte=DAY.total_seconds())
+    return hit | Q(created_at__lte=ref - DAY), hit
+
+
 def logistics_values(store_ids, *, start, end, ref) -> dict:
-    from logistics.models import Alert, AlertKind, ShipmentStatus
+    from logistics.models import Alert, AlertKind
 
     out = defaultdict(dict)
     parcels = _shipments(store_ids)
-    # 48-hour pickup: parcels created in the window; a miss once 48 h passed without a first scan.
-    picked_in_time = Q(LessThanOrEqual(HoursBetween(F("created_at"), F("picked_up_at")), 48.0))
+    # 48-hour pickup: parcels created in the window.
+    decided, picked_in_time = pickup_48h_rule(ref)
     pickup = {row["store_id"]: row for row in parcels.filter(created_at__gte=start, created_at__lt=end)
               .values("store_id").annotate(hit=Count("id", filter=picked_in_time),
-                                           decided=Count("id", filter=picked_in_time
-                                                         | Q(created_at__lte=ref - 48 * HOUR))).order_by()}
-    # Shipped in the window: median delivery hours, on-time rate, stall rate.
+                                           decided=Count("id", filter=decided)).order_by()}
+    # Shipped in the window: median delivery hours, on-time rate, stall rate (all as of `ref`).
     shipped = parcels.filter(shipped_at__gte=start, shipped_at__lt=end)
-    sent_back = [ShipmentStatus.RETURNING, ShipmentStatus.RETURNED]
-    due = Q(promised_by__isnull=False) & (Q(delivered_at__isnull=False)
-                                          | (Q(promised_by__lt=ref) & ~Q(status__in=sent_back)))
+    due, on_time = on_time_rule(ref)
     shipped_counts = {row["store_id"]: row for row in shipped.values("store_id").annotate(
-        sent=Count("id"), due=Count("id", filter=due),
-        on_time=Count("id", filter=Q(promised_by__isnull=False, delivered_at__lte=F("promised_by"))),
+        sent=Count("id"), due=Count("id", filter=due), on_time=Count("id", filter=on_time),
     ).order_by()}
     hours = defaultdict(list)
-    for store_id, value in shipped.filter(delivered_at__isnull=False).values_list(
+    for store_id, value in shipped.filter(delivered_at__lte=ref).values_list(
             "store_id", HoursBetween(Coalesce("picked_up_at", "shipped_at"), F("delivered_at"))).iterator(
             chunk_size=10000):
         hours[store_id].append(value)
     stalled = dict(
-        Alert.objects.filter(kind=AlertKind.STALLED, shipment__in=shipped.values("pk"))
+        Alert.objects.filter(kind=AlertKind.STALLED, opened_at__lte=ref, shipment__in=shipped.values("pk"))
         .values_list("shipment__store_id").annotate(n=Count("shipment_id", distinct=True)).order_by()
     )
     for store_id in store_ids:
@@ -147,7 +199,7 @@ def installation_values(store_ids, *, start, end, ref) -> dict:
             first[store_id][1] += 1
         # Installed within N days of delivery: delivered in the window; a miss once N days passed.
         if delivered_at is not None and start <= delivered_at < end:
-            hit = completed_at is not None and node == InstallationNode.COMPLETED \
+            hit = completed_at is not None and completed_at <= ref and node == InstallationNode.COMPLETED \
                 and completed_at - delivered_at <= days * DAY
             if hit or delivered_at <= ref - days * DAY:
                 within[store_id][0] += hit
@@ -167,29 +219,27 @@ def service_values(store_ids, *, start, end, ref) -> dict:
     from tickets.models import ChatMessage, Ticket
 
     out = defaultdict(dict)
-    answered_fast = Q(human_response_seconds__lte=RESPONSE_SECONDS)
+    decided, answered_fast = response_3min_rule(ref)
     responses = {
         row["ticket__store_id"]: row for row in ChatMessage.objects.filter(
             ticket__store_id__in=store_ids, sender=ChatMessage.Sender.BUYER, sent_at__gte=start, sent_at__lt=end,
         ).values("ticket__store_id").annotate(
-            hit=Count("id", filter=answered_fast),
-            # Decided: answered, or a day passed without a person answering (a miss).
-            decided=Count("id", filter=Q(human_response_at__isnull=False) | Q(sent_at__lte=ref - DAY)),
+            hit=Count("id", filter=answered_fast), decided=Count("id", filter=decided),
         ).order_by()
     }
     tickets = Ticket.objects.filter(store_id__in=store_ids, created_at__gte=start, created_at__lt=end,
                                     merged_into__isnull=True)
-    within_24h = Q(first_resolution_seconds__lte=DAY.total_seconds())
+    decided, within_24h = resolution_24h_rule(ref)
+    # A rating counts once given by `ref` (a rating without its moment is taken as given).
+    rated = Q(rating__isnull=False) & (Q(rated_at__lte=ref) | Q(rated_at__isnull=True))
     counts = {
         row["store_id"]: row for row in tickets.values("store_id").annotate(
-            resolved=Count("id", filter=within_24h),
-            decided=Count("id", filter=within_24h | Q(created_at__lte=ref - DAY)),
-            rated=Count("id", filter=Q(rating__isnull=False)),
-            satisfied=Count("id", filter=Q(rating__gte=4)),
+            resolved=Count("id", filter=within_24h), decided=Count("id", filter=decided),
+            rated=Count("id", filter=rated), satisfied=Count("id", filter=rated & Q(rating__gte=4)),
         ).order_by()
     }
     first = defaultdict(list)
-    for store_id, seconds in tickets.filter(first_response_time__isnull=False).values_list(
+    for store_id, seconds in tickets.filter(first_response_time__isnull=False, first_response_at__lte=ref).values_list(
             "store_id", DurationSeconds("first_response_time")).iterator(chunk_size=10000):
         first[store_id].append(seconds / 60)
     for store_id in store_ids:

@@ -293,10 +293,6 @@ class StoreBadge(models.Model):
     def __str__(self):
         return f"{self.store_id} {self.badge_id} {self.state}"
 
-    @property
-    def shown(self) -> bool:
-        return self.state in SHOWN_STATES
-
 
 class BadgeChange(models.Model):
     """One change of a store badge's state, with the figures that caused it."""

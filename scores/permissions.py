@@ -6,17 +6,7 @@ everyone else the stores of the teams in their scope. Metric rules, dimension we
 definitions are configuration.
 """
 
-from portal.models import Store
-from portal.permissions import is_org_wide, restrict, scope_rule, unscoped
-
-
-def by_store(prefix="store"):
-    def rule(queryset, user, action):
-        if is_org_wide(user):
-            return queryset
-        return queryset.filter(**{f"{prefix}__in": restrict(Store.objects.all(), user, "view")})
-
-    return rule
+from portal.permissions import by_store, scope_rule, unscoped
 
 
 def register_rules():
@@ -37,4 +27,4 @@ def register_rules():
     unscoped(Badge, reason="Badge definitions are public labels (shown on storefronts), not store data.")
     for model in (MetricSnapshot, ScoreSnapshot, OfficialScore, StoreBadge, EmbedSettings):
         scope_rule(model)(by_store())
-    scope_rule(BadgeChange)(by_store("store_badge__store"))
+    scope_rule(BadgeChange)(by_store("store_badge__"))

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from html import escape
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
-from django.core.cache import cache
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
@@ -29,7 +29,9 @@ from django.utils import timezone
 from django.utils.translation import override
 from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views.decorators.clickjacking import xframe_options_exempt
+from rest_framework.throttling import SimpleRateThrottle
 
+from portal.middleware import client_ip
 from portal.models import Store
 from scores import refund_source
 from scores.models import SHOWN_STATES, Badge, EmbedSettings, StoreBadge
@@ -56,23 +58,29 @@ def language_of(request) -> str:
     return "zh-hans"
 
 
-def client_address(request) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+class PublicRateThrottle(SimpleRateThrottle):
+    """Requests per minute per client address, one budget per bucket ("api", "embed"), counted in
+    the shared cache by the same mechanism as the API's throttles (portal/api/throttling.py). The
+    address is the portal's one rule (`portal.middleware.client_ip`: behind PROXY_COUNT proxies, the
+    address they recorded)."""
+
+    def __init__(self, bucket: str):
+        self.scope = f"scores_public_{bucket}"
+        super().__init__()
+
+    def get_rate(self):
+        return f"{rate_limit()}/min"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": client_ip(request) or "unknown"}
 
 
-def over_limit(request, bucket: str) -> bool:
-    """A fixed one-minute window per client address and bucket, counted in Django's cache."""
-    minute = int(timezone.now().timestamp() // 60)
-    key = f"scores:public:{bucket}:{client_address(request)}:{minute}"
-    if cache.add(key, 1, 90):
-        count = 1
-    else:
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, 90)
-            count = 1
-    return count > rate_limit()
+def throttled(request, bucket: str):
+    """The 429 answer (with Retry-After) when the client is over its budget for `bucket`, else None."""
+    throttle = PublicRateThrottle(bucket)
+    if throttle.allow_request(request, None):
+        return None
+    return _too_many(throttle.wait())
 
 
 def store_or_404(code) -> Store:
@@ -118,9 +126,9 @@ def _cors(response):
     return response
 
 
-def _too_many():
+def _too_many(wait):
     response = JsonResponse({"detail": "Too many requests; try again in a minute."}, status=429)
-    response["Retry-After"] = "60"
+    response["Retry-After"] = str(max(1, math.ceil(wait or 60)))
     return _cors(response)
 
 
@@ -146,8 +154,8 @@ def badges_api(request, code):
         response = JsonResponse({"detail": "Method not allowed."}, status=405)
         response["Allow"] = "GET, HEAD, OPTIONS"
         return _cors(response)
-    if over_limit(request, "api"):
-        return _too_many()
+    if (refused := throttled(request, "api")) is not None:
+        return refused
     store = Store.objects.filter(code=code).first()
     if store is None:
         return _cors(JsonResponse({"detail": "Not found."}, status=404))
@@ -160,8 +168,8 @@ def badges_api(request, code):
 def badges_script(request, code):
     """The storefront script: the same static file for every store (it reads the store from its own
     address), answered here so that the snippet's URL names the store and 404s for an unknown one."""
-    if over_limit(request, "embed"):
-        return _too_many()
+    if (refused := throttled(request, "embed")) is not None:
+        return refused
     store_or_404(code)
     path = finders.find("scores/embed-badges.js")
     body = Path(path).read_bytes()
@@ -183,8 +191,8 @@ def frame_policy(store: Store) -> str:
 @xframe_options_exempt
 def badges_frame(request, code):
     """The iframe page (server-rendered, no script)."""
-    if over_limit(request, "embed"):
-        return _too_many()
+    if (refused := throttled(request, "embed")) is not None:
+        return refused
     store = store_or_404(code)
     language = language_of(request)
     with override(language):
@@ -207,8 +215,8 @@ def _icon_markup(path: str, x: int, y: int) -> str:
 
 def badges_svg(request, code):
     """The badges as one image, for storefront editors that take neither scripts nor iframes."""
-    if over_limit(request, "embed"):
-        return _too_many()
+    if (refused := throttled(request, "embed")) is not None:
+        return refused
     store = store_or_404(code)
     language = language_of(request)
     items = public_badges(store, language, icon_url=lambda path: path)  # drawn inline below

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -19,22 +18,10 @@ from django.utils.translation import gettext as _
 
 from portal.models import Store
 from scores.badges import evaluate_badges
-from scores.metrics import Configuration, combine, metric_scores, metric_values
+from scores.metrics import Configuration, combine, metric_scores, metric_values, window_days, window_for
 from scores.models import OFFICIAL_FIGURES, EmbedSettings, MetricSnapshot, OfficialScore, ScoreSnapshot
 
 MAX_CSV_ROWS = 10_000
-
-
-def window_days() -> int:
-    return int(getattr(settings, "SCORES_WINDOW_DAYS", 30))
-
-
-def window_for(on: date, days: int | None = None) -> tuple[datetime, datetime]:
-    """[start, end) of the window of `days` local days ending on `on` (inclusive)."""
-    days = days or window_days()
-    zone = timezone.get_current_timezone()
-    end = datetime.combine(on + timedelta(days=1), time.min, tzinfo=zone)
-    return datetime.combine(on - timedelta(days=days - 1), time.min, tzinfo=zone), end
 
 
 def last_full_day(now: datetime) -> date:
@@ -127,15 +114,15 @@ def clean_figures(figures) -> dict:
     return clean
 
 
-def record_official(*, store: Store, on: date, figures: dict, source: str, actor, now: datetime) -> OfficialScore:
-    """Record the platform's figures for a store and day. Idempotent on (store, date): a repeat
-    replaces the day's figures (figures left out of the repeat are cleared)."""
+def record_official(*, store: Store, on: date, figures: dict, source: str, actor,
+                    now: datetime) -> tuple[OfficialScore, bool]:
+    """Record the platform's figures for a store and day: (row, created). Idempotent on (store, date):
+    a repeat replaces the day's figures (figures left out of the repeat are cleared)."""
     clean = clean_figures(figures)
     values = {name: clean.get(name) for name in OFFICIAL_FIGURES}
     with transaction.atomic():
-        row, _created = OfficialScore.objects.select_for_update().update_or_create(
+        return OfficialScore.objects.select_for_update().update_or_create(
             store=store, date=on, defaults={**values, "source": source, "recorded_by": actor, "recorded_at": now})
-    return row
 
 
 def import_official_csv(data: bytes, *, stores, actor, now: datetime) -> dict:
@@ -207,7 +194,9 @@ def day_figures(store_ids, *, start: datetime, end: datetime, now: datetime) -> 
                           "refunded_amount": "0.00", "alerts": 0} for store_id in store_ids}
     for row in Ticket.objects.filter(store_id__in=store_ids, created_at__gte=start, created_at__lt=end,
                                      merged_into__isnull=True).values("store_id").annotate(
-            n=Count("id"), breached=Count("id", filter=Q(sla_breached=True) | TicketQuerySet.breached_q(now))
+            # Past due as of the day's end (or now, for today): the same figure whenever computed.
+            n=Count("id"), breached=Count("id", filter=Q(sla_breached=True)
+                                          | TicketQuerySet.breached_q(min(now, end)))
     ).order_by():
         figures[row["store_id"]].update(tickets=row["n"], breached=row["breached"])
     for store_id, position, n in Escalation.objects.filter(

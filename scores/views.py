@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect
@@ -18,6 +17,7 @@ from django.views.generic import TemplateView
 
 from portal.models import Store
 from portal.permissions import has_action, restrict
+from portal.views import RestrictedViewMixin
 from scores import dashboards
 from scores.drilldown import misses
 from scores.exports import csv_response, xlsx_response
@@ -58,11 +58,10 @@ def viewable_store(user, code) -> Store:
     return store
 
 
-class ScoresView(LoginRequiredMixin, TemplateView):
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not has_action(request.user, ScoreSnapshot, "view"):
-            raise PermissionDenied(_("Your role does not allow this."))
-        return super().dispatch(request, *args, **kwargs)
+class ScoresView(RestrictedViewMixin, TemplateView):
+    """A scores page: 403 for a role that may not read scores (the portal's one check)."""
+
+    model = ScoreSnapshot
 
 
 def display(metric, value):
@@ -171,11 +170,8 @@ class OfficialScoreView(ScoresView):
     """The platform's figures by hand (one store and day) or as a CSV file; a repeat replaces the day."""
 
     template_name = "scores/official.html"
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not has_action(request.user, OfficialScore, "add"):
-            raise PermissionDenied(_("Your role does not allow this."))
-        return super().dispatch(request, *args, **kwargs)
+    model = OfficialScore
+    permission_action = "add"
 
     def stores(self):
         return restrict(Store.objects.order_by("code"), self.request.user, "view")

@@ -1,34 +1,35 @@
 """Scores API serializers."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from portal.api.serializers import StrictCharField
+from portal.api.fields import RestrictedSlugRelatedField
+from portal.models import Store
 from scores.models import OFFICIAL_FIGURES, OfficialScore
+from scores.services import clean_figures
 
 
 class OfficialFiguresInputSerializer(serializers.Serializer):
-    """`{"store": code, "date": "YYYY-MM-DD", "figures": {name: number 0-5, ...}}`."""
+    """`{"store": code, "date": "YYYY-MM-DD", "figures": {name: number 0-5 or null, ...}}`."""
 
-    store = StrictCharField(max_length=40)
+    store = RestrictedSlugRelatedField(slug_field="code", queryset=Store.objects.all())
     date = serializers.DateField(input_formats=["%Y-%m-%d"])
     figures = serializers.JSONField()
 
     def validate_figures(self, value):
-        if not isinstance(value, dict):
-            raise serializers.ValidationError("Give an object of figures.")
-        if len(value) > len(OFFICIAL_FIGURES):
-            raise serializers.ValidationError("Too many figures.")
-        unknown = sorted(set(value) - set(OFFICIAL_FIGURES))
-        if unknown:
-            raise serializers.ValidationError(f"Unknown figures: {', '.join(unknown)[:200]}.")
-        for name, number in value.items():
-            if number is not None and (isinstance(number, bool) or not isinstance(number, int | float)):
-                raise serializers.ValidationError(f"{name}: give a number or null.")
-            if number is not None and not 0 <= number <= 5:
-                raise serializers.ValidationError(f"{name}: figures are between 0 and 5.")
-        if not any(number is not None for number in value.values()):
-            raise serializers.ValidationError("Give at least one figure.")
-        return value
+        """The service's one rule (`clean_figures`), JSON numbers only (no text such as "4.8")."""
+        if isinstance(value, dict):
+            texts = sorted(str(name) for name, number in value.items() if isinstance(number, str))
+            if texts:
+                raise serializers.ValidationError(_("Give numbers, not text: %(names)s.") % {
+                    "names": ", ".join(texts)[:200]})
+        try:
+            return clean_figures(value)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError([
+                " ".join(messages) if name == "figures" else f"{name}: {' '.join(messages)}"
+                for name, messages in error.message_dict.items()]) from None
 
 
 class OfficialScoreSerializer(serializers.ModelSerializer):

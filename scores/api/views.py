@@ -91,13 +91,10 @@ class OfficialScoreView(APIView):
     @extend_schema(request=OfficialFiguresInputSerializer, responses={200: OfficialScoreSerializer,
                                                                       201: OfficialScoreSerializer})
     def post(self, request):
-        serializer = OfficialFiguresInputSerializer(data=request.data)
+        serializer = OfficialFiguresInputSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        store = restrict(Store.objects.all(), request.user, "view").filter(code=data["store"]).first()
-        if store is None:
-            raise ValidationError({"store": [_("Unknown store.")]})
-        existed = OfficialScore.objects.filter(store=store, date=data["date"]).exists()
-        row = record_official(store=store, on=data["date"], figures=data["figures"], source=OfficialScore.Source.API,
-                              actor=request.user, now=timezone.now())
-        return Response(OfficialScoreSerializer(row).data, status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
+        row, created = record_official(store=data["store"], on=data["date"], figures=data["figures"],
+                                       source=OfficialScore.Source.API, actor=request.user, now=timezone.now())
+        return Response(OfficialScoreSerializer(row).data,
+                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)

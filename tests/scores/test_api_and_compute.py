@@ -10,7 +10,6 @@ from django.utils import timezone
 from portal.roles import Role
 from portal.schedules import declared_schedules
 from portal.tokens import create_token
-from scores.api.views import OfficialScoreView
 from scores.models import BadgeChange, MetricSnapshot, OfficialScore, ScoreSnapshot, StoreBadge
 from scores.services import compute_range, compute_scores
 from tests.factories import make_integration, make_store, make_team, make_user
@@ -84,7 +83,11 @@ def test_official_figures_are_idempotent_per_store_and_day():
     assert again.status_code == 200
     row = OfficialScore.objects.get(store=store)
     assert (row.experience_overall, row.dsr_service, row.source) == (4.7, None, "api")  # a repeat replaces
-    assert OfficialScoreView.integration_kind == "official_scores"
+    # An integration client of another kind, serving the same store, may not post official figures.
+    carrier = _token_client(make_integration(kinds=["carrier_feed"], stores=[store], team=make_team()))
+    refused = carrier.post("/api/v1/scores/official/", body, content_type="application/json")
+    assert refused.status_code == 403 and "not one of its kinds" in refused.json()["detail"]
+    assert OfficialScore.objects.get(store=store).experience_overall == 4.7
 
 
 @pytest.mark.parametrize("body, field", [

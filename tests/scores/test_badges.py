@@ -4,8 +4,10 @@ policy badges that follow the return policy, and the managers told through the o
 from datetime import date, timedelta
 
 import pytest
+from django.urls import reverse
 
-from portal.models import Notification
+from portal.models import Notification, Profile
+from portal.notifications import recipient_language, render
 from portal.roles import Role
 from refunds.models import ReturnPolicy
 from scores.badges import evaluate_badges, next_state
@@ -65,9 +67,17 @@ def test_earned_at_risk_lost_and_earned_again_with_grace_days_and_history():
         (day + timedelta(days=6), "lost", "earned", 0.99, 10, 0.95),
     ]
     # The store's manager heard of "at risk" and "lost" (in the outbox), the agent of nothing.
-    told = list(Notification.objects.order_by("id").values_list("recipient__username", "subject"))
-    assert [who for who, _ in told] == [manager.username, manager.username]
-    assert "有风险" in told[0][1] and "已失去" in told[1][1]  # in Chinese, the portal's language
+    Profile.objects.update_or_create(user=manager, defaults={"language": "en"})  # an English reader
+    told = list(Notification.objects.select_related("recipient__profile").order_by("id"))
+    assert [n.recipient.username for n in told] == [manager.username, manager.username]
+    assert [n.message_key for n in told] == ["scores.badge_at_risk", "scores.badge_lost"]
+    assert told[0].link == reverse("scores:store", args=[store.code])
+    # Each reader reads their own language (the message registry renders it when read).
+    at_risk, lost = (render(n, language=recipient_language(n)) for n in told)
+    assert at_risk.subject == f"Badge at risk: Fast dispatch ({store.code})"
+    assert lost.subject == f"Badge lost: Fast dispatch ({store.code})"
+    assert at_risk.text() == "Figure 0.93 over 10 cases; threshold 0.95."
+    assert render(told[0], language="zh-hans").subject == f"服务标签有风险：极速发货（{store.code}）"
 
 
 def test_a_recovery_within_the_grace_days_keeps_the_badge_and_its_since():

@@ -175,3 +175,108 @@ def test_a_portal_reply_by_a_person_answers_the_waiting_buyer_messages():
     services.resolve(result.ticket, actor=agent, now=sh(2026, 11, 16, 10, 0))
     result.ticket.refresh_from_db()
     assert result.ticket.first_resolution_seconds == 3600
+
+
+# --- Hand-computed service metrics, and the stability of a past day's figures --------------------
+
+
+def _service_store():
+    from tests.factories import make_team
+    from tests.tickets.factories import make_queue
+
+    store = make_store()
+    make_queue(make_team(stores=[store]))
+    return store
+
+
+def _ticket(store, created, **fields):
+    """A ticket created at `created` with its metric fields set directly (no SLA machinery)."""
+    from tickets import services
+    from tickets.models import Ticket
+
+    ticket = services.create_ticket(store=store, actor=None, now=created, buyer_nick="b", subject="s")
+    Ticket.objects.filter(pk=ticket.pk).update(created_at=created, **fields)
+    return ticket
+
+
+def _buyer_message(ticket, sent, answered=None, seconds=None):
+    from tickets.models import ChatConversation, ChatMessage
+
+    conversation, _ = ChatConversation.objects.get_or_create(
+        store=ticket.store, conversation_id=f"c{ticket.pk}", defaults={"ticket": ticket, "created_at": sent})
+    return ChatMessage.objects.create(
+        conversation=conversation, ticket=ticket, external_id=f"m{ChatMessage.objects.count()}", sender="buyer",
+        sent_at=sent, text="?", received_at=sent, human_response_at=answered,
+        human_response_seconds=None if answered is None else (answered - sent).total_seconds() if seconds is None
+        else seconds)
+
+
+def test_resolution_satisfaction_and_first_response_by_hand():
+    """Window of 11-20: [10-22, 11-21) Shanghai time, computed long after (everything old is decided)."""
+    store = _service_store()
+    t = sh(2026, 11, 10, 9, 0)
+    hour, minute = timedelta(hours=1), timedelta(minutes=1)
+    first = _ticket(store, t, first_resolved_at=t + 2 * hour, first_resolution_seconds=7200, rating=5,
+                    rated_at=t + 3 * hour, first_response_at=t + 4 * minute, first_response_time=4 * minute)
+    _ticket(store, t, first_resolved_at=t + 30 * hour, first_resolution_seconds=30 * 3600, rating=3,
+            rated_at=t + 31 * hour, first_response_at=t + 10 * minute, first_response_time=10 * minute)
+    _ticket(store, t, first_response_at=t + minute, first_response_time=minute)  # never resolved: a miss
+    _ticket(store, t, first_resolved_at=t + 20 * hour, first_resolution_seconds=20 * 3600, rating=4,
+            rated_at=t + 21 * hour)
+    _ticket(store, t, merged_into=first, first_resolved_at=t + hour, first_resolution_seconds=3600, rating=1,
+            rated_at=t + hour, first_response_at=t + minute, first_response_time=60 * minute)  # merged: left out
+    _ticket(store, sh(2026, 11, 20, 20, 0))  # 4 h before the end, unresolved: not decided
+    got = values(store)
+    # Resolved within 24 h: the first and the fourth of four decided tickets.
+    assert got[Metric.RESOLUTION_24H_RATE] == Value(0.5, 4)
+    # Ratings 5, 3, 4: two of three are 4 or 5.
+    assert got[Metric.SATISFACTION_RATE] == Value(round(2 / 3, 4), 3)
+    # First responses of 4, 10 and 1 minutes: the median is 4.
+    assert got[Metric.FIRST_RESPONSE_MEDIAN_MINUTES] == Value(4.0, 3)
+
+
+def test_an_event_after_the_windows_end_does_not_change_a_past_days_figures():
+    from tickets.models import ChatMessage, Ticket
+
+    store = _service_store()
+    t = sh(2026, 11, 10, 9, 0)
+    parcel(store, created=t, picked=t + timedelta(hours=1))  # decided long ago: a hit
+    young = parcel(store, created=sh(2026, 11, 19, 10, 0))  # 48 h not over at the window's end
+    promised = parcel(store, created=sh(2026, 11, 18, 9, 0), picked=sh(2026, 11, 18, 10, 0),
+                      promised=sh(2026, 11, 21, 12, 0))
+    ticket = _ticket(store, sh(2026, 11, 20, 22, 0))
+    message = _buyer_message(ticket, sh(2026, 11, 20, 23, 59))
+    metrics = (Metric.PICKUP_48H_RATE, Metric.ON_TIME_DELIVERY_RATE, Metric.DELIVERY_MEDIAN_HOURS,
+               Metric.RESPONSE_3MIN_RATE, Metric.RESOLUTION_24H_RATE, Metric.SATISFACTION_RATE,
+               Metric.FIRST_RESPONSE_MEDIAN_MINUTES)
+    just_after = values(store, now=sh(2026, 11, 21, 0, 30))
+    # After the window's end, within the time limits: all of them would be hits if counted.
+    young.picked_up_at = sh(2026, 11, 21, 2, 0)
+    young.save()
+    promised.delivered_at, promised.status = sh(2026, 11, 21, 6, 0), "delivered"
+    promised.save()
+    ChatMessage.objects.filter(pk=message.pk).update(human_response_at=sh(2026, 11, 21, 0, 1),
+                                                     human_response_seconds=120)
+    Ticket.objects.filter(pk=ticket.pk).update(
+        first_resolved_at=sh(2026, 11, 21, 1, 0), first_resolution_seconds=3 * 3600, rating=5,
+        rated_at=sh(2026, 11, 21, 2, 0), first_response_at=sh(2026, 11, 21, 0, 1),
+        first_response_time=timedelta(minutes=2))
+    later = values(store, now=NOW)
+    assert {m: later[m] for m in metrics} == {m: just_after[m] for m in metrics}
+    assert later[Metric.PICKUP_48H_RATE] == Value(1.0, 2)  # the old parcel and the promised one
+    assert later[Metric.RESPONSE_3MIN_RATE] == Value(None, 0)
+
+
+def test_day_figures_count_breaches_as_of_the_days_end():
+    from scores.services import day_figures
+    from tickets.models import Ticket
+
+    store = _service_store()
+    ticket = _ticket(store, sh(2026, 11, 20, 10, 0))
+    # Due the next morning: not breached at the day's end, breached by the time the day is computed.
+    Ticket.objects.filter(pk=ticket.pk).update(
+        status=Ticket.Status.OPEN, clock_paused_at=None, sla_breached=False, first_response_at=None,
+        first_response_due=sh(2026, 11, 21, 9, 0), resolution_due=sh(2026, 11, 22, 9, 0))
+    start, end = window_for(DAY, 1)
+    assert day_figures([store.pk], start=start, end=end, now=NOW)[store.pk]["breached"] == 0
+    assert day_figures([store.pk], start=start, end=end, now=sh(2026, 11, 20, 12, 0))[store.pk]["breached"] == 0

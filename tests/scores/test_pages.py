@@ -73,7 +73,7 @@ def test_manager_and_executive_dashboards_read_snapshots_in_few_queries(world):
         response, count = _get(user, f"/scores/?view={view}")
         assert response.status_code == 200 and count <= 20, (view, count)
         html = response.content.decode()
-        assert 'data-chart="' in html or view == "executive"
+        assert 'data-chart="' in html  # every view draws at least one chart
         assert "chart-specs" in html and "vendor/echarts/echarts.min.js" in html
     # A manager sees only the stores in scope.
     html = _get(world["manager"], "/scores/?view=manager")[0].content.decode()

@@ -97,6 +97,19 @@ def test_rate_limit_per_client_address(store, settings):
     assert Client(REMOTE_ADDR="10.0.0.2").get(URL).status_code == 200  # another address has its own budget
 
 
+def test_rate_limit_behind_a_proxy_counts_the_client_the_proxy_recorded(store, settings):
+    settings.SCORES_PUBLIC_RATE_PER_MINUTE = 2
+    settings.PROXY_COUNT = 1
+
+    def get(client_address, forged=""):
+        forwarded = f"{forged}, {client_address}" if forged else client_address
+        return Client(REMOTE_ADDR="10.9.9.9", HTTP_X_FORWARDED_FOR=forwarded).get(URL).status_code
+
+    assert [get("203.0.113.5") for _ in range(3)] == [200, 200, 429]
+    assert get("203.0.113.5", forged="198.51.100.1") == 429  # what the client adds itself is ignored
+    assert get("203.0.113.6") == 200  # another client behind the same proxy has its own budget
+
+
 def test_the_iframe_page_may_be_framed_only_by_the_configured_origins(store):
     response = Client().get("/embed/stores/demo-store/badges/?lang=en")
     assert response.status_code == 200

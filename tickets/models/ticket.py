@@ -65,11 +65,17 @@ class TicketQuerySet(models.QuerySet):
         """Open, running tickets past a due time that has not been met."""
         return self.filter(self.breached_q(now))
 
-    def at_risk(self, now, within: timedelta):
-        """Open, running tickets not yet breached that will be within `within`."""
+    @classmethod
+    def at_risk_q(cls, now, within: timedelta) -> Q:
+        """The `at_risk(now, within)` condition as a Q, for conditional aggregates."""
         # The lower bound changes nothing (breached rows are excluded anyway) but lets the due-time
         # indexes answer with a range scan instead of reading every open ticket.
-        return self.clock_running().filter(self._due_q((now, now + within), "range")).exclude(self._due_q(now, "lt"))
+        return (Q(status__in=Ticket.OPEN_STATUSES, clock_paused_at__isnull=True)
+                & cls._due_q((now, now + within), "range") & ~cls._due_q(now, "lt"))
+
+    def at_risk(self, now, within: timedelta):
+        """Open, running tickets not yet breached that will be within `within`."""
+        return self.filter(self.at_risk_q(now, within))
 
     def due_before(self, moment):
         """Open, running tickets with an unmet due time before `moment`."""
