@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
+from portal.api.params import whole_number
 from portal.models import OutboundMessage, Store
 
 log = logging.getLogger(__name__)
@@ -40,9 +41,10 @@ def parse_cursor(value) -> int:
     Raises ValueError for anything that is not a non-negative integer."""
     if value in (None, ""):
         return 0
-    if not isinstance(value, str) or not value.isdigit() or len(value) > 18:
+    cursor = whole_number(value)
+    if cursor is None:
         raise ValueError(value)
-    return int(value)
+    return cursor
 
 
 def feed(queryset: QuerySet, *, topic: str, since: int, limit: int = FEED_PAGE_SIZE) -> tuple[list[OutboundMessage], int, bool]:

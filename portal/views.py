@@ -18,6 +18,7 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from portal import pii, registry
+from portal.api.params import whole_number
 from portal.filtersets import NotificationFilterSet
 from portal.forms import AccountSettingsForm, PiiRevealForm
 from portal.models import Membership, Notification, PiiAccess, Profile, Store, Team
@@ -102,9 +103,10 @@ class InboxReadView(LoginRequiredMixin, View):
     def post(self, request):
         inbox = Notification.objects.unread_inbox(request.user)
         raw = request.POST.getlist("id")
-        if any(not value.isdigit() or len(value) > 18 for value in raw):
+        ids = [whole_number(value) for value in raw]
+        if None in ids:
             return HttpResponseBadRequest(_("Give the message ids as whole numbers."))
-        ids = [int(value) for value in raw] or list(inbox.values_list("id", flat=True))
+        ids = ids or list(inbox.values_list("id", flat=True))
         mark_read(request.user, ids, now=timezone.now())
         return redirect(safe_next(request, "inbox"))
 

@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.api.params import whole_number
 from portal.filtersets import BoundedIntegerFilter, BoundedIsoDateTimeFilter, YesNoFilter
 from portal.models import Team
 from portal.permissions import restrict
@@ -58,8 +59,8 @@ class TicketFilterSet(django_filters.FilterSet):
     def search(self, queryset, name, value):
         value = value.strip()
         condition = Q(buyer_nick__icontains=value) | Q(order_no__icontains=value) | Q(subject__icontains=value)
-        if value.lstrip("#").isdigit():
-            condition |= Q(pk=int(value.lstrip("#")))
+        if (number := whole_number(value.lstrip("#"))) is not None:
+            condition |= Q(pk=number)
         return queryset.filter(condition)
 
     def filter_open(self, queryset, name, value):
@@ -74,7 +75,8 @@ class TicketFilterSet(django_filters.FilterSet):
         return queryset.filter(assignee_id=int(value))
 
     def filter_store(self, queryset, name, value):
-        return queryset.filter(store_id=int(value)) if value.isdigit() else queryset.filter(store__code=value)
+        number = whole_number(value)
+        return queryset.filter(store_id=number) if number is not None else queryset.filter(store__code=value)
 
     def filter_breached(self, queryset, name, value):
         condition = TicketQuerySet.breached_q(self.now())

@@ -10,6 +10,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from portal import pii
+from portal.api.params import whole_number
 from portal.models import Store, Team
 from portal.permissions import is_org_wide, restrict, visible_team_ids
 from portal.validators import normalize_phone, validate_phone
@@ -433,7 +434,7 @@ class BulkForm(forms.Form):
     def full_clean(self):
         # The ids are free input (any ticket number); accept digits, the view checks each row's scope.
         if self.is_bound and hasattr(self.data, "getlist"):
-            self.fields["select"].choices = [(v, v) for v in self.data.getlist("select") if str(v).isdigit()]
+            self.fields["select"].choices = [(v, v) for v in self.data.getlist("select") if whole_number(v) is not None]
         super().full_clean()
 
     def clean(self):

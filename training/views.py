@@ -17,6 +17,7 @@ from django.views import View
 from django.views.generic import DetailView, TemplateView
 
 from portal import pii
+from portal.api.params import whole_number
 from portal.exports import csv_writer
 from portal.models import Team
 from portal.permissions import access, has_action, restrict
@@ -231,7 +232,7 @@ class CandidateListView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         value = self.request.GET.get("page", "1")
-        page = int(value) if value.isdigit() and 0 < int(value) < 100_000 else 1
+        page = whole_number(value, digits=5) or 1
         start = (page - 1) * self.per_page
         rows = list(reports.candidate_tickets(self.request.user)[start:start + self.per_page + 1])
         context.update(title=_("Case candidates"), table=CandidateTable(rows[:self.per_page], user=self.request.user),
@@ -461,7 +462,8 @@ class ComplianceMixin(RestrictedViewMixin):
         value = self.request.GET.get("team")
         if not value:
             return None
-        team = Team.objects.filter(pk=value if value.isdigit() else 0).first()
+        number = whole_number(value)
+        team = Team.objects.filter(pk=number).first() if number is not None else None
         if team is None:
             raise Http404
         return team

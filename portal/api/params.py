@@ -36,3 +36,12 @@ def date_range(params, errors: dict, *, days: int = 30) -> tuple[date, date]:
     if date_from > date_to:
         errors["from"] = [_("The start date is after the end date.")]
     return date_from, date_to
+
+
+def whole_number(value, *, digits: int = 18) -> int | None:
+    """`value` as a non-negative whole number when it is one written in ASCII digits (at most
+    `digits` of them, so it fits a database integer), else None. `str.isdigit()` alone also accepts
+    "²" or "٣", which `int()` then refuses or reads as another number."""
+    if isinstance(value, str) and 0 < len(value) <= digits and value.isascii() and value.isdigit():
+        return int(value)
+    return None

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal import integrations, outbound, pii
+from portal.api.params import whole_number
 from portal.api.parsers import JSONParser
 from portal.api.permissions import IntegrationKindPermission
 from portal.api.serializers import (
@@ -103,10 +104,9 @@ class OutboundFeedView(APIView):
         limit = outbound.FEED_PAGE_SIZE
         raw = request.query_params.get("limit")
         if raw not in (None, ""):
-            if not raw.isdigit() or not 1 <= int(raw) <= outbound.FEED_MAX_PAGE_SIZE:
+            limit = whole_number(raw, digits=4)
+            if limit is None or not 1 <= limit <= outbound.FEED_MAX_PAGE_SIZE:
                 errors["limit"] = [_("Give a whole number from 1 to %(n)d.") % {"n": outbound.FEED_MAX_PAGE_SIZE}]
-            else:
-                limit = int(raw)
         if errors:
             raise ValidationError(errors)
         scope = restrict(OutboundMessage.objects.all(), request.user, "view")

@@ -140,3 +140,47 @@ def test_ticket_create_refuses_what_it_would_have_mangled(world, body, field):
     response = api.post("/api/v1/tickets/", body, format="json")
     assert response.status_code == 400 and field in response.json(), response.content
     assert not Ticket.objects.exists()
+
+
+# Numbers in query strings and forms: "²" passes str.isdigit() but int() refuses it, and a 30-digit
+# number overflows the database's integer. Each is answered like any other bad number.
+SUPERSCRIPT, HUGE = "%C2%B2", "9" * 30
+
+
+@pytest.mark.parametrize("url, field", [
+    (f"/api/v1/chat/outbound/?limit={SUPERSCRIPT}", "limit"),
+    (f"/api/v1/chat/outbound/?since={SUPERSCRIPT}", "since"),
+    (f"/api/v1/chat/outbound/?since={HUGE}", "since"),
+    (f"/api/v1/metrics/tickets/?team={SUPERSCRIPT}", "team"),
+    (f"/api/v1/metrics/tickets/?team={HUGE}", "team"),
+    (f"/api/v1/metrics/tickets/?store={HUGE}", "store"),
+    (f"/api/v1/training/statements/?after={SUPERSCRIPT}", "after"),
+    (f"/api/v1/training/statements/?limit={SUPERSCRIPT}", "limit"),
+    (f"/api/v1/training/compliance/?team={HUGE}", "team"),
+])
+def test_api_numbers_in_other_digits_or_too_long_are_400_at_their_field(world, root, url, field):
+    api = APIClient()
+    api.force_authenticate(root)
+    response = api.get(url)
+    assert response.status_code == 400 and field in response.json()
+
+
+def test_ticket_search_and_store_filter_take_any_text(world, root):
+    ticket = world.ticket()
+    api = APIClient()
+    api.force_authenticate(root)
+    for query in (f"q=%23{HUGE}", f"q={SUPERSCRIPT}", f"store={SUPERSCRIPT}", f"store={HUGE}"):
+        response = api.get(f"/api/v1/tickets/?{query}")
+        assert (response.status_code, response.json()["count"]) == (200, 0), query
+    assert [t["id"] for t in api.get(f"/api/v1/tickets/?q=%23{ticket.pk}").json()["results"]] == [ticket.pk]
+
+
+def test_ui_numbers_in_other_digits_or_too_long(world, root, client):
+    ticket = world.ticket()
+    client.force_login(root)
+    assert client.post("/inbox/read/", {"id": "²"}).status_code == 400
+    assert client.post("/inbox/read/", {"id": HUGE}).status_code == 400
+    response = client.post(f"/tickets/{ticket.pk}/presence/", {"seen": "²"})
+    assert response.status_code == 200 and response.json()["new"] == 0
+    assert client.get(f"/training/candidates/?page={SUPERSCRIPT}").status_code == 200
+    assert client.get(f"/training/compliance/?team={HUGE}").status_code == 404

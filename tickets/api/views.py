@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 
 from portal.api.fields import in_year_range
 from portal.api.filters import StrictFilterBackend
+from portal.api.params import whole_number
 from portal.api.views import OutboundFeedView
 from portal.api.viewsets import RestrictedModelViewSet, RestrictedReadOnlyViewSet
 from portal.integrations import STAFF_ONLY, Kind
@@ -314,12 +315,14 @@ class TicketMetricsView(APIView):
             raw = params["store"]
             # Through restrict: a store or team outside the caller's scope is as unknown as a missing one.
             stores = restrict(Store.objects.all(), request.user, "view")
-            store = stores.filter(pk=int(raw)).first() if raw.isdigit() else stores.filter(code=raw).first()
+            number = whole_number(raw)
+            store = stores.filter(pk=number).first() if number is not None else stores.filter(code=raw).first()
             if store is None:
                 errors["store"] = [_("Unknown store.")]
         if params.get("team"):
             teams = restrict(Team.objects.all(), request.user, "view")
-            team = teams.filter(pk=params["team"]).first() if params["team"].isdigit() else None
+            number = whole_number(params["team"])
+            team = teams.filter(pk=number).first() if number is not None else None
             if team is None:
                 errors["team"] = [_("Unknown team.")]
         try:

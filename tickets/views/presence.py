@@ -12,6 +12,7 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.views import View
 
+from portal.api.params import whole_number
 from portal.permissions import restrict
 from tickets.models import Ticket, TimelineEntry
 from tickets.views.ticket import THREAD_KINDS, display_name
@@ -51,7 +52,7 @@ class TicketPresenceView(LoginRequiredMixin, View):
         others = beat(ticket.pk, request.user, now=time.time())
         raw = request.POST.get("seen", "")
         new = 0
-        if raw.isdigit() and len(raw) < 19:
-            new = (TimelineEntry.objects.filter(ticket_id=ticket.pk, pk__gt=int(raw), kind__in=THREAD_KINDS)
+        if (seen := whole_number(raw)) is not None:
+            new = (TimelineEntry.objects.filter(ticket_id=ticket.pk, pk__gt=seen, kind__in=THREAD_KINDS)
                    .exclude(actor=request.user).count())
         return JsonResponse({"others": others, "new": new})

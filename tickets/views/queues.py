@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
+from portal.api.params import whole_number
 from portal.models import Store
 from portal.permissions import has_action, restrict, visible_team_ids
 from portal.views import RestrictedListView, safe_next
@@ -274,7 +275,7 @@ class TicketBulkView(LoginRequiredMixin, View):
         user = request.user
         form = f.BulkForm(request.POST, user=user)
         back = safe_next(request, reverse("tickets:ticket_list"))
-        ticked = [int(v) for v in request.POST.getlist("select") if v.isdigit() and len(v) < 12][:500]
+        ticked = [n for n in map(whole_number, request.POST.getlist("select")) if n is not None][:500]
         if not form.is_valid():
             for field, errors in form.errors.items():
                 for error in errors:

@@ -29,6 +29,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal.api.pagination import PageNumberPagination
+from portal.api.params import whole_number
 from portal.api.permissions import RolePermission
 from portal.api.viewsets import RestrictedModelViewSet, RestrictedReadOnlyViewSet
 from portal.integrations import STAFF_ONLY
@@ -274,7 +275,8 @@ class ComplianceView(APIView):
         team = None
         if request.query_params.get("team"):
             value = request.query_params["team"]
-            team = Team.objects.filter(pk=value if value.isdigit() else 0).first()
+            number = whole_number(value)
+            team = Team.objects.filter(pk=number).first() if number is not None else None
             if team is None:
                 raise ValidationError({"team": [_("No such team.")]})
         now = timezone.now()
@@ -368,16 +370,14 @@ class StatementsView(APIView):
                 since = timezone.make_aware(since, timezone.utc)
         limit = STATEMENT_PAGE
         if params.get("limit"):
-            if not params["limit"].isdigit() or not 1 <= int(params["limit"]) <= STATEMENT_PAGE:
+            limit = whole_number(params["limit"], digits=4)
+            if limit is None or not 1 <= limit <= STATEMENT_PAGE:
                 errors["limit"] = [_("From 1 to %(n)d.") % {"n": STATEMENT_PAGE}]
-            else:
-                limit = int(params["limit"])
         after = 0
         if params.get("after"):
-            if not params["after"].isdigit():
+            after = whole_number(params["after"])
+            if after is None:
                 errors["after"] = [_("Use the `more` URL as given.")]
-            else:
-                after = int(params["after"])
         if errors:
             raise ValidationError(errors)
         statements = restrict(Statement.objects.all(), request.user, "view").select_related(
