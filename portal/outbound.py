@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import logging
+import time
 from datetime import datetime, timedelta
 
 import requests
@@ -72,8 +73,7 @@ def feed_item(message: OutboundMessage) -> dict:
 
 MAX_ATTEMPTS = 6
 BACKOFF = [timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1), timedelta(hours=6)]
-CLAIM_TIMEOUT = timedelta(minutes=10)
-DISPATCH_BATCH = 20  # small claims: a slow webhook holds few rows; the next run takes the rest
+DISPATCH_BATCH = 20  # small claims: a slow webhook holds few rows; the next batch takes the rest
 SIGNATURE_HEADER = "X-Portal-Signature"
 
 
@@ -92,10 +92,15 @@ def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+def claim_timeout() -> timedelta:
+    """How long a claim holds before another dispatcher may take the row again (OUTBOUND_CLAIM_TIMEOUT)."""
+    return timedelta(seconds=settings.OUTBOUND_CLAIM_TIMEOUT)
+
+
 def _claimable(now):
     return OutboundMessage.objects.filter(
         Q(status=OutboundMessage.Status.QUEUED, next_attempt_at__lte=now)
-        | Q(status=OutboundMessage.Status.SENDING, claimed_at__lt=now - CLAIM_TIMEOUT),
+        | Q(status=OutboundMessage.Status.SENDING, claimed_at__lt=now - claim_timeout()),
     ).exclude(store__outbound_webhook_url="")
 
 
@@ -119,9 +124,9 @@ def deliver(message: OutboundMessage) -> None:
                "X-Portal-Topic": message.topic}
     if store.outbound_webhook_secret:
         headers[SIGNATURE_HEADER] = signature(store.outbound_webhook_secret, body)
-    timeout = getattr(settings, "OUTBOUND_WEBHOOK_TIMEOUT", 10)
     try:
-        response = requests.post(store.outbound_webhook_url, data=body, headers=headers, timeout=timeout)
+        response = requests.post(store.outbound_webhook_url, data=body, headers=headers,
+                                 timeout=settings.OUTBOUND_WEBHOOK_TIMEOUT)
     except requests.RequestException as exc:
         raise DeliveryError(str(exc)) from exc
     if not 200 <= response.status_code < 300:
@@ -132,11 +137,11 @@ class DeliveryError(Exception):
     """The webhook did not take the message this time (retried with back-off)."""
 
 
-def dispatch_outbound(*, now, batch: int = DISPATCH_BATCH) -> dict[str, int]:
-    """Deliver due outbound messages to their stores' webhooks: sent, retried later with back-off,
-    or failed after MAX_ATTEMPTS (a person retries it from the ticket). Returns counts by outcome."""
-    counts = {"sent": 0, "retry": 0, "failed": 0}
-    for message in claim_due(now=now, batch=batch):
+def dispatch_batch(*, now, batch: int = DISPATCH_BATCH) -> dict[str, int]:
+    """Claim one small batch and deliver it. Returns counts by outcome (`claimed` included)."""
+    claimed = claim_due(now=now, batch=batch)
+    counts = {"sent": 0, "retry": 0, "failed": 0, "claimed": len(claimed)}
+    for message in claimed:
         attempts = message.attempts + 1
         mine = OutboundMessage.objects.filter(pk=message.pk, status=OutboundMessage.Status.SENDING, claimed_at=now)
         try:
@@ -156,6 +161,22 @@ def dispatch_outbound(*, now, batch: int = DISPATCH_BATCH) -> dict[str, int]:
                     claimed_at=None)
         counts["sent"] += 1
     return counts
+
+
+def dispatch_outbound(*, now, batch: int = DISPATCH_BATCH, max_seconds: float | None = None) -> dict[str, int]:
+    """Deliver due outbound messages to their stores' webhooks, one small batch after another until
+    none is due or `max_seconds` (OUTBOUND_DISPATCH_SECONDS) have passed: sent, retried later with
+    back-off, or failed after MAX_ATTEMPTS (a person retries it from the ticket). A message retried
+    in this run is due again only after its back-off, so the run ends. Returns counts by outcome."""
+    budget = settings.OUTBOUND_DISPATCH_SECONDS if max_seconds is None else max_seconds
+    started = time.monotonic()
+    totals = {"sent": 0, "retry": 0, "failed": 0}
+    while True:
+        counts = dispatch_batch(now=now, batch=batch)
+        for key in totals:
+            totals[key] += counts[key]
+        if not counts["claimed"] or time.monotonic() - started >= budget:
+            return totals
 
 
 def retry(message: OutboundMessage, *, now) -> OutboundMessage:

@@ -316,11 +316,20 @@ NOTIFICATION_BATCH = int(os.environ.get("NOTIFICATION_BATCH", "20"))
 NOTIFICATION_RECLAIM_UNTRIED_AFTER = int(os.environ.get("NOTIFICATION_RECLAIM_UNTRIED_AFTER", "30"))
 NOTIFICATION_CLAIM_TIMEOUT = int(os.environ.get("NOTIFICATION_CLAIM_TIMEOUT", "600"))
 NOTIFICATION_DISPATCH_SECONDS = int(os.environ.get("NOTIFICATION_DISPATCH_SECONDS", "50"))
+# The outbound feed to the marketplace (portal/outbound.py): how long a store's webhook may take to
+# answer (seconds), the claim window after which a message claimed by a dispatcher that died is
+# sent again with the same Idempotency-Key, and how long one run keeps claiming batches.
+OUTBOUND_WEBHOOK_TIMEOUT = float(os.environ.get("OUTBOUND_WEBHOOK_TIMEOUT", "10"))
+OUTBOUND_CLAIM_TIMEOUT = int(os.environ.get("OUTBOUND_CLAIM_TIMEOUT", "600"))
+OUTBOUND_DISPATCH_SECONDS = int(os.environ.get("OUTBOUND_DISPATCH_SECONDS", "50"))
 
 # API tokens (portal/tokens.py): days until a new token expires unless --expires-days says (0: never).
 API_TOKEN_EXPIRES_DAYS = int(os.environ.get("API_TOKEN_EXPIRES_DAYS", "365"))
 
 # --- REST API -------------------------------------------------------------------------------
+# JSON bodies (portal/api/parsers.py): larger than this many bytes is 413, nested deeper is 400.
+API_MAX_JSON_BYTES = int(os.environ.get("API_MAX_JSON_BYTES", str(4 * 1024 * 1024)))
+API_MAX_JSON_DEPTH = int(os.environ.get("API_MAX_JSON_DEPTH", "32"))
 REST_FRAMEWORK = {
     # Token first: an unauthenticated request then gets 401 with `WWW-Authenticate: Token`.
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -28,11 +28,11 @@ class PayloadTooLarge(exceptions.APIException):
 
 
 def max_bytes() -> int:
-    return getattr(settings, "API_MAX_JSON_BYTES", 4 * 1024 * 1024)
+    return settings.API_MAX_JSON_BYTES
 
 
 def max_depth() -> int:
-    return getattr(settings, "API_MAX_JSON_DEPTH", 32)
+    return settings.API_MAX_JSON_DEPTH
 
 
 def depth(body: bytes) -> int:

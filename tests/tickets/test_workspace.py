@@ -475,3 +475,20 @@ def test_executive_and_coordinator_are_refused_counts_only_without_view(world, c
                                                                           "breached": 0}
     client.force_login(coach)
     assert client.get("/tickets/counts/").status_code == 403
+
+
+def test_one_dispatch_run_delivers_more_than_one_batch(world):
+    """A backlog longer than a batch goes out in one run (batches one after another)."""
+    t = world.ticket()
+    with Webhook() as hook:
+        world.store.outbound_webhook_url = hook.url
+        world.store.save()
+        for n in range(45):
+            services.reply(t, actor=world.agent, body=f"reply {n}", now=NOW)
+        assert outbound.dispatch_outbound(now=NOW, batch=20) == {"sent": 45, "retry": 0, "failed": 0}
+        assert [json.loads(r["body"])["text"] for r in hook.requests] == [f"reply {n}" for n in range(45)]
+        # A run with no time left stops after its first batch; the next run takes the rest.
+        for n in range(25):
+            services.reply(t, actor=world.agent, body=f"later {n}", now=NOW)
+        assert outbound.dispatch_outbound(now=NOW, batch=20, max_seconds=0)["sent"] == 20
+        assert outbound.dispatch_outbound(now=NOW, batch=20)["sent"] == 5
