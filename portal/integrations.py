@@ -42,7 +42,7 @@ def client_of(user):
     """The user's `IntegrationClient` (None: an integration account with no client reaches nothing)."""
     cached = getattr(user, "_portal_integration_client", False)
     if cached is False:
-        cached = IntegrationClient.objects.filter(user_id=user.pk).prefetch_related("stores").first()
+        cached = IntegrationClient.objects.filter(user_id=user.pk).first()
         user._portal_integration_client = cached
     return cached
 
@@ -50,11 +50,6 @@ def client_of(user):
 def kinds_of(user) -> set[str]:
     client = client_of(user)
     return set(client.kinds) if client else set()
-
-
-def store_ids_of(user) -> set[int]:
-    client = client_of(user)
-    return {store.pk for store in client.stores.all()} if client else set()
 
 
 def declared_kind(view) -> str | None:

@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseBadRequest, JsonResponse
@@ -145,6 +146,24 @@ class InboxUnreadView(LoginRequiredMixin, View):
         return response
 
 
+def with_language(response, language: str):
+    """The pages follow `language` from the next request on (the same cookie as the header's switch)."""
+    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=settings.LANGUAGE_COOKIE_AGE, samesite="Lax")
+    return response
+
+
+class LoginView(auth_views.LoginView):
+    """Django's sign-in page; after signing in the pages are in the language the user chose in their
+    settings, on any browser (a user without saved settings keeps the browser's language)."""
+
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        language = Profile.objects.filter(user=form.get_user()).values_list("language", flat=True).first()
+        return with_language(response, language) if language else response
+
+
 class AccountSettingsView(LoginRequiredMixin, FormView):
     """The user's own settings: language (pages, e-mail, text messages) and mobile number."""
 
@@ -163,11 +182,7 @@ class AccountSettingsView(LoginRequiredMixin, FormView):
         profile = form.save()
         translation.activate(profile.language)
         messages.success(self.request, _("Your settings are saved."))
-        response = redirect("account_settings")
-        # The pages follow the chosen language at once (the same cookie as the header's switch).
-        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, profile.language, max_age=settings.LANGUAGE_COOKIE_AGE,
-                            samesite="Lax")
-        return response
+        return with_language(redirect("account_settings"), profile.language)
 
 
 class PiiRevealView(View):

@@ -172,3 +172,14 @@ def test_inbox_and_approvals_query_counts_do_not_grow_with_rows(reader, client):
     with CaptureQueriesContext(connection) as many:
         assert client.get("/inbox/").status_code == 200
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_signing_in_applies_the_language_saved_in_the_settings(reader, client):
+    reader.set_password("pw-test-123")
+    reader.save()
+    reader.profile.language = "en"
+    reader.profile.save()
+    response = client.post("/login/", {"username": reader.username, "password": "pw-test-123"},
+                           HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 302 and response.cookies["django_language"].value == "en"
+    assert "My settings" in client.get("/settings/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
