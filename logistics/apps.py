@@ -16,7 +16,7 @@ class LogisticsConfig(AppConfig):
         from logistics import notification_texts  # noqa: F401  (registers the notification texts)
         from logistics.approvals import compensation_approvals
 
-        registry.register_approval_source(compensation_approvals)  # the approvals inbox
+        registry.register_approval_source(compensation_approvals, permission="logistics.approve_alert")
         registry.register_nav("logistics:shipment_list", _("Shipments"), "logistics.shipment", order=50)
         registry.register_nav("logistics:alert_list", _("Logistics alerts"), "logistics.alert", order=51)
         registry.register_nav("logistics:import_list", _("Tracking imports"), "logistics.trackingimport", order=52)

@@ -34,5 +34,5 @@ class PortalConfig(AppConfig):
         _register_core_rules()
         registry.register_nav("home", _("Home"), order=0)
         registry.register_nav("inbox", _("Inbox"), "portal.notification", order=1)
-        registry.register_nav("approvals", _("Approvals"), "portal.notification", order=2)
+        registry.register_nav("approvals", _("Approvals"), order=2, shown=registry.may_approve)
         post_migrate.connect(_after_migrate, sender=self, dispatch_uid="portal_after_migrate")

@@ -17,6 +17,8 @@ def navigation(request):
             app_label, model_name = entry.model.split(".")
             if not user.has_perm(f"{app_label}.view_{model_name}"):
                 continue
+        if entry.shown is not None and not entry.shown(user):
+            continue
         try:
             url = reverse(entry.key)
         except NoReverseMatch:

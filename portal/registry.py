@@ -43,6 +43,7 @@ class NavEntry:
     label: str | Promise
     model: str | None  # "app_label.model": shown only to users who may view it
     order: int  # smaller first; the portal's own entries are 0-9
+    shown: Callable | None = None  # `shown(user) -> bool`: shown only to users for whom it says so
 
 
 _NAVIGATION: dict[str, NavEntry] = {}
@@ -60,9 +61,11 @@ def _key(func: Callable) -> str:
     return f"{func.__module__}.{func.__qualname__}"
 
 
-def register_nav(url_name: str, label, model: str | None = None, *, order: int = 100) -> None:
-    """A header link to `url_name` for users who may view `model` ("app_label.model")."""
-    _NAVIGATION[url_name] = NavEntry(url_name, label, model, order)
+def register_nav(url_name: str, label, model: str | None = None, *, order: int = 100,
+                 shown: Callable | None = None) -> None:
+    """A header link to `url_name` for users who may view `model` ("app_label.model") and for whom
+    `shown(user)`, when given, is true."""
+    _NAVIGATION[url_name] = NavEntry(url_name, label, model, order, shown)
 
 
 def navigation() -> list[NavEntry]:
@@ -160,15 +163,21 @@ class Approval:
     reject_url: str = ""
 
 
-def register_approval_source(func: Callable) -> Callable:
-    """`func(user)` returns the `Approval`s that wait for `user` (in their scope, within their limit)."""
-    _APPROVAL_SOURCES[_key(func)] = func
+def register_approval_source(func: Callable, *, permission: str) -> Callable:
+    """`func(user)` returns the `Approval`s that wait for `user` (in their scope, within their limit);
+    only holders of `permission` ("app_label.codename") can ever approve what it lists."""
+    _APPROVAL_SOURCES[_key(func)] = (func, permission)
     return func
+
+
+def may_approve(user) -> bool:
+    """Whether the user holds the permission of any approval source (the approvals inbox's link)."""
+    return any(user.has_perm(permission) for _func, permission in _APPROVAL_SOURCES.values())
 
 
 def approvals_for(user) -> list[Approval]:
     """Everything waiting for `user`'s approval, oldest first."""
-    items = [item for source in _APPROVAL_SOURCES.values() for item in source(user)]
+    items = [item for source, _permission in _APPROVAL_SOURCES.values() for item in source(user)]
     return sorted(items, key=lambda item: item.requested_at)
 
 

@@ -20,4 +20,5 @@ class RefundsConfig(AppConfig):
         registry.register_nav("refunds:request_list", _("Refund desk"), "refunds.refundrequest", order=70)
         registry.register_ticket_panel(ticket_refunds)  # the linked ticket shows the request
         registry.register_delivery_hook(release_holds)  # a delivered return parcel releases its hold
-        registry.register_approval_source(refund_approvals)  # decisions above a specialist's limit
+        # Decisions above a specialist's limit wait in the approvals inbox.
+        registry.register_approval_source(refund_approvals, permission="refunds.approve_refundrequest")

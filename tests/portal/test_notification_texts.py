@@ -183,3 +183,13 @@ def test_signing_in_applies_the_language_saved_in_the_settings(reader, client):
                            HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert response.status_code == 302 and response.cookies["django_language"].value == "en"
     assert "My settings" in client.get("/settings/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+
+
+@pytest.mark.parametrize("role, shown", [(Role.AGENT, False), (Role.TEAM_LEAD, False), (Role.MANAGER, True),
+                                         (Role.DIRECTOR, True), (Role.REFUND_SPECIALIST, False)])
+def test_the_approvals_link_is_shown_to_those_who_may_approve(db, client, role, shown):
+    ensure_roles()
+    user = make_user(f"user-{role}", role=role, team=make_team("CS"))
+    client.force_login(user)
+    html = client.get("/inbox/").content.decode()
+    assert ('href="/approvals/"' in html) is shown
