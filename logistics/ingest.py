@@ -41,6 +41,7 @@ from logistics.models import (
     TrackingEvent,
 )
 from logistics.sql import insert_rows, select_where_in
+from portal.inputs import MAX_YEAR, MIN_YEAR
 from portal.registry import run_delivery_hooks
 
 # The keys of a raw event. "time" is the scan time: a datetime, or text (ISO 8601 or the carrier's format).
@@ -339,7 +340,7 @@ class Ingestor:
                     at = datetime.fromisoformat(text.replace("/", "-") if "/" in text else text)
             except ValueError:
                 raise Rejected(field_name, _("impossible timestamp “%(value)s”") % {"value": text}) from None
-        if not 2000 <= at.year <= 2100:
+        if not MIN_YEAR <= at.year <= MAX_YEAR:
             raise Rejected(field_name, _("impossible timestamp “%(value)s”") % {"value": value})
         return self.to_utc(at)
 
@@ -363,7 +364,7 @@ class Ingestor:
                 at = datetime.fromisoformat(text.strip())
             except ValueError:
                 at = self.parse_time(text)  # raises with the reason
-            if not 2000 <= at.year <= 2100:
+            if not MIN_YEAR <= at.year <= MAX_YEAR:
                 at = self.parse_time(text)
             at = self.to_utc(at)
         else:

@@ -2,6 +2,7 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from portal.inputs import in_year_range, year_range_message
 from portal.models import Notification, Store, Team
 
 # --- Bounded filters: a query parameter out of range is a 400 at the parameter, never an overflow ---
@@ -59,13 +60,13 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
 class _BoundedIsoDateTimeField(django_filters.fields.IsoDateTimeField):
     def to_python(self, value):
         moment = super().to_python(value)
-        if moment is not None and not 2000 <= moment.year <= 2100:
-            raise forms.ValidationError(_("Give a time between the years 2000 and 2100."), code="invalid")
+        if moment is not None and not in_year_range(moment):
+            raise forms.ValidationError(year_range_message(), code="invalid")
         return moment
 
 
 class BoundedIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
-    """An ISO 8601 time between the years 2000 and 2100 (a year-1 time cannot be converted to UTC)."""
+    """An ISO 8601 time between MIN_YEAR and MAX_YEAR (a year-1 time cannot be converted to UTC)."""
 
     field_class = _BoundedIsoDateTimeField
 

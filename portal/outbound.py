@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from portal.api.params import whole_number
+from portal.inputs import whole_number
 from portal.models import OutboundMessage, Store
 
 log = logging.getLogger(__name__)

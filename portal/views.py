@@ -19,9 +19,9 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from portal import pii, registry
-from portal.api.params import whole_number
 from portal.filtersets import NotificationFilterSet
 from portal.forms import AccountSettingsForm, PiiRevealForm
+from portal.inputs import whole_number
 from portal.models import Membership, Notification, PiiAccess, Profile, Store, Team
 from portal.notifications import mark_read
 from portal.permissions import has_action, restrict

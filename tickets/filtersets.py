@@ -7,8 +7,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.api.params import whole_number
 from portal.filtersets import BoundedIntegerFilter, BoundedIsoDateTimeFilter, YesNoFilter
+from portal.inputs import whole_number
 from portal.models import Team
 from portal.permissions import restrict
 from tickets.escalation.permissions import reached_q

@@ -10,7 +10,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from portal import pii
-from portal.api.params import whole_number
+from portal.inputs import whole_number
 from portal.models import Store, Team
 from portal.permissions import is_org_wide, restrict, visible_team_ids
 from portal.validators import normalize_phone, validate_phone

@@ -17,8 +17,8 @@ from django.views import View
 from django.views.generic import DetailView, TemplateView
 
 from portal import pii
-from portal.api.params import whole_number
 from portal.exports import csv_writer
+from portal.inputs import whole_number
 from portal.models import Team
 from portal.permissions import access, has_action, restrict
 from portal.views import RestrictedListView, RestrictedViewMixin

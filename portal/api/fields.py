@@ -11,6 +11,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from portal.inputs import in_year_range, year_range_message
 from portal.permissions import restrict, users_in_scope
 
 
@@ -100,15 +101,9 @@ class StrictBooleanField(serializers.BooleanField):
         self.fail("invalid")
 
 
-MIN_YEAR, MAX_YEAR = 2000, 2100
-
-
 class StrictDateTimeField(serializers.DateTimeField):
-    """An ISO 8601 string between the years 2000 and 2100 (a year-1 time with a +14:00 offset cannot
+    """An ISO 8601 string between MIN_YEAR and MAX_YEAR (a year-1 time with a +14:00 offset cannot
     even be converted to UTC)."""
-
-    default_error_messages = {"range": _("Give a time between the years %(min)d and %(max)d.")
-                              % {"min": MIN_YEAR, "max": MAX_YEAR}}
 
     def to_internal_value(self, value):
         if not isinstance(value, str):
@@ -117,11 +112,6 @@ class StrictDateTimeField(serializers.DateTimeField):
             parsed = parse_datetime(value.strip())
         except ValueError:
             parsed = None
-        if parsed is not None and not MIN_YEAR <= parsed.year <= MAX_YEAR:
-            self.fail("range")
+        if parsed is not None and not in_year_range(parsed):
+            raise serializers.ValidationError(year_range_message(), code="range")
         return super().to_internal_value(value)
-
-
-def in_year_range(moment) -> bool:
-    """Whether a date or datetime is within the years the API accepts (see StrictDateTimeField)."""
-    return MIN_YEAR <= moment.year <= MAX_YEAR

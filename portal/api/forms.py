@@ -13,8 +13,8 @@ from django import forms
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 
-from portal.api.fields import MAX_YEAR, MIN_YEAR, in_year_range
 from portal.api.parsers import bad_text
+from portal.inputs import MAX_YEAR, MIN_YEAR, in_year_range
 
 NUMERIC_FIELDS = (forms.DecimalField, forms.IntegerField, forms.FloatField, forms.ModelChoiceField)
 

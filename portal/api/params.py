@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal.api.fields import in_year_range
+from portal.inputs import in_year_range, year_range_message
 
 
 def date_range(params, errors: dict, *, days: int = 30) -> tuple[date, date]:
@@ -27,7 +27,7 @@ def date_range(params, errors: dict, *, days: int = 30) -> tuple[date, date]:
             errors[name] = [_("Give a date as YYYY-MM-DD.")]
             return default
         if not in_year_range(parsed):
-            errors[name] = [_("Give a date between the years 2000 and 2100.")]
+            errors[name] = [year_range_message(dates=True)]
             return default
         return parsed
 
@@ -37,11 +37,3 @@ def date_range(params, errors: dict, *, days: int = 30) -> tuple[date, date]:
         errors["from"] = [_("The start date is after the end date.")]
     return date_from, date_to
 
-
-def whole_number(value, *, digits: int = 18) -> int | None:
-    """`value` as a non-negative whole number when it is one written in ASCII digits (at most
-    `digits` of them, so it fits a database integer), else None. `str.isdigit()` alone also accepts
-    "²" or "٣", which `int()` then refuses or reads as another number."""
-    if isinstance(value, str) and 0 < len(value) <= digits and value.isascii() and value.isdigit():
-        return int(value)
-    return None

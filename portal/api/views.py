@@ -8,7 +8,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal import integrations, outbound, pii
-from portal.api.params import whole_number
 from portal.api.parsers import JSONParser
 from portal.api.permissions import IntegrationKindPermission
 from portal.api.serializers import (
@@ -20,6 +19,7 @@ from portal.api.serializers import (
 )
 from portal.api.viewsets import RestrictedModelViewSet, RestrictedReadOnlyViewSet
 from portal.filtersets import StoreFilterSet, TeamFilterSet
+from portal.inputs import whole_number
 from portal.models import Notification, OutboundMessage, PiiAccess, Store, Team
 from portal.permissions import restrict
 

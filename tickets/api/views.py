@@ -21,11 +21,10 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal.api.fields import in_year_range
 from portal.api.filters import StrictFilterBackend
-from portal.api.params import whole_number
 from portal.api.views import OutboundFeedView
 from portal.api.viewsets import RestrictedModelViewSet, RestrictedReadOnlyViewSet
+from portal.inputs import in_year_range, whole_number, year_range_message
 from portal.integrations import STAFF_ONLY, Kind
 from portal.models import OutboundMessage, Store, Team
 from portal.permissions import can, has_action, restrict
@@ -272,7 +271,7 @@ class TicketMetricsView(APIView):
         except ValueError:
             value = None
         if value is not None and not in_year_range(value):
-            raise ValidationError({field: [_("Give a time between the years 2000 and 2100.")]})
+            raise ValidationError({field: [year_range_message()]})
         if value is not None:
             if timezone.is_naive(value):
                 value = timezone.make_aware(value)
@@ -284,7 +283,7 @@ class TicketMetricsView(APIView):
         if day is None:
             raise ValidationError({field: [_("Give a date (YYYY-MM-DD) or an ISO 8601 date and time.")]})
         if not in_year_range(day):
-            raise ValidationError({field: [_("Give a time between the years 2000 and 2100.")]})
+            raise ValidationError({field: [year_range_message()]})
         if end:
             day += timedelta(days=1)
         return timezone.make_aware(datetime.combine(day, time.min))

@@ -12,7 +12,7 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.views import View
 
-from portal.api.params import whole_number
+from portal.inputs import whole_number
 from portal.permissions import restrict
 from tickets.models import Ticket, TimelineEntry
 from tickets.views.ticket import THREAD_KINDS, display_name

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
-from portal.api.params import whole_number
+from portal.inputs import whole_number
 from portal.models import Store
 from portal.permissions import has_action, restrict, visible_team_ids
 from portal.views import RestrictedListView, safe_next

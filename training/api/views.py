@@ -29,9 +29,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal.api.pagination import PageNumberPagination
-from portal.api.params import whole_number
 from portal.api.permissions import RolePermission
 from portal.api.viewsets import RestrictedModelViewSet, RestrictedReadOnlyViewSet
+from portal.inputs import whole_number
 from portal.integrations import STAFF_ONLY
 from portal.models import Team
 from portal.permissions import restrict
