@@ -66,3 +66,13 @@ def test_every_writable_scalar_field_is_strict():
 def test_strict_fields_refuse(field, value):
     with pytest.raises(serializers.ValidationError):
         field.run_validation(value)
+
+
+def test_a_time_outside_the_years_is_refused_in_the_readers_language():
+    from django.utils import translation
+
+    for language, expected in (("en", "Give a time between the years 2000 and 2100."),
+                               ("zh-hans", "请给出 2000 年至 2100 年之间的时间。")):
+        with translation.override(language), pytest.raises(serializers.ValidationError) as refused:
+            StrictDateTimeField().run_validation("1999-12-31T23:00:00Z")
+        assert refused.value.detail == [expected]
