@@ -166,7 +166,7 @@ def manager_charts(user, *, now, store_code=None) -> list[Chart]:
                      x=labels, series=[{"name": c, "data": [r[i + 1] for r in rows]} for i, c in enumerate(columns)])
 
     codes = [s.code for s in stores]
-    charts.append(daily("breach_rate", _("SLA breach rate per store (% of the day's tickets)"), codes,
+    charts.append(daily("breach_rate", _("SLA breach rate per store (percent of the day's tickets)"), codes,
                         lambda f: _pct(f["breached"] / f["tickets"]) if f.get("tickets") else None))
     levels = sorted({int(k) for _s, _d, _o, f in snapshots for k in (f or {}).get("escalations", {})})
     totals = {day: defaultdict(int) for day in days}
