@@ -41,6 +41,7 @@ from installation.models import (
     Product,
 )
 from installation.photos import check_uploads, save_uploads
+from portal.formatting import local_datetime
 
 Node = InstallationNode
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -246,7 +247,11 @@ def record_event(job, *, node, actor, now, at=None, note="", technician_name="",
             errors["time"] = [_("The time is in the future.")]
         last = job.events.exclude(source=InstallationEvent.Source.LOGISTICS).order_by("-at", "-id").values_list("at", flat=True).first()
         if last is not None and at < last:
-            errors["time"] = [_("The time is earlier than the job's last event (%(at)s).") % {"at": last.isoformat()}]
+            if at >= last.replace(second=0, microsecond=0):
+                at = last  # a time given to the minute (the forms) within the last event's minute is not earlier
+            else:
+                errors["time"] = [_("The time is earlier than the job's last event (%(at)s).")
+                                  % {"at": local_datetime(last)}]
         if node in (Node.SCHEDULED, Node.RESCHEDULED):
             if appointment_start is None or appointment_end is None:
                 errors["appointment_start"] = [_("Give the appointment window (start and end).")]

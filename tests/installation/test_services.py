@@ -5,9 +5,11 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.utils import translation
 
 from installation.models import InstallationAlert, InstallationEvent, InstallationJob
 from installation.services import TRANSITIONS, create_jobs_for_delivered, record_event, scan_installations
+from portal.formatting import local_datetime
 from portal.models import Notification
 from tests.installation.factories import (
     DETAILS,
@@ -103,11 +105,28 @@ def test_event_times_must_not_go_backwards_or_into_the_future(store):
     with pytest.raises(ValidationError) as error:
         record_event(job, node="dispatched", actor=None, now=NOW + timedelta(hours=3), at=NOW - timedelta(hours=1),
                      technician_name="A")
-    assert "earlier" in error.value.message_dict["time"][0]
+    last = job.events.order_by("-at").first().at
+    with translation.override("en"):
+        assert error.value.message_dict["time"] == [
+            f"The time is earlier than the job's last event ({local_datetime(last)})."]
     with pytest.raises(ValidationError) as error:
         record_event(job, node="dispatched", actor=None, now=NOW + timedelta(hours=3), at=NOW + timedelta(days=1),
                      technician_name="A")
     assert "future" in error.value.message_dict["time"][0]
+
+
+def test_a_time_given_to_the_minute_of_the_last_event_is_not_earlier(store):
+    """A form gives times to the minute: within the minute of an event a partner reported with
+    seconds, the new event is recorded at that event's time (the timeline keeps its order)."""
+    job = make_job(store, path=["scheduled"])
+    last = job.events.order_by("-at").first().at.replace(second=30, microsecond=0)
+    job.events.update(at=last)
+    event, _created = record_event(job, node="dispatched", actor=None, now=last + timedelta(seconds=10),
+                                   at=last.replace(second=0), technician_name="A")
+    assert event.at == last
+    with pytest.raises(ValidationError):
+        record_event(job, node="on_site", actor=None, now=last + timedelta(minutes=5),
+                     at=last.replace(second=0) - timedelta(seconds=1))
 
 
 def test_a_repeated_client_event_id_is_recorded_once(store):
