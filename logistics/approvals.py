@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy
 
 from logistics.compensation import approval_limit
 from logistics.models import Alert, Compensation
-from portal.formatting import money
+from portal.formatting import money, person_name
 from portal.permissions import has_action, restrict
 from portal.registry import Approval
 
@@ -32,7 +32,7 @@ def compensation_approvals(user) -> list[Approval]:
                 "kind": c.get_kind_display(), "amount": money(c.amount), "waybill": c.alert.shipment.waybill_number}
             + (f" · {c.note}" if c.note else ""),
             amount=c.amount,
-            requested_by=(c.offered_by.get_full_name() or c.offered_by.get_username()) if c.offered_by else "",
+            requested_by=person_name(c.offered_by),
             requested_at=c.offered_at,
             url=reverse("logistics:alert", args=[c.alert_id]),
             approve_url=reverse("logistics:compensation_decide", args=[c.pk, "approve"]),

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from logistics.storage import private_storage
+from portal.formatting import person_name
 
 
 class ShipmentStatus(models.TextChoices):
@@ -680,5 +681,5 @@ class Dispatch(models.Model):
     @property
     def driver_label(self) -> str:
         if self.driver_id and self.driver:
-            return self.driver.get_full_name() or self.driver.username
+            return person_name(self.driver)
         return self.driver_name

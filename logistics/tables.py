@@ -4,6 +4,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from logistics.models import Alert, Shipment, TrackingImport
+from portal.formatting import person_name
 
 STATUS_CLASS = {"delivered": "ok", "exception": "bad", "delivery_failed": "warn", "returning": "warn",
                 "open": "bad", "resolved": "ok", "closed": "muted", "done": "ok", "failed": "bad",
@@ -12,7 +13,7 @@ STATUS_CLASS = {"delivered": "ok", "exception": "bad", "delivery_failed": "warn"
 
 def person(user):
     """A staff member by full name (the username when none is set)."""
-    return (user.get_full_name() or user.get_username()) if user else "—"
+    return person_name(user, "—")
 
 
 def status_badge(value, display):

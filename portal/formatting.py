@@ -15,6 +15,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 
+def person_name(user, empty=""):
+    """How the portal names a person: their full name, else their user name; `empty` for nobody."""
+    return (user.get_full_name() or user.get_username()) if user else empty
+
+
 def duration(minutes) -> str:
     """A span of minutes: "13 min", "2 h 05 min", "3 d 4 h" (and the Chinese forms)."""
     if minutes is None or minutes == "":

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from fpdf import FPDF
 
+from portal.formatting import person_name
 from refunds.models import RefundRequest
 
 FONT_PATH = Path(__file__).resolve().parent / "fonts" / "PortalSansSC-Subset.otf"
@@ -179,7 +180,7 @@ def render_pdf(content: PackContent) -> bytes:
 
     pdf.heading(_("Timeline of the request"))
     for event in content.events:
-        who = (event.actor.get_full_name() or event.actor.get_username()) if event.actor else _("System")
+        who = person_name(event.actor, _("System"))
         pdf.line_item(_local(event.at), f"{event.get_kind_display()} · {who}", event.note)
 
     pdf.heading(_("Chat transcript"))

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from portal.formatting import person_name
 from portal.registry import Approval
 
 
@@ -37,7 +38,7 @@ def refund_approvals(user) -> list[Approval]:
         key=f"refund:{row.request_id}", kind=gettext_lazy("Refund decision"),
         summary=_("%(decision)s on order %(order)s") % {"decision": row.get_decision_display(),
                                                         "order": row.request.order_no},
-        amount=row.amount, requested_by=row.decided_by.get_username() if row.decided_by else "",
+        amount=row.amount, requested_by=person_name(row.decided_by),
         requested_at=row.decided_at, url=reverse("refunds:request", args=[row.request_id]),
         approve_url=reverse("refunds:request_action", args=[row.request_id, "approve"]),
         reject_url=reverse("refunds:request_action", args=[row.request_id, "decline"]),

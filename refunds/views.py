@@ -10,6 +10,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -17,7 +18,7 @@ from django.views import View
 from django.views.generic import DetailView
 
 from portal.permissions import access, has_action, restrict
-from portal.views import RestrictedListView, RestrictedViewMixin
+from portal.views import RestrictedListView, RestrictedViewMixin, safe_next
 from refunds import pack, services
 from refunds.filtersets import RefundRequestFilterSet
 from refunds.forms import (
@@ -132,7 +133,9 @@ def _errors_to_form(form, error: ValidationError):
 
 
 class RefundActionView(LoginRequiredMixin, View):
-    """POST one of the request page's forms; a refusal re-renders the page with the form as typed."""
+    """POST one of the request page's forms; a refusal re-renders the page with the form as typed. On
+    success back to the posted `next` (the approvals inbox approves and declines in place), else to
+    the request's page."""
 
     ACTIONS = {
         # name: (permission verb, form class, success message)
@@ -165,7 +168,7 @@ class RefundActionView(LoginRequiredMixin, View):
                     messages.info(request, _("The decision is above your approval limit and waits for a manager."))
                 else:
                     messages.success(request, success)
-                return redirect("refunds:request", pk=refund.pk)
+                return redirect(safe_next(request, reverse("refunds:request", args=[refund.pk])))
         view = RefundRequestDetailView(request=request, kwargs={"pk": pk}, args=())
         view.object = view.get_queryset().get(pk=pk)
         form_key = "approve" if name == "decline" else name

@@ -16,6 +16,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
 from portal import outbound, pii, registry
+from portal.formatting import person_name
 from portal.models import Membership, Notification, OutboundMessage, Team
 from portal.notifications import queue_notification
 from portal.roles import Role
@@ -134,7 +135,7 @@ def _check_length(body, field="body"):
 
 
 def _label(user):
-    return (user.get_full_name() or user.get_username()) if user else ""
+    return person_name(user)
 
 
 def _status_entry(ticket, old, new, *, actor, now, body="", handling_seconds=None, **extra):

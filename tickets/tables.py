@@ -9,10 +9,11 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from portal import pii
+from portal.formatting import person_name
 from portal.icons import icon
 from portal.models import Notification
 from tickets.escalation.recipients import ticket_url
@@ -258,7 +259,7 @@ class TicketTable(tables.Table):
 
     def render_assignee(self, record):
         user = record.assignee
-        return (user.get_full_name() or user.get_username()) if user else "—"
+        return person_name(user, "—")
 
     def render_due(self, record):
         due = next_due(record)
@@ -303,7 +304,7 @@ def _local_datetime(value):
 
 
 def _person(user):
-    return (user.get_full_name() or user.get_username()) if user else ""
+    return person_name(user)
 
 
 def notified_html(escalation):
@@ -402,6 +403,6 @@ def worklist_form(escalation, request, next_url=""):
         '<textarea id="comment-{}" name="comment" rows="1" maxlength="2000" placeholder="{}"></textarea>'
         '{} <button type="submit" data-testid="comment-{}">{}</button></form>',
         reverse("tickets:escalation_comment", args=[escalation.pk]), escalation.pk, get_token(request), next_url,
-        escalation.pk, gettext("Comment"), escalation.pk, gettext("Comment (optional when acknowledging)"),
-        acknowledge, escalation.pk, gettext("Comment"),
+        escalation.pk, pgettext("escalation", "Comment"), escalation.pk, gettext("Comment (optional when acknowledging)"),
+        acknowledge, escalation.pk, pgettext("escalation", "Comment"),
     )

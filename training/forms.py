@@ -5,6 +5,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from portal.formatting import person_name
 from portal.models import ProductLine, Team
 from portal.permissions import restrict
 from tickets.models import Category
@@ -96,7 +97,7 @@ class AssignForm(forms.Form):
         self.fields["agents"].queryset = get_user_model().objects.filter(
             is_active=True, pk__in=Membership.objects.filter(team__in=teams, role=Role.AGENT).values("user_id"),
         ).order_by("username").distinct()
-        self.fields["agents"].label_from_instance = lambda u: u.get_full_name() or u.get_username()
+        self.fields["agents"].label_from_instance = person_name
 
     def clean(self):
         data = super().clean()

@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from portal.formatting import person_name
 from portal.models import Membership, Notification
 from portal.notifications import queue_notification, queue_notifications
 from portal.roles import Role
@@ -544,7 +545,7 @@ def mark_overdue_assignments(*, now) -> int:
         queue_notifications([
             {"recipient_id": lead, "channel": Notification.Channel.IN_APP, "link": link,
              "subject": _("Cabin training overdue: %(agent)s, %(title)s") % {
-                 "agent": a.agent.get_full_name() or a.agent.get_username(), "title": a.scenario.title},
+                 "agent": person_name(a.agent), "title": a.scenario.title},
              "source": f"training:overdue:{a.pk}"}
             for a in due for lead in leads.get(a.agent_id, [])], now=now)
     return len(due)
@@ -568,7 +569,7 @@ def notify_expiring_certifications(*, now) -> int:
         messages = []
         for cert in expiring:
             subject = _("Certification %(name)s of %(agent)s expires on %(date)s") % {
-                "name": cert.requirement.name, "agent": cert.agent.get_full_name() or cert.agent.get_username(),
+                "name": cert.requirement.name, "agent": person_name(cert.agent),
                 "date": cert.expires_at.strftime("%Y-%m-%d")}
             for recipient in [cert.agent_id, *leads.get(cert.agent_id, [])]:
                 messages.append({"recipient_id": recipient, "channel": Notification.Channel.IN_APP,

@@ -5,6 +5,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy
 
 from portal import pii
+from portal.formatting import person_name
 from tickets.models import Ticket
 from training.models import Assignment, Attempt, OfflineCourse, Scenario
 from training.scrub import ticket_scrubber
@@ -18,7 +19,7 @@ def badge(value, label):
 
 
 def person(user):
-    return (user.get_full_name() or user.get_username()) if user else "—"
+    return person_name(user, "—")
 
 
 class ScenarioTable(tables.Table):

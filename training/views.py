@@ -18,6 +18,7 @@ from django.views.generic import DetailView, TemplateView
 
 from portal import pii
 from portal.exports import csv_writer
+from portal.formatting import person_name
 from portal.inputs import whole_number
 from portal.models import Team
 from portal.permissions import access, has_action, restrict
@@ -496,7 +497,7 @@ class ComplianceView(ComplianceMixin, TemplateView):
         context.update(
             title=_("Compliance"), requirements=requirements, page_obj=page, team=team,
             teams=Team.objects.filter(kind=Team.Kind.CUSTOMER_SERVICE).order_by("name"),
-            rows=[{"agent": a, "name": a.get_full_name() or a.get_username(), "teams": ", ".join(teams.get(a.pk, [])),
+            rows=[{"agent": a, "name": person_name(a), "teams": ", ".join(teams.get(a.pk, [])),
                    "cells": [(cells[a.pk, r.pk].state, cell_text(cells[a.pk, r.pk], labels)) for r in requirements]}
                   for a in agents],
         )
@@ -556,7 +557,7 @@ class RecordView(LoginRequiredMixin, TemplateView):
             raise Http404
         now = timezone.now()
         context.update(
-            title=_("Training record: %(name)s") % {"name": agent.get_full_name() or agent.get_username()},
+            title=_("Training record: %(name)s") % {"name": person_name(agent)},
             agent=agent,
             attempts=restrict(Attempt.objects.filter(agent=agent), user, "view").select_related("scenario")
             .order_by("-started_at")[:100],

@@ -29,6 +29,7 @@ from portal.api.fields import (
 from portal.api.filters import StrictFilterBackend
 from portal.api.serializers import ModelSerializer
 from portal.api.viewsets import RestrictedModelViewSet, RestrictedReadOnlyViewSet
+from portal.formatting import person_name
 from portal.integrations import STAFF_ONLY
 from portal.models import Notification
 from tickets.escalation.acknowledge import acknowledge
@@ -51,7 +52,7 @@ User = get_user_model()
 
 
 def _label(user):
-    return (user.get_full_name() or user.get_username()) if user else None
+    return person_name(user, None)
 
 
 class EscalationLevelSerializer(ModelSerializer):

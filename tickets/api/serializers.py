@@ -20,6 +20,7 @@ from portal.api.fields import (
     in_year_range,
 )
 from portal.api.serializers import PiiFieldsMixin
+from portal.formatting import person_name
 from portal.models import Store, Team
 from portal.permissions import restrict
 from portal.validators import normalize_phone, validate_phone
@@ -37,7 +38,7 @@ User = get_user_model()
 
 
 def _user_label(user):
-    return (user.get_full_name() or user.get_username()) if user else None
+    return person_name(user, None)
 
 
 class TimelineEntrySerializer(serializers.ModelSerializer):

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portal.formatting import person_name
 from tickets.escalation.ladders import level_label
 from tickets.models import Escalation, TicketLadder, TimelineEntry
 
@@ -71,7 +72,7 @@ def comment(escalation: Escalation, *, actor, now, text: str) -> TimelineEntry:
 
 
 def _name(user):
-    return (user.get_full_name() or user.get_username()) if user else ""
+    return person_name(user)
 
 
 def _local(moment):

@@ -39,6 +39,7 @@ from django.db.models.functions import JSONObject
 from django.utils.translation import gettext as _
 
 from portal import registry
+from portal.formatting import person_name
 from portal.sql import insert_select
 from tickets import sla
 from tickets.escalation.ladders import level_label
@@ -227,7 +228,7 @@ def _apply_actions(level: LadderLevel, sweep_id, now):
                 "visibility": _value(INTERNAL, text), "body": _value(level_label(level), text),
                 "data": JSONObject(
                     **{"from": F("assignee_id")}, to=_value(user.pk, BigIntegerField()),
-                    to_name=_value(user.get_full_name() or user.get_username(), text), queue=F("queue_id"),
+                    to_name=_value(person_name(user), text), queue=F("queue_id"),
                     via=_value("escalation", text),
                 ),
             },

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from portal.formatting import person_name
 from portal.models import Store, Team
 from tickets.models.queue import Queue
 from tickets.models.ticket import Category, Priority
@@ -101,7 +102,7 @@ class Macro(models.Model):
             "order_no": ticket.order_no,
             "waybill": "",
             "store": ticket.store.name,
-            "agent": (actor.get_full_name() or actor.get_username()) if actor else "",
+            "agent": person_name(actor),
             **(extra or {}),
         }
         text = self.body

@@ -14,6 +14,7 @@ from django.views import View
 
 from portal import pii
 from portal.exports import csv_writer
+from portal.formatting import person_name
 from portal.permissions import has_action
 from tickets.filtersets import TicketFilterSet
 from tickets.models import Ticket
@@ -72,7 +73,7 @@ class ExportRows:
             ticket.pk, when(ticket.created_at), ticket.store.code, labels["channel"].get(ticket.channel),
             labels["category"].get(ticket.category), labels["priority"].get(ticket.priority),
             "1" if ticket.is_major else "0", labels["status"].get(ticket.status), ticket.queue.name,
-            ticket.queue.team.name, (assignee.get_full_name() or assignee.get_username()) if assignee else "",
+            ticket.queue.team.name, person_name(assignee),
             ticket.order_no, ticket.buyer_nick,
             pii.masked(ticket, "customer_phone"), pii.masked(ticket, "customer_address"),
             ticket.subject, when(ticket.first_response_due), when(ticket.first_response_at),

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 from django.views.generic import DetailView
 
 from portal import pii, registry
+from portal.formatting import person_name
 from portal.models import OutboundMessage
 from portal.permissions import has_action, is_org_wide, restrict, visible_team_ids
 from portal.views import RestrictedViewMixin
@@ -76,7 +77,7 @@ def sla_clocks(ticket, now):
 
 
 def display_name(user):
-    return (user.get_full_name() or user.get_username()) if user else _("system")
+    return person_name(user, _("system"))
 
 
 def field_label(name):

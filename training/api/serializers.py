@@ -10,6 +10,7 @@ from portal.api.fields import (
     StrictDateTimeField,
 )
 from portal.api.serializers import ModelSerializer, StrictCharField, StrictIntegerField
+from portal.formatting import person_name
 from portal.models import ProductLine, Team
 from portal.permissions import has_action
 from tickets.models import Queue
@@ -28,7 +29,7 @@ from training.models import (
 
 
 def person(user):
-    return (user.get_full_name() or user.get_username()) if user else None
+    return person_name(user, None)
 
 
 class RubricCategorySerializer(ModelSerializer):

@@ -31,6 +31,7 @@ from rest_framework.views import APIView
 from portal.api.pagination import PageNumberPagination
 from portal.api.permissions import RolePermission
 from portal.api.viewsets import RestrictedModelViewSet, RestrictedReadOnlyViewSet
+from portal.formatting import person_name
 from portal.inputs import whole_number
 from portal.integrations import STAFF_ONLY
 from portal.models import Team
@@ -324,7 +325,7 @@ def xapi_statement(statement, *, home_page: str, scenario_url) -> dict:
         result["score"] = {"scaled": round(score / 100, 4), "raw": score, "min": 0, "max": 100}
     return {
         "id": str(statement.uuid),
-        "actor": {"objectType": "Agent", "name": attempt.agent.get_full_name() or attempt.agent.get_username(),
+        "actor": {"objectType": "Agent", "name": person_name(attempt.agent),
                   "account": {"homePage": home_page, "name": attempt.agent.get_username()}},
         "verb": {"id": verb_id, "display": {"en-US": verb_en, "zh-CN": verb_zh}},
         "object": {"objectType": "Activity", "id": scenario_url(attempt.scenario_id),
