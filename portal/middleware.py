@@ -1,6 +1,9 @@
-"""Middleware of the portal: response headers added to every answer, and a delete refused because
-other rows still refer to the object answering 409 on every page (admin included) with what still
-refers to it, never a server error (the API does the same in `portal.api.errors`)."""
+"""Middleware of the portal: response headers added to every answer; a URL holding a NUL character
+refused with 400 before any view; and a delete refused because other rows still refer to the object
+answering 409 on every page (admin included) with what still refers to it, never a server error
+(the API does the same in `portal.api.errors`)."""
+
+from urllib.parse import unquote
 
 from django.conf import settings
 from django.db.models import ProtectedError, RestrictedError
@@ -18,6 +21,22 @@ class PermissionsPolicyMiddleware:
         if settings.PERMISSIONS_POLICY:
             response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         return response
+
+
+class NulInUrlMiddleware:
+    """A NUL character in the URL's path or query string answers 400 (the portal's page, or JSON on
+    the API): PostgreSQL can neither store nor compare text holding one, so any lookup by a code or
+    name from the URL would fail with a server error. (Forms refuse it at the field already.)"""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path or "\x00" in unquote(request.META.get("QUERY_STRING", ""), errors="replace"):
+            from portal.views import error_400
+
+            return error_400(request)
+        return self.get_response(request)
 
 
 def client_ip(request) -> str | None:

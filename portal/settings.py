@@ -115,6 +115,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "portal.middleware.NulInUrlMiddleware",  # after auth and messages: its 400 page renders with them
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "portal.middleware.ProtectedDeleteMiddleware",  # a delete of a row still referred to: 409, not 500
     "csp.middleware.CSPMiddleware",

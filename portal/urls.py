@@ -19,6 +19,7 @@ def docs_view(view):
     return docs
 
 
+handler400 = "portal.views.error_400"
 handler403 = "portal.views.error_403"
 handler404 = "portal.views.error_404"
 handler500 = "portal.views.error_500"

@@ -215,6 +215,12 @@ def _api(request) -> bool:
     return request.path.startswith("/api/")
 
 
+def error_400(request, exception=None):
+    if _api(request):
+        return JsonResponse({"detail": "Bad request."}, status=400)
+    return render(request, "400.html", status=400)
+
+
 def error_403(request, exception=None):
     if _api(request):  # API clients get JSON, as from the API views themselves
         return JsonResponse({"detail": "You do not have permission to perform this action."}, status=403)

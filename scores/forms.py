@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from scores.models import OFFICIAL_FIGURES, OfficialScore
+from scores.services import official_date_error
 
 
 class OfficialScoreForm(forms.Form):
@@ -21,6 +22,13 @@ class OfficialScoreForm(forms.Form):
             self.fields[name] = forms.FloatField(label=OfficialScore._meta.get_field(name).verbose_name,
                                                  required=False, min_value=0, max_value=5,
                                                  widget=forms.NumberInput(attrs={"step": "0.01"}))
+
+    def clean_date(self):
+        value = self.cleaned_data["date"]
+        error = official_date_error(value, now=timezone.now())
+        if error:
+            raise forms.ValidationError(error)
+        return value
 
     def clean(self):
         data = super().clean()

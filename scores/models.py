@@ -7,6 +7,8 @@ figures (`OfficialScore`), each store's badge states (`StoreBadge`) with their h
 (`BadgeChange`), and the storefront origins allowed to frame the badge iframe (`EmbedSettings`).
 """
 
+import math
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -57,6 +59,14 @@ METRIC_DIMENSION = {
 RATE_METRICS = {m for m in Metric if m.value.endswith("_rate")}
 
 
+def finite(number) -> bool:
+    """A number a float can hold (not NaN, not infinite, not an integer of hundreds of digits)."""
+    try:
+        return math.isfinite(float(number))
+    except OverflowError:
+        return False
+
+
 def validate_points(points):
     """Thresholds: a list of at least two [value, score] pairs, values strictly increasing, scores 0-5."""
     if not isinstance(points, list) or len(points) < 2:
@@ -64,7 +74,7 @@ def validate_points(points):
     previous = None
     for pair in points:
         if (not isinstance(pair, list | tuple) or len(pair) != 2
-                or not all(isinstance(x, int | float) and not isinstance(x, bool) for x in pair)):
+                or not all(isinstance(x, int | float) and not isinstance(x, bool) and finite(x) for x in pair)):
             raise ValidationError(_("Each threshold is a [value, score] pair of numbers."))
         if not 0 <= pair[1] <= 5:
             raise ValidationError(_("Scores are between 0 and 5."))
@@ -317,6 +327,25 @@ class BadgeChange(models.Model):
         return f"{self.store_badge_id} {self.from_state}->{self.to_state}"
 
 
+def is_origin(text: str) -> bool:
+    """Whether `text` is a web origin as CSP frame-ancestors takes it: http(s)://host[:port], nothing
+    else (no user, path, query or fragment)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(text)
+        port = parts.port  # a port out of range raises
+    except ValueError:  # e.g. "https://[::1"
+        return False
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
+        return False
+    if parts.username or parts.password or parts.query or parts.fragment or "#" in text or "?" in text:
+        return False
+    if any(c in text for c in " ;,'\"\\"):
+        return False
+    return port is None or port > 0
+
+
 class EmbedSettings(models.Model):
     """Where a store's badges may be embedded: the storefront origins allowed to frame the iframe."""
 
@@ -336,11 +365,7 @@ class EmbedSettings(models.Model):
         return [line.strip() for line in self.frame_origins.splitlines() if line.strip()]
 
     def clean(self):
-        from urllib.parse import urlsplit
-
         for origin in self.origins():
-            parts = urlsplit(origin)
-            if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/") \
-                    or any(c in origin for c in " ;,'\""):
+            if not is_origin(origin):
                 raise ValidationError({"frame_origins": _("%(origin)s is not an origin like https://shop.example.com")
                                        % {"origin": origin}})

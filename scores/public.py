@@ -132,10 +132,12 @@ def _too_many(wait):
     return _cors(response)
 
 
-def _cached_answer(request, body: bytes, content_type: str):
-    """The body with ETag and Cache-Control, or 304 when the client already has it."""
+def _cached_answer(request, body: bytes, content_type: str, language: str | None = None):
+    """The body with ETag and Cache-Control, or 304 when the client already has it; `language`: the
+    language of the body (Content-Language), None for a body in no language (the script)."""
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    matches = [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]
+    # A cache may send the tag back weak (W/"..."); If-None-Match compares weakly (RFC 9110 13.1.2).
+    matches = [tag.strip().removeprefix("W/") for tag in request.headers.get("If-None-Match", "").split(",")]
     if etag in matches or "*" in matches:
         response = HttpResponse(status=304)
     else:
@@ -143,6 +145,8 @@ def _cached_answer(request, body: bytes, content_type: str):
     response["ETag"] = etag
     response["Cache-Control"] = f"public, max-age={CACHE_SECONDS}"
     response["Vary"] = "Accept-Language"
+    if language:
+        response["Content-Language"] = language
     return response
 
 
@@ -162,7 +166,7 @@ def badges_api(request, code):
     language = language_of(request)
     items = public_badges(store, language, icon_url=lambda path: request.build_absolute_uri(static(path)))
     body = json.dumps(items, ensure_ascii=False, separators=(",", ":")).encode()
-    return _cors(_cached_answer(request, body, "application/json"))
+    return _cors(_cached_answer(request, body, "application/json", language))
 
 
 def badges_script(request, code):
@@ -201,6 +205,7 @@ def badges_frame(request, code):
     response["Content-Security-Policy"] = frame_policy(store)
     response["Cache-Control"] = f"public, max-age={CACHE_SECONDS}"
     response["Vary"] = "Accept-Language"
+    response["Content-Language"] = language
     return response
 
 
@@ -234,6 +239,6 @@ def badges_svg(request, code):
     body = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{total}" height="{height}" '
             f'viewBox="0 0 {total} {height}" role="img" aria-label="{escape(store.name)}">' + "".join(parts)
             + "</svg>").encode()
-    response = _cached_answer(request, body, "image/svg+xml")
+    response = _cached_answer(request, body, "image/svg+xml", language)
     response["Access-Control-Allow-Origin"] = "*"
     return response

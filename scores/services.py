@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
@@ -16,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portal.inputs import in_year_range, year_range_message
 from portal.models import Store
 from scores.badges import evaluate_badges
 from scores.metrics import Configuration, combine, metric_scores, metric_values, window_days, window_for
@@ -79,6 +81,16 @@ def projection(store_id: int, *, now: datetime) -> dict:
 # --- Official figures ----------------------------------------------------------------------------
 
 
+def official_date_error(on: date, *, now: datetime) -> str | None:
+    """Why `on` cannot carry official figures (None: it can): the platform publishes a day's figures
+    after the day, and only years the portal accepts make sense."""
+    if not in_year_range(on):
+        return year_range_message(dates=True)
+    if on > timezone.localdate(now):
+        return _("Give a day up to today: the platform publishes a day's figures after it.")
+    return None
+
+
 def _figure(name, value, errors):
     if value is None or value == "":
         return None
@@ -87,7 +99,10 @@ def _figure(name, value, errors):
         return None
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
+        errors[name] = [_("Give a number.")]
+        return None
+    if not math.isfinite(number):
         errors[name] = [_("Give a number.")]
         return None
     if not 0 <= number <= 5:
@@ -141,13 +156,19 @@ def import_official_csv(data: bytes, *, stores, actor, now: datetime) -> dict:
         raise ValidationError({"file": [_("The header needs the columns store and date.")]})
     allowed = {store.code: store for store in stores}
     parsed, errors = [], []
-    for line, raw in enumerate(reader, start=2):
+    try:
+        rows = list(enumerate(reader, start=2))
+    except csv.Error as error:  # e.g. a field over the csv module's size limit
+        raise ValidationError({"file": [_("The file is not a readable CSV table: %(error)s") % {
+            "error": str(error)[:200]}]}) from None
+    for line, raw in rows:
         if line - 1 > MAX_CSV_ROWS:
             raise ValidationError({"file": [_("At most %(n)s rows per file.") % {"n": MAX_CSV_ROWS}]})
         row = {(k or "").strip(): (v or "").strip() for k, v in raw.items() if k}
         store = allowed.get(row.get("store", ""))
+        text = row.get("date", "")
         try:
-            on = date.fromisoformat(row.get("date", ""))
+            on = date.fromisoformat(text) if len(text) == 10 else None  # fromisoformat also reads 20261128
         except ValueError:
             on = None
         figures = {k: v for k, v in row.items() if k in OFFICIAL_FIGURES and v != ""}
@@ -156,6 +177,8 @@ def import_official_csv(data: bytes, *, stores, actor, now: datetime) -> dict:
             problems.append(_("unknown store"))
         if on is None:
             problems.append(_("date is not YYYY-MM-DD"))
+        elif (problem := official_date_error(on, now=now)) is not None:
+            problems.append(problem)
         try:
             figures = clean_figures(figures)
         except ValidationError as error:

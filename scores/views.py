@@ -4,6 +4,7 @@ badges), the drill-down to the misses, official figures (form and CSV), the embe
 from __future__ import annotations
 
 from datetime import timedelta
+from html import escape
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -104,7 +105,7 @@ class ChartExportView(ScoresView):
             raise PermissionDenied(_("Your role does not allow this."))
         charts = dashboards.build(view, user, now=timezone.now(), store_code=request.GET.get("store") or None)
         found = next((c for c in charts if c.id == chart), None)
-        if found is None:
+        if found is None or fmt not in ("csv", "xlsx"):
             raise Http404
         filename = f"{view}-{chart}-{timezone.localdate().isoformat()}"
         if fmt == "xlsx":
@@ -226,11 +227,11 @@ class EmbedView(ScoresView):
         api_url = base + reverse("scores_public_badges", args=[store.code])
         context.update(
             title=_("Badges on the storefront: %(store)s") % {"store": store.name}, store=store,
-            script_snippet=f'<div id="service-badges"></div>\n<script src="{script_url}" '
+            script_snippet=f'<div id="service-badges"></div>\n<script src="{escape(script_url)}" '
                            f'data-target="service-badges" data-lang="zh-hans" async></script>',
-            frame_snippet=f'<iframe src="{frame_url}?lang=zh-hans" title="{store.name}" width="100%" height="48" '
-                          f'style="border:0" loading="lazy"></iframe>',
-            svg_snippet=f'<img src="{svg_url}?lang=zh-hans" alt="{store.name}">',
+            frame_snippet=f'<iframe src="{escape(frame_url)}?lang=zh-hans" title="{escape(store.name)}" width="100%" '
+                          f'height="48" style="border:0" loading="lazy"></iframe>',
+            svg_snippet=f'<img src="{escape(svg_url)}?lang=zh-hans" alt="{escape(store.name)}">',
             api_url=api_url, frame_url=frame_url, svg_url=svg_url, script_url=script_url,
             form=kwargs.get("form") or EmbedSettingsForm(initial={"frame_origins": row.frame_origins if row else ""}),
             may_change=has_action(self.request.user, EmbedSettings, "change"),

@@ -1,13 +1,14 @@
 """Scores API serializers."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from portal.api.fields import RestrictedSlugRelatedField
 from portal.models import Store
 from scores.models import OFFICIAL_FIGURES, OfficialScore
-from scores.services import clean_figures
+from scores.services import clean_figures, official_date_error
 
 
 class OfficialFiguresInputSerializer(serializers.Serializer):
@@ -16,6 +17,12 @@ class OfficialFiguresInputSerializer(serializers.Serializer):
     store = RestrictedSlugRelatedField(slug_field="code", queryset=Store.objects.all())
     date = serializers.DateField(input_formats=["%Y-%m-%d"])
     figures = serializers.JSONField()
+
+    def validate_date(self, value):
+        error = official_date_error(value, now=timezone.now())
+        if error:
+            raise serializers.ValidationError(error)
+        return value
 
     def validate_figures(self, value):
         """The service's one rule (`clean_figures`), JSON numbers only (no text such as "4.8")."""

@@ -184,3 +184,21 @@ def test_ui_numbers_in_other_digits_or_too_long(world, root, client):
     assert response.status_code == 200 and response.json()["new"] == 0
     assert client.get(f"/training/candidates/?page={SUPERSCRIPT}").status_code == 200
     assert client.get(f"/training/compliance/?team={HUGE}").status_code == 404
+
+
+@pytest.mark.parametrize("url", ["/api/v1/public/stores/a%00b/badges/", "/api/v1/scores/today/?store=%00",
+                                 "/api/v1/tickets/?q=a%00b"])
+def test_a_nul_in_the_url_is_400_before_any_view(world, root, url):
+    """PostgreSQL cannot compare text holding NUL: such a URL would reach a lookup by code and fail."""
+    api = APIClient()
+    api.force_authenticate(root)
+    response = api.get(url)
+    assert (response.status_code, response.json()) == (400, {"detail": "Bad request."})
+
+
+def test_a_nul_in_a_page_url_is_the_portals_400_page(world, root, client):
+    client.force_login(root)
+    for url in ("/scores/stores/a%00b/", "/embed/stores/a%00b/badges.svg"):
+        response = client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 400
+        assert "The address or the data sent cannot be read." in response.content.decode()
