@@ -16,8 +16,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from functools import reduce
+from operator import or_
 
-from django.db.models import Count
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -204,28 +206,34 @@ def deviation(user, store_ids, *, now, days=90) -> dict[int, dict]:
     return {s: {"mad": round(sum(g) / len(g), 3), "days": len(g)} for s, g in gaps.items()}
 
 
+def _latest(queryset, figure: str) -> dict[int, tuple]:
+    """{store_id: (date, figure)} of each store's latest row in `queryset`: two queries however long
+    the history (the latest day per store, then those rows)."""
+    days = dict(queryset.values("store_id").annotate(day=Max("date")).values_list("store_id", "day").order_by())
+    if not days:
+        return {}
+    rows = queryset.filter(reduce(or_, (Q(store_id=store_id, date=day) for store_id, day in days.items())))
+    return {store_id: (day, value) for store_id, day, value in rows.values_list("store_id", "date", figure)}
+
+
 def executive_charts(user, *, now) -> list[Chart]:
     from tickets.models import Escalation, Ticket
 
     stores = _stores(user)
     ids = [s.pk for s in stores]
-    latest = {}
-    for store_id, day, overall in restrict(ScoreSnapshot.objects.all(), user, "view").filter(
-            store_id__in=ids).order_by("store_id", "-date").values_list("store_id", "date", "overall"):
-        latest.setdefault(store_id, (day, overall))
-    official = {}
-    for store_id, day, value in restrict(OfficialScore.objects.all(), user, "view").filter(
-            store_id__in=ids, experience_overall__isnull=False).order_by("store_id", "-date").values_list(
-            "store_id", "date", "experience_overall"):
-        official.setdefault(store_id, (day, value))
+    latest = _latest(restrict(ScoreSnapshot.objects.all(), user, "view").filter(store_id__in=ids), "overall")
+    official = _latest(restrict(OfficialScore.objects.all(), user, "view").filter(
+        store_id__in=ids, experience_overall__isnull=False), "experience_overall")
     mad = deviation(user, ids, now=now)
-    rows = [(s.code, latest.get(s.pk, (None, None))[1], official.get(s.pk, (None, None))[1],
+    # Each figure with its day: the platform publishes days late, so the two latest days often differ.
+    rows = [(s.code, *latest.get(s.pk, (None, None))[::-1], *official.get(s.pk, (None, None))[::-1],
              mad.get(s.pk, {}).get("mad")) for s in stores]
     charts = [Chart(
         id="score_vs_official", title=_("Experience score: mirror beside official"), kind="bar", y_max=5,
-        columns=[_("Store"), _("Mirror"), _("Official"), _("Mean absolute deviation (90 days)")], rows=rows,
+        columns=[_("Store"), _("Mirror"), _("Mirror's day"), _("Official"), _("Official's day"),
+                 _("Mean absolute deviation (90 days)")], rows=rows,
         x=[r[0] for r in rows], series=[{"name": _("Mirror"), "data": [r[1] for r in rows]},
-                                        {"name": _("Official"), "data": [r[2] for r in rows]}])]
+                                        {"name": _("Official"), "data": [r[3] for r in rows]}])]
     at_risk = restrict(StoreBadge.objects.all(), user, "view").filter(
         state__in=[BadgeState.AT_RISK, BadgeState.LOST]).select_related("store", "badge").order_by(
         "state", "store__code", "badge__order")[:50]

@@ -150,3 +150,23 @@ def test_embed_page_shows_snippets_and_saves_origins(world):
     assert response.status_code == 302
     assert "frame-ancestors 'self' https://shop.example.com" in Client().get(
         "/embed/stores/page-store/badges/")["Content-Security-Policy"]
+
+
+def test_executive_table_gives_each_figure_with_its_own_day(world):
+    now = timezone.now()
+    last = timezone.localdate(now) - timedelta(days=1)
+    ScoreSnapshot.objects.create(store=world["store"], date=last - timedelta(days=1), window_days=30, overall=4.1,
+                                 day_figures={})
+    ScoreSnapshot.objects.create(store=world["store"], date=last, window_days=30, overall=4.4, day_figures={})
+    OfficialScore.objects.create(store=world["store"], date=last - timedelta(days=3), experience_overall=4.7,
+                                 source="api", recorded_at=now)
+    OfficialScore.objects.create(store=world["store"], date=last - timedelta(days=2), experience_overall=4.6,
+                                 source="api", recorded_at=now)
+    client = Client()
+    client.force_login(world["director"])
+    response = client.get("/scores/export/executive/score_vs_official.csv", HTTP_ACCEPT_LANGUAGE="en")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0] == ["Store", "Mirror", "Mirror's day", "Official", "Official's day",
+                       "Mean absolute deviation (90 days)"]
+    # The latest of each, on its own day (no day has both: no deviation yet).
+    assert rows[1:] == [["page-store", "4.4", last.isoformat(), "4.6", (last - timedelta(days=2)).isoformat(), ""]]
