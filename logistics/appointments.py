@@ -248,7 +248,7 @@ def _merchant_event(dispatch, *, status, at, description, actor, now):
     """A tracking event of the dispatch's parcel reported by the merchant, through the ingest."""
     shipment = dispatch.shipment
     raw = {"waybill": shipment.waybill_number, "order_number": shipment.order_number, "time": at,
-           "status": status, "description": description, "outlet": dispatch.outlet}
+           "status": status, "description": description[:300], "outlet": dispatch.outlet}  # our own text: cut to fit
     ingestor = MerchantIngestor(shipment.carrier, now=now, actor=actor)
     ingestor.ingest([(0, raw)], strict=True)
 

@@ -1,4 +1,7 @@
-"""Forms of the alert work and the upload page. The API validates the same input with the same forms."""
+"""Forms of the alert work and the upload page. The API validates the same input with the same forms.
+
+Times are BoundedDateTimeField: a year-1 time typed on a page was a 500 when saved, and the API
+(portal.api.forms.valid_form) refuses years outside 2000-2100 as well."""
 
 from decimal import Decimal
 
@@ -6,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from logistics.models import Carrier, Compensation, CustomerContact
+from portal.forms import BoundedDateTimeField
 from portal.models import Store
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -18,16 +22,16 @@ class AcknowledgeForm(forms.Form):
 class CarrierContactForm(forms.Form):
     outlet = forms.CharField(label=_("outlet"), required=False, max_length=100)
     contact_name = forms.CharField(label=_("who"), max_length=100)
-    contacted_at = forms.DateTimeField(label=_("when"), widget=DATETIME_WIDGET)
+    contacted_at = BoundedDateTimeField(label=_("when"), widget=DATETIME_WIDGET)
     promise = forms.CharField(label=_("what was promised"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
-    follow_up_at = forms.DateTimeField(
+    follow_up_at = BoundedDateTimeField(
         label=_("follow up at"), required=False, widget=DATETIME_WIDGET,
         help_text=_("The scan re-checks the parcel at this time and reminds the team."),
     )
 
 
 class CustomerContactForm(forms.Form):
-    called_at = forms.DateTimeField(label=_("called at"), widget=DATETIME_WIDGET)
+    called_at = BoundedDateTimeField(label=_("called at"), widget=DATETIME_WIDGET)
     outcome = forms.ChoiceField(label=_("outcome"), choices=CustomerContact.Outcome.choices)
     note = forms.CharField(label=_("note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -78,8 +82,8 @@ class DispatchForm(forms.Form):
     driver = forms.CharField(label=_("driver (staff username)"), required=False, max_length=150)
     driver_name = forms.CharField(label=_("or the technician's name"), required=False, max_length=100)
     driver_phone = forms.CharField(label=_("technician's phone"), required=False, max_length=30)
-    planned_pickup = forms.DateTimeField(label=_("planned pick-up"), widget=DATETIME_WIDGET)
-    planned_dropoff = forms.DateTimeField(label=_("planned drop-off"), widget=DATETIME_WIDGET)
+    planned_pickup = BoundedDateTimeField(label=_("planned pick-up"), widget=DATETIME_WIDGET)
+    planned_dropoff = BoundedDateTimeField(label=_("planned drop-off"), widget=DATETIME_WIDGET)
     cost = forms.DecimalField(label=_("cost (CNY)"), min_value=Decimal("0"), max_digits=10, decimal_places=2)
 
     def clean_driver(self):
@@ -115,8 +119,8 @@ class DispatchDeliveredForm(forms.Form):
     photo = forms.FileField(label=_("proof-of-delivery photo"), widget=forms.ClearableFileInput(
         attrs={"accept": "image/jpeg,image/png,image/webp"}))
     recipient = forms.CharField(label=_("received by"), max_length=100)
-    delivered_at = forms.DateTimeField(label=_("delivered at"), required=False, widget=DATETIME_WIDGET,
-                                       help_text=_("Leave empty for now."))
+    delivered_at = BoundedDateTimeField(label=_("delivered at"), required=False, widget=DATETIME_WIDGET,
+                                        help_text=_("Leave empty for now."))
 
 
 class DispatchFailedForm(forms.Form):

@@ -302,8 +302,11 @@ def run_import(import_id, *, now, clock=None) -> TrackingImport:
             status=TrackingImport.Status.DONE, finished_at=clock(), rejected_rows=result.rejected, **progress
         )
     except (ImportFailed, UnicodeDecodeError, csv.Error) as exc:
+        message = str(exc)
+        if isinstance(exc, csv.Error):  # e.g. a cell over the csv module's 128 KB limit: say what it means
+            message = _("The file is not a readable CSV table: %(error)s") % {"error": message[:200]}
         TrackingImport.objects.filter(pk=import_id).update(
-            status=TrackingImport.Status.FAILED, finished_at=clock(), message=str(exc)
+            status=TrackingImport.Status.FAILED, finished_at=clock(), message=message
         )
     except Exception as exc:
         log.exception("Import %s failed", import_id)

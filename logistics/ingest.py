@@ -145,14 +145,28 @@ class Rejected(Exception):
 
 
 def _text(value, limit) -> str:
+    """A cell as stripped text, cut to `limit` characters (None: not cut)."""
     if value.__class__ is str:  # the common case, kept fast
         value = value.strip()
-        return value if len(value) <= limit else value[:limit]
+        return value if limit is None or len(value) <= limit else value[:limit]
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # a spreadsheet cell holding code 50 comes back as 50.0
     return str(value).strip()[:limit]
+
+
+CONSIGNEE_SIZES = (("consignee_name", 100), ("consignee_phone", 30), ("consignee_address", 300))
+
+
+def _refuse_cell(cells):
+    """Raise Rejected for the first of `cells` ((field, text, column size)) holding a NUL or longer
+    than its column."""
+    for name, value, size in cells:
+        if "\x00" in value:
+            raise Rejected(name, _("the cell holds a NUL character"))
+        if len(value) > size:
+            raise Rejected(name, _("the cell is longer than %(n)d characters") % {"n": size})
 
 
 class Parcel:
@@ -350,7 +364,7 @@ class Ingestor:
 
     def parse_one(self, row, raw) -> Event:
         get = raw.get
-        # Text cells are stripped and cut to the column's size inline: this runs a million times.
+        # Text cells are stripped inline (and held to their column's size below): this runs a million times.
         waybill = get("waybill")
         waybill = waybill.strip() if waybill.__class__ is str else _text(waybill, 100)
         if not waybill:
@@ -370,9 +384,20 @@ class Ingestor:
         else:
             at = self.parse_time(text)
         code = get("code")
-        code = code.strip()[:20] if code.__class__ is str else _text(code, 20)
+        code = code.strip() if code.__class__ is str else _text(code, None)
         description = get("description")
-        description = description.strip()[:300] if description.__class__ is str else _text(description, 300)
+        description = description.strip() if description.__class__ is str else _text(description, None)
+        order, outlet, city = get("order_number"), get("outlet"), get("city")
+        order = order.strip() if order.__class__ is str else _text(order, None)
+        outlet = outlet.strip() if outlet.__class__ is str else _text(outlet, None)
+        city = city.strip() if city.__class__ is str else _text(city, None)
+        # One constant check per row: a cell longer than its column is refused, never cut (a cut order
+        # number could join another order's parcel), and a NUL cannot be stored as text (PostgreSQL
+        # refuses it): a report cell holding one is damaged. The events API refuses both before.
+        if (len(code) > 20 or len(description) > 300 or len(order) > 64 or len(outlet) > 100 or len(city) > 50
+                or "\x00" in f"{waybill}{code}{description}{order}{outlet}{city}"):
+            _refuse_cell((("waybill", waybill, 40), ("code", code, 20), ("description", description, 300),
+                          ("order_number", order, 64), ("outlet", outlet, 100), ("city", city, 50)))
         status = get("status")
         if status:
             status = _text(status, 30)
@@ -392,30 +417,23 @@ class Ingestor:
         extra = None
         if not EXTRA_SET.isdisjoint(raw) and any(get(name) for name in EXTRA_FIELDS):
             extra = self.parse_extra(raw)
-        order, outlet, city = get("order_number"), get("outlet"), get("city")
-        if "\x00" in waybill or "\x00" in description:
-            # A NUL cannot be stored as text (PostgreSQL refuses it); a report cell holding one is damaged.
-            raise Rejected("waybill" if "\x00" in waybill else "description",
-                           _("the cell holds a NUL character"))
-        event = Event(
-            row, waybill, order.strip()[:64] if order.__class__ is str else _text(order, 64), at, code, description,
-            outlet.strip()[:100] if outlet.__class__ is str else _text(outlet, 100),
-            city.strip()[:50] if city.__class__ is str else _text(city, 50), status, anomaly, last_mile, extra,
-        )
+        event = Event(row, waybill, order, at, code, description, outlet, city, status, anomaly, last_mile, extra)
         event.db_at = event.at_text if self.sqlite else at.replace(tzinfo=UTC)
         return event
 
     def parse_extra(self, raw) -> dict:
         extra = {
-            "consignee_name": _text(raw.get("consignee_name"), 100),
-            "consignee_phone": _text(raw.get("consignee_phone"), 30),
-            "consignee_address": _text(raw.get("consignee_address"), 300),
+            "consignee_name": _text(raw.get("consignee_name"), None),
+            "consignee_phone": _text(raw.get("consignee_phone"), None),
+            "consignee_address": _text(raw.get("consignee_address"), None),
         }
         skus = raw.get("product_skus")
         if isinstance(skus, list | tuple):
-            extra["product_skus"] = [_text(s, 64) for s in skus if _text(s, 64)]
+            extra["product_skus"] = [_text(s, None) for s in skus if _text(s, None)]
         elif skus:
             extra["product_skus"] = [s.strip() for s in str(skus).replace(";", ",").split(",") if s.strip()]
+        _refuse_cell([(name, extra[name], size) for name, size in CONSIGNEE_SIZES]
+                     + [("product_skus", sku, 64) for sku in extra.get("product_skus", ())])
         if raw.get("promised_by"):
             extra["promised_by"] = self.parse_time(raw.get("promised_by"), "promised_by")
         return {k: v for k, v in extra.items() if v}

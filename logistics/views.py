@@ -1,5 +1,6 @@
 """Thin UI views: the same restrict() as the API; writes go through the domain functions."""
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -184,7 +185,13 @@ class CompensationDecisionView(LoginRequiredMixin, View):
         # The alert's "approve" verb and scope decide (403 for a role without it, 404 outside scope).
         compensation = get_object_or_404(restrict(Compensation.objects.all(), request.user, "view"), pk=pk)
         access(Alert.objects.all(), request.user, "approve", compensation.alert_id)
-        note = request.POST.get("note", "")[:2000]
+        try:
+            # The alert page's form holds notes to 2,000 characters without NUL: the same here (the
+            # inbox's note was cut silently, and a NUL broke the save on PostgreSQL).
+            note = forms.CharField(max_length=2000, required=False).clean(request.POST.get("note", ""))
+        except ValidationError as exc:
+            messages.error(request, _("Nothing was decided. Note: %(error)s") % {"error": " ".join(exc.messages)})
+            return redirect(safe_next(request, reverse("logistics:alert", args=[compensation.alert_id])))
         try:
             services.decide_compensation(compensation, actor=request.user, now=timezone.now(),
                                          approve=decision == "approve", note=note)

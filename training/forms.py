@@ -6,6 +6,8 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from portal.formatting import person_name
+from portal.forms import BoundedDateTimeField
+from portal.inputs import whole_number
 from portal.models import ProductLine, Team
 from portal.permissions import restrict
 from tickets.models import Category
@@ -16,6 +18,18 @@ def _lines(value):
     return [line.strip() for line in (value or "").splitlines() if line.strip()]
 
 
+class RowsField(forms.ModelMultipleChoiceField):
+    """Rows chosen by id: an id that is not a whole number of at most 18 digits is not a choice (a
+    30-digit one overflowed SQLite's integer in the IN query: a 500)."""
+
+    def _check_values(self, value):
+        for pk in value if isinstance(value, list | tuple) else ():
+            if whole_number(str(pk)) is None:
+                raise forms.ValidationError(self.error_messages["invalid_pk_value"], code="invalid_pk_value",
+                                            params={"pk": pk})
+        return super()._check_values(value)
+
+
 class ScenarioForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
     product_line = forms.ModelChoiceField(label=_("Product line"), queryset=ProductLine.objects.all(), required=False)
@@ -23,9 +37,9 @@ class ScenarioForm(forms.Form):
     difficulty = forms.ChoiceField(label=_("Difficulty"), choices=Scenario.Difficulty.choices)
     channel = forms.ChoiceField(label=_("Channel"), choices=Scenario.Channel.choices)
     persona_mood = forms.CharField(label=_("Customer's mood"), max_length=200, required=False)
-    persona_background = forms.CharField(label=_("Customer's background"), required=False,
+    persona_background = forms.CharField(label=_("Customer's background"), required=False, max_length=4000,
                                          widget=forms.Textarea(attrs={"rows": 2}))
-    context = forms.CharField(label=_("Context (order and parcel)"), required=False,
+    context = forms.CharField(label=_("Context (order and parcel)"), required=False, max_length=4000,
                               widget=forms.Textarea(attrs={"rows": 2}))
     pass_mark = forms.IntegerField(label=_("Pass mark"), min_value=0, max_value=100, initial=80)
     tags = forms.CharField(label=_("Tags (comma-separated)"), required=False, max_length=400)
@@ -78,11 +92,11 @@ def scenario_initial(scenario):
 
 
 class AssignForm(forms.Form):
-    agents = forms.ModelMultipleChoiceField(label=_("Agents"), queryset=get_user_model().objects.none(),
-                                            required=False, widget=forms.SelectMultiple(attrs={"size": 6}))
+    agents = RowsField(label=_("Agents"), queryset=get_user_model().objects.none(),
+                       required=False, widget=forms.SelectMultiple(attrs={"size": 6}))
     team = forms.ModelChoiceField(label=_("Or a whole team"), queryset=Team.objects.none(), required=False)
-    due_at = forms.DateTimeField(label=_("Due"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-                                 input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"])
+    due_at = BoundedDateTimeField(label=_("Due"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+                                  input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"])
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -153,6 +167,7 @@ class RequirementForm(forms.ModelForm):
         fields = ["code", "name_zh", "name_en", "scenarios", "passes_needed", "min_score", "validity_days",
                   "is_active"]
         widgets = {"scenarios": forms.SelectMultiple(attrs={"size": 6})}
+        field_classes = {"scenarios": RowsField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

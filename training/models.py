@@ -295,10 +295,13 @@ class CertificationRequirement(BilingualName):
     scenarios = models.ManyToManyField(Scenario, blank=True, related_name="requirements",
                                        verbose_name=_("scenarios"))
     tags = models.JSONField(_("tags"), default=list, blank=True)
+    # Bounded: a validity of millions of days made every grading fail (the expiry is past the year
+    # 9999), and PostgreSQL's small integer holds no more than 32,767 passes.
     passes_needed = models.PositiveSmallIntegerField(_("passed attempts needed"), default=1,
-                                                     validators=[MinValueValidator(1)])
+                                                     validators=[MinValueValidator(1), MaxValueValidator(100)])
     min_score = models.PositiveSmallIntegerField(_("minimum score"), default=80, validators=[MaxValueValidator(100)])
-    validity_days = models.PositiveIntegerField(_("valid for (days)"), default=365, validators=[MinValueValidator(1)])
+    validity_days = models.PositiveIntegerField(_("valid for (days)"), default=365,
+                                                validators=[MinValueValidator(1), MaxValueValidator(3650)])
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:

@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from portal.formatting import person_name
+from portal.inputs import in_year_range, year_range_message
 from portal.models import Membership, Notification
 from portal.notifications import queue_notification, queue_notifications
 from portal.roles import Role
@@ -598,6 +599,8 @@ def record_course(*, agent, course, date, hours, trainer="", result="", attachme
 
 
 COURSE_COLUMNS = ["username", "course", "date", "hours", "trainer", "result"]
+# The text columns and their sizes (OfflineCourse): longer is refused, never cut.
+COURSE_TEXT = {"course": 200, "trainer": 100, "result": 100}
 
 
 def import_courses(data: bytes, *, actor, now, allowed_user_ids=None) -> tuple[int, list[str]]:
@@ -613,23 +616,38 @@ def import_courses(data: bytes, *, actor, now, allowed_user_ids=None) -> tuple[i
     else:
         return 0, [_("The file is neither UTF-8 nor GBK text.")]
     reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames or not set(COURSE_COLUMNS[:4]) <= {h.strip() for h in reader.fieldnames}:
-        return 0, [_("The header must name: %(columns)s.") % {"columns": ", ".join(COURSE_COLUMNS)}]
-    rows = [{k.strip(): (v or "").strip() for k, v in row.items() if k} for row in reader]
+    try:
+        if not reader.fieldnames or not set(COURSE_COLUMNS[:4]) <= {h.strip() for h in reader.fieldnames}:
+            return 0, [_("The header must name: %(columns)s.") % {"columns": ", ".join(COURSE_COLUMNS)}]
+        rows = [{k.strip(): (v or "").strip() for k, v in row.items() if k} for row in reader]
+    except csv.Error as error:  # e.g. a field over the csv module's size limit
+        return 0, [_("The file is not a readable CSV table: %(error)s") % {"error": str(error)[:200]}]
     if len(rows) > 5000:
         return 0, [_("At most 5000 rows per file.")]
-    users = {u.username: u for u in get_user_model().objects.filter(username__in={r.get("username") for r in rows})}
+    # A NUL cannot be stored as text, nor even looked up on PostgreSQL: such rows are refused first.
+    damaged = {line for line, row in enumerate(rows, start=2) if any("\x00" in value for value in row.values())}
+    users = {u.username: u for u in get_user_model().objects.filter(
+        username__in={r.get("username") for line, r in enumerate(rows, start=2) if line not in damaged})}
     errors, parsed = [], []
     for line, row in enumerate(rows, start=2):
+        if line in damaged:
+            errors.append(_("Line %(n)d: a cell holds a NUL character; remove it.") % {"n": line})
+            continue
         user = users.get(row.get("username"))
         if user is None or (allowed_user_ids is not None and user.pk not in allowed_user_ids):
             errors.append(_("Line %(n)d: no such agent in your scope: %(name)s") % {"n": line,
                                                                                   "name": row.get("username")})
             continue
         try:
-            day = date.fromisoformat(row.get("date", ""))
+            written = row.get("date", "")
+            if len(written) != 10:
+                raise ValueError(written)  # fromisoformat also reads 20261128
+            day = date.fromisoformat(written)
         except ValueError:
             errors.append(_("Line %(n)d: the date must be YYYY-MM-DD.") % {"n": line})
+            continue
+        if not in_year_range(day):
+            errors.append(_("Line %(n)d: %(problem)s") % {"n": line, "problem": year_range_message(dates=True)})
             continue
         try:
             hours = Decimal(row.get("hours", ""))
@@ -638,8 +656,16 @@ def import_courses(data: bytes, *, actor, now, allowed_user_ids=None) -> tuple[i
         except InvalidOperation:
             errors.append(_("Line %(n)d: hours must be a number from 0 to 200.") % {"n": line})
             continue
+        if hours != hours.quantize(Decimal("0.1")):  # the record keeps one decimal: 1.25 is not rounded
+            errors.append(_("Line %(n)d: hours have at most one decimal.") % {"n": line})
+            continue
         if not row.get("course"):
             errors.append(_("Line %(n)d: the course is missing.") % {"n": line})
+            continue
+        too_long = next((name for name, size in COURSE_TEXT.items() if len(row.get(name, "")) > size), None)
+        if too_long:
+            errors.append(_("Line %(n)d: the %(column)s is longer than %(max)d characters.") % {
+                "n": line, "column": too_long, "max": COURSE_TEXT[too_long]})
             continue
         parsed.append(dict(agent=user, course=row["course"], date=day, hours=hours, trainer=row.get("trainer", ""),
                            result=row.get("result", "")))

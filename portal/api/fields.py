@@ -7,7 +7,7 @@ destination), which that test lists.
 """
 
 from django.contrib.auth import get_user_model
-from django.utils.dateparse import parse_datetime
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -114,4 +114,20 @@ class StrictDateTimeField(serializers.DateTimeField):
             parsed = None
         if parsed is not None and not in_year_range(parsed):
             raise serializers.ValidationError(year_range_message(), code="range")
+        return super().to_internal_value(value)
+
+
+class StrictDateField(serializers.DateField):
+    """A date as the JSON string YYYY-MM-DD between MIN_YEAR and MAX_YEAR (DRF's DateField also reads
+    20261128 and stores year 1 or 9999)."""
+
+    def to_internal_value(self, value):
+        if not isinstance(value, str) or len(value) != 10:
+            self.fail("invalid", format="YYYY-MM-DD")
+        try:
+            parsed = parse_date(value)
+        except ValueError:
+            parsed = None
+        if parsed is not None and not in_year_range(parsed):
+            raise serializers.ValidationError(year_range_message(dates=True), code="range")
         return super().to_internal_value(value)

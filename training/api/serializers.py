@@ -7,13 +7,14 @@ from rest_framework import serializers
 from portal.api.fields import (
     RestrictedPrimaryKeyRelatedField,
     RestrictedSlugRelatedField,
+    StrictDateField,
     StrictDateTimeField,
 )
 from portal.api.serializers import ModelSerializer, StrictCharField, StrictIntegerField
 from portal.formatting import person_name
 from portal.models import ProductLine, Team
 from portal.permissions import has_action
-from tickets.models import Queue
+from tickets.models import Category, Queue
 from training.models import (
     Assignment,
     Attempt,
@@ -26,10 +27,16 @@ from training.models import (
     RubricCategory,
     Scenario,
 )
+from training.services import MAX_TEXT
 
 
 def person(user):
     return person_name(user, None)
+
+
+def row_id():
+    """A related row's id as a JSON integer: DRF's own lookup reads 1.9 as row 1 and "1" as 1."""
+    return StrictIntegerField(min_value=1)
 
 
 class RubricCategorySerializer(ModelSerializer):
@@ -56,7 +63,10 @@ class RubricInputSerializer(serializers.Serializer):
 class ScenarioSerializer(ModelSerializer):
     product_line = RestrictedSlugRelatedField(slug_field="code", queryset=ProductLine.objects.all(),
                                                 required=False, allow_null=True)
-    rubric = RestrictedPrimaryKeyRelatedField(queryset=Rubric.objects.filter(is_current=True), required=False)
+    rubric = RestrictedPrimaryKeyRelatedField(queryset=Rubric.objects.filter(is_current=True), required=False,
+                                              pk_field=row_id())
+    # The page's categories; any other text would be shown as it is.
+    category = serializers.ChoiceField(choices=[("", "—"), *Category.choices], required=False, allow_blank=True)
     turns = serializers.JSONField(help_text='[{"text", "points": [..], "forbidden": [..], "time_limit": seconds, '
                                             '"model_answer"}]')
     tags = serializers.JSONField(required=False, help_text="a list of strings")
@@ -68,6 +78,7 @@ class ScenarioSerializer(ModelSerializer):
                   "persona_background", "context", "turns", "pass_mark", "tags", "rubric", "status", "source_ticket",
                   "created_at", "updated_at"]
         read_only_fields = ["id", "source_ticket", "created_at", "updated_at"]
+        extra_kwargs = {"persona_background": {"max_length": MAX_TEXT}, "context": {"max_length": MAX_TEXT}}
 
     def get_source_ticket(self, scenario) -> int | None:
         """The source ticket's id, for those who may see that ticket (the viewset's queryset annotates
@@ -99,10 +110,11 @@ class AssignmentSerializer(ModelSerializer):
 
 
 class AssignmentInputSerializer(serializers.Serializer):
-    scenario = RestrictedPrimaryKeyRelatedField(queryset=Scenario.objects.all())
+    scenario = RestrictedPrimaryKeyRelatedField(queryset=Scenario.objects.all(), pk_field=row_id())
     agents = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.filter(is_active=True), many=True,
-                                                required=False)
-    team = RestrictedPrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
+                                                required=False, pk_field=row_id())
+    team = RestrictedPrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True,
+                                            pk_field=row_id())
     due_at = StrictDateTimeField()
 
 
@@ -164,7 +176,7 @@ class AttemptSerializer(ModelSerializer):
 
 
 class AttemptStartSerializer(serializers.Serializer):
-    assignment = RestrictedPrimaryKeyRelatedField(queryset=Assignment.objects.all())
+    assignment = RestrictedPrimaryKeyRelatedField(queryset=Assignment.objects.all(), pk_field=row_id())
 
 
 class AnswerSerializer(serializers.Serializer):
@@ -185,7 +197,8 @@ class GradeInputSerializer(serializers.Serializer):
 class CertificationRequirementSerializer(ModelSerializer):
     tags = serializers.JSONField(required=False, help_text="a list of strings")
     name = serializers.CharField(read_only=True)
-    scenarios = RestrictedPrimaryKeyRelatedField(queryset=Scenario.objects.all(), many=True, required=False)
+    scenarios = RestrictedPrimaryKeyRelatedField(queryset=Scenario.objects.all(), many=True, required=False,
+                                                 pk_field=row_id())
 
     class Meta:
         model = CertificationRequirement
@@ -214,8 +227,9 @@ class CertificationSerializer(ModelSerializer):
 
 class QueueGateSerializer(ModelSerializer):
     # Any queue: a trainer gates queues of teams they are not in (tests/portal/test_scoped_fields.py).
-    queue = serializers.PrimaryKeyRelatedField(queryset=Queue.objects.all())
-    requirement = RestrictedPrimaryKeyRelatedField(queryset=CertificationRequirement.objects.all())
+    queue = serializers.PrimaryKeyRelatedField(queryset=Queue.objects.all(), pk_field=row_id())
+    requirement = RestrictedPrimaryKeyRelatedField(queryset=CertificationRequirement.objects.all(),
+                                                   pk_field=row_id())
     queue_name = serializers.CharField(source="queue.name", read_only=True)
     requirement_code = serializers.CharField(source="requirement.code", read_only=True)
 
@@ -226,8 +240,10 @@ class QueueGateSerializer(ModelSerializer):
 
 class OfflineCourseSerializer(ModelSerializer):
     # Any active person: trainers record courses for agents of every team (tests/portal/test_scoped_fields.py).
-    agent = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.filter(is_active=True))
+    agent = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.filter(is_active=True),
+                                               pk_field=row_id())
     agent_name = serializers.SerializerMethodField()
+    date = StrictDateField()
 
     class Meta:
         model = OfflineCourse

@@ -14,7 +14,7 @@
 - `statements/?since=`: the attempts as xAPI statements, `{"statements": [...], "more": URL or ""}`.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef
@@ -32,7 +32,7 @@ from portal.api.pagination import PageNumberPagination
 from portal.api.permissions import RolePermission
 from portal.api.viewsets import RestrictedModelViewSet, RestrictedReadOnlyViewSet
 from portal.formatting import person_name
-from portal.inputs import whole_number
+from portal.inputs import in_year_range, whole_number, year_range_message
 from portal.integrations import STAFF_ONLY
 from portal.models import Team
 from portal.permissions import restrict
@@ -137,6 +137,10 @@ class AssignmentViewSet(RestrictedModelViewSet):
 
     @extend_schema(request=AssignmentInputSerializer, responses={201: AssignmentSerializer(many=True)})
     def create(self, request, *args, **kwargs):
+        # Counted before each id is looked up (one query per id): a 4 MB list of ids is refused at once.
+        if isinstance(request.data, dict) and isinstance(request.data.get("agents"), list) \
+                and len(request.data["agents"]) > 500:
+            raise ValidationError({"agents": [_("At most 500 agents at a time; assign a team instead.")]})
         serializer = AssignmentInputSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -145,8 +149,6 @@ class AssignmentViewSet(RestrictedModelViewSet):
             raise ValidationError({"scenario": [_("No such scenario.")]})
         visible = visible_agent_ids(request.user)
         agents = data.get("agents") or []
-        if len(agents) > 500:
-            raise ValidationError({"agents": [_("At most 500 agents at a time; assign a team instead.")]})
         wanted = {a.pk for a in agents}
         if visible is not None and wanted and visible.filter(pk__in=wanted).count() != len(wanted):
             raise ValidationError({"agents": [_("An agent is outside your scope.")]})
@@ -367,8 +369,10 @@ class StatementsView(APIView):
                 since = None
             if since is None:
                 errors["since"] = [_("Give an ISO 8601 date and time.")]
+            elif not in_year_range(since):  # a year-1 time cannot even be converted to UTC
+                errors["since"] = [year_range_message()]
             elif timezone.is_naive(since):
-                since = timezone.make_aware(since, timezone.utc)
+                since = timezone.make_aware(since, UTC)
         limit = STATEMENT_PAGE
         if params.get("limit"):
             limit = whole_number(params["limit"], digits=4)
