@@ -95,7 +95,7 @@ class MoveAppointmentForm(forms.Form):
     appointment_end = forms.DateTimeField(label=gettext_lazy("New appointment until"),
                                           widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=500)
-    alert = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    alert = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)  # back to its page
 
 
 class InstallationJobForm(forms.Form):

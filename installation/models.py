@@ -11,6 +11,7 @@ created with.
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -26,6 +27,9 @@ __all__ = [
     "InstallationTicketLink",
     "Product",
 ]
+
+# Product SLA hours are added to delivery and appointment times: more would overflow the date.
+MAX_SLA_HOURS = 24 * 366
 
 
 class Product(models.Model):
@@ -51,6 +55,14 @@ class Product(models.Model):
 
     def __str__(self):
         return f"{self.sku} {self.name}"
+
+    def clean(self):
+        # The hours are added to delivery and appointment times (in the carriers' ingest too): a
+        # bigger number would overflow the date and fail every delivery of the product.
+        errors = {name: _("At most %(n)s hours.") % {"n": MAX_SLA_HOURS}
+                  for name in ("booking_sla_hours", "completion_sla_hours") if (getattr(self, name) or 0) > MAX_SLA_HOURS}
+        if errors:
+            raise ValidationError(errors)
 
 
 class InstallationPartner(models.Model):

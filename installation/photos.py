@@ -6,23 +6,29 @@ from io import BytesIO
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.utils.translation import gettext as _
 
 from logistics.appointments import check_photo
 from logistics.storage import private_storage
 
 THUMBNAIL_SIZE = (320, 320)
 CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+# A small file may declare a huge image (a decompression bomb): decoding it would take gigabytes.
+MAX_IMAGE_PIXELS = 60_000_000
 
 
-def check_uploads(files) -> list[str]:
-    """The extension of each uploaded file; a ValidationError on `photos` for the first bad one."""
-    extensions = []
+def check_uploads(files) -> list[tuple[str, bytes]]:
+    """(extension, thumbnail) of each uploaded file; a ValidationError on `photos` for the first bad
+    one. The thumbnail is made here, so an image that passes the format check but does not decode
+    (a damaged or cut-off file) is refused too, before anything is written."""
+    checked = []
     for upload in files:
         try:
-            extensions.append(check_photo(upload))
+            extension = check_photo(upload)
+            checked.append((extension, _thumbnail(upload)))
         except ValidationError as error:
             raise ValidationError({"photos": [f"{upload.name}: {message}" for message in error.messages]}) from None
-    return extensions
+    return checked
 
 
 def thumbnail_name(name: str) -> str:
@@ -44,22 +50,30 @@ def thumbnail_bytes(data: bytes) -> bytes:
         return out.getvalue()
 
 
-def _thumbnail(upload) -> ContentFile:
+def _thumbnail(upload) -> bytes:
+    """The thumbnail of an uploaded image; a ValidationError if it has too many pixels or does not decode."""
+    from PIL import Image
+
     upload.seek(0)
     data = upload.read()
     upload.seek(0)
-    return ContentFile(thumbnail_bytes(data))
+    try:
+        with Image.open(BytesIO(data)) as image:
+            if image.width * image.height > MAX_IMAGE_PIXELS:
+                raise ValidationError(_("The image is too large (more than 60 megapixels)."))
+        return thumbnail_bytes(data)
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise ValidationError(_("The image is damaged and cannot be read.")) from None
 
 
-def save_uploads(event, files, extensions) -> list[str]:
-    """Store the checked uploads of `event` and their thumbnails; returns the stored names."""
+def save_uploads(event, files, checked) -> list[str]:
+    """Store the checked uploads of `event` (`check_uploads`) and their thumbnails; returns the stored names."""
     storage = private_storage()
     names = []
-    for index, (upload, extension) in enumerate(zip(files, extensions, strict=True), start=1):
+    for index, (upload, (extension, thumbnail)) in enumerate(zip(files, checked, strict=True), start=1):
         base = f"installation/{event.job_id}/event-{event.pk}-{index}"
-        thumbnail = _thumbnail(upload)
         name = storage.save(f"{base}.{extension}", upload)
-        storage.save(thumbnail_name(name), thumbnail)
+        storage.save(thumbnail_name(name), ContentFile(thumbnail))
         names.append(name)
     return names
 

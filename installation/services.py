@@ -42,6 +42,7 @@ from installation.models import (
 )
 from installation.photos import check_uploads, save_uploads
 from portal.formatting import local_datetime
+from portal.inputs import in_year_range, year_range_message
 
 Node = InstallationNode
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -96,6 +97,8 @@ def create_job(*, store, actor, now, product=None, order_number="", shipment=Non
         raise ValidationError({"product": _("This product belongs to another store.")})
     if shipment is not None and shipment.store_id != store.pk:
         raise ValidationError({"shipment": _("This parcel belongs to another store.")})
+    if partner is not None and not partner.stores.filter(pk=store.pk).exists():
+        raise ValidationError({"partner": _("This installation partner does not serve the store.")})
     if partner is None:
         partner_id = default_partner_ids([store.pk]).get(store.pk)
         partner = InstallationPartner.objects.filter(pk=partner_id).first() if partner_id else None
@@ -218,6 +221,15 @@ def _check_photos(photos) -> list[str]:
     return [str(url) for url in photos]
 
 
+def _check_years(**times):
+    """A time outside the portal's years (a page form takes 0001-01-01 or 9999-12-31) is refused at its
+    field: a year-1 time cannot even be compared with now, and due times after 9999 overflow."""
+    errors = {name: [year_range_message()] for name, value in times.items()
+              if value is not None and not in_year_range(value)}
+    if errors:
+        raise ValidationError(errors)
+
+
 def record_event(job, *, node, actor, now, at=None, note="", technician_name="", technician_phone="",
                  appointment_start=None, appointment_end=None, photos=(), reason="", customer_confirmed=False,
                  partner=None, client_event_id="", photo_files=()) -> tuple[InstallationEvent, bool]:
@@ -242,6 +254,7 @@ def record_event(job, *, node, actor, now, at=None, note="", technician_name="",
                                            % {"id": existing.job_id}})
                 return existing, False
         check_move(job, node)
+        _check_years(time=at, appointment_start=appointment_start, appointment_end=appointment_end)
         errors = {}
         if at > now + CLOCK_SKEW:
             errors["time"] = [_("The time is in the future.")]
@@ -262,12 +275,12 @@ def record_event(job, *, node, actor, now, at=None, note="", technician_name="",
         if node in (Node.FAILED, Node.CANCELLED) and not (reason or note).strip():
             errors["reason"] = [_("Give the reason.")]
         photo_files = list(photo_files or [])
-        extensions = []
+        checked = []
         try:
             photos = _check_photos(photos)
             if len(photos) + len(photo_files) > MAX_PHOTOS:
                 raise ValidationError({"photos": _("At most %(n)s photos.") % {"n": MAX_PHOTOS}})
-            extensions = check_uploads(photo_files)
+            checked = check_uploads(photo_files)
         except ValidationError as error:
             errors.update(error.message_dict)
         if node == Node.COMPLETED and not photos and not photo_files and not customer_confirmed:
@@ -284,7 +297,7 @@ def record_event(job, *, node, actor, now, at=None, note="", technician_name="",
             client_key=client_key if client_event_id else "", client_event_id=client_event_id,
         )
         if photo_files:
-            event.photo_files = save_uploads(event, photo_files, extensions)
+            event.photo_files = save_uploads(event, photo_files, checked)
             event.save(update_fields=["photo_files"])
         job.node = node
         if node in (Node.SCHEDULED, Node.RESCHEDULED):
@@ -335,6 +348,7 @@ def move_appointment(job, *, actor, now, start, end, note="") -> InstallationEve
     from portal.models import Notification
     from portal.notifications import queue_notification
 
+    _check_years(appointment_start=start, appointment_end=end)
     window = (f"{timezone.localtime(start):%Y-%m-%d %H:%M} – {timezone.localtime(end):%H:%M}"
               if start and end else "")
     with transaction.atomic():

@@ -61,7 +61,15 @@ def _is_mp4(data: bytes) -> bool:
 
 
 def mp4_seconds(data: bytes) -> float | None:
-    """The duration in the MP4's movie header (`moov/mvhd`), or None if it cannot be read."""
+    """The duration in the MP4's movie header (`moov/mvhd`), or None if it cannot be read (a box
+    cut short included)."""
+    try:
+        return _mp4_seconds(data)
+    except (struct.error, IndexError):
+        return None
+
+
+def _mp4_seconds(data: bytes) -> float | None:
     position = 0
     while position + 8 <= len(data):
         size, box = struct.unpack(">I4s", data[position:position + 8])

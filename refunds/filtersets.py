@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from logistics.filtersets import user_stores
+from portal.filtersets import BoundedIsoDateTimeFilter
 from refunds.models import ReasonCode, RefundRequest
 
 
@@ -18,8 +19,8 @@ class RefundRequestFilterSet(django_filters.FilterSet):
     reason = django_filters.ModelChoiceFilter(queryset=ReasonCode.objects.all(), to_field_name="code",
                                               label=_("reason"))
     order_no = django_filters.CharFilter(label=_("order number"))
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte",
-                                                     label=_("updated since"))
+    # Bounded: a year-1 time with a +14:00 offset cannot even be converted to UTC for the query.
+    updated_since = BoundedIsoDateTimeFilter(field_name="updated_at", lookup_expr="gte", label=_("updated since"))
 
     class Meta:
         model = RefundRequest

@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from logistics.storage import private_storage
+from portal.inputs import in_year_range, year_range_message
 from portal.models import in_language
 
 __all__ = [
@@ -39,6 +40,10 @@ __all__ = [
 ]
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
+# Configured hours and days are added to times (a deadline, a return window): beyond these bounds a
+# date would overflow and every request of the store would fail.
+MAX_HOURS = 24 * 366
+MAX_WINDOW_DAYS = 3660
 
 
 class Party(models.TextChoices):
@@ -136,6 +141,13 @@ class RefundDeskSettings(models.Model):
     def __str__(self):
         return str(self.store)
 
+    def clean(self):
+        errors = {name: _("At most %(n)s hours.") % {"n": MAX_HOURS}
+                  for name in ("refund_only_hours", "return_hours", "refund_after_receipt_hours")
+                  if (getattr(self, name) or 0) > MAX_HOURS}
+        if errors:
+            raise ValidationError(errors)
+
 
 def _check_choices(value, choices, field: str):
     """A JSON list field holding values of `choices` only: anything else is a ValidationError on
@@ -187,7 +199,17 @@ class ReturnPolicy(models.Model):
         return self.name
 
     def clean(self):
-        _check_choices(self.excluded_flags or [], ExclusionFlag, "excluded_flags")
+        if self.excluded_flags is None:  # an empty (or "null") admin field: no excluded conditions
+            self.excluded_flags = []
+        _check_choices(self.excluded_flags, ExclusionFlag, "excluded_flags")
+        errors = {}
+        if self.window_days is not None and self.window_days > MAX_WINDOW_DAYS:
+            errors["window_days"] = _("At most %(n)s days.") % {"n": MAX_WINDOW_DAYS}
+        for name in ("active_from", "active_to"):
+            if getattr(self, name) is not None and not in_year_range(getattr(self, name)):
+                errors[name] = year_range_message(dates=True)
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def name(self) -> str:
@@ -229,7 +251,9 @@ class ResponsibilityRule(models.Model):
         return f"{self.code} · {self.scenario}"
 
     def clean(self):
-        _check_choices(self.required_evidence or [], EvidenceKind, "required_evidence")
+        if self.required_evidence is None:  # an empty (or "null") admin field: no evidence required
+            self.required_evidence = []
+        _check_choices(self.required_evidence, EvidenceKind, "required_evidence")
 
     @property
     def scenario(self) -> str:

@@ -12,6 +12,7 @@ tracking and installation records stays masked (`portal.pii`) as on every page."
 
 import io
 import logging
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from refunds.models import RefundRequest
 
 FONT_PATH = Path(__file__).resolve().parent / "fonts" / "PortalSansSC-Subset.otf"
 FONT = "portal-cjk"
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
 # fontTools logs every glyph of every subset at INFO level.
 logging.getLogger("fontTools").setLevel(logging.WARNING)
 
@@ -244,7 +246,9 @@ def zip_name(number, evidence) -> str:
 
 
 def pdf_name(request) -> str:
-    return f"evidence-pack-{request.store.code}-{request.platform_request_id}.pdf"
+    """The download's file name: the platform's request id is the marketplace's text (a newline or a
+    quote in it would break the Content-Disposition header), so only [A-Za-z0-9._-] are kept."""
+    return _UNSAFE_NAME.sub("_", f"evidence-pack-{request.store.code}-{request.platform_request_id}") + ".pdf"
 
 
 def render_zip(content: PackContent) -> bytes:

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from logistics.models import Carrier, Shipment, ShipmentStatus
 from portal import outbound
+from portal.inputs import in_year_range, year_range_message
 from portal.models import Membership, Notification, OutboundMessage, Team
 from portal.notifications import queue_notification, queue_notifications
 from portal.roles import Role
@@ -448,6 +449,8 @@ def record_goods_received(request: RefundRequest, *, actor, now, at=None) -> Ref
         _lock(request)
         if request.status != Status.AWAITING_RETURN:
             raise ValidationError({"received_at": _("The request is not waiting for returned goods.")})
+        if at is not None and not in_year_range(at):  # a year-1 time cannot even be compared with now
+            raise ValidationError({"received_at": year_range_message()})
         at = at or now
         if at > now:
             raise ValidationError({"received_at": _("The time of receipt cannot be in the future.")})
@@ -810,14 +813,21 @@ def decline_decision(request: RefundRequest, *, actor, now, note="") -> RefundDe
 CONTESTED = [Decision.REJECT, Decision.PARTIAL]
 
 
+def _check_submitted_on(submitted_on, *, now):
+    """The day the dispute went to the platform: within the portal's years, not in the future."""
+    if not in_year_range(submitted_on):
+        raise ValidationError({"submitted_on": year_range_message(dates=True)})
+    if submitted_on > timezone.localdate(now):
+        raise ValidationError({"submitted_on": _("The date cannot be in the future.")})
+
+
 def submit_dispute(request: RefundRequest, *, submitted_on, actor, now, note="") -> RefundRequest:
     """The contested decision went to the platform's arbitration (with the evidence pack) on a date."""
     with transaction.atomic():
         _lock(request)
         if request.status != Status.DECIDED or request.decision not in CONTESTED:
             raise ValidationError({"submitted_on": _("Only a rejected or partial refund decision can be disputed.")})
-        if submitted_on > timezone.localdate(now):
-            raise ValidationError({"submitted_on": _("The date cannot be in the future.")})
+        _check_submitted_on(submitted_on, now=now)
         request.status = Status.DISPUTED
         request.dispute_submitted_on = submitted_on
         _event(request, EventKind.DISPUTE, actor=actor, now=now, note=note,
@@ -834,6 +844,8 @@ def record_ruling(request: RefundRequest, *, ruling, actor, now, amount=None, no
     with transaction.atomic():
         _lock(request)
         if request.status == Status.DECIDED and request.decision in CONTESTED:
+            if submitted_on is not None:
+                _check_submitted_on(submitted_on, now=now)
             request.dispute_submitted_on = submitted_on or timezone.localdate(now)
             _event(request, EventKind.DISPUTE, actor=actor, now=now,
                    data={"submitted_on": request.dispute_submitted_on.isoformat()})

@@ -149,6 +149,11 @@ class RefundActionView(LoginRequiredMixin, View):
         "ruling": ("dispute", RulingForm, gettext_lazy("Platform ruling recorded.")),
         "close": ("decide", NoteForm, gettext_lazy("Request closed.")),
     }
+    # Where the page shows each posted form; a form it no longer shows (a decision posted twice, a
+    # dispute on a closed request) has its refusal said at the top of the page instead.
+    FORM_IN_PAGE = {"decide": "decision_form", "flags": "flags_form", "received": "received_form",
+                    "evidence": "evidence_form", "approve": "approve_form", "decline": "approve_form",
+                    "dispute": "dispute_form", "ruling": "ruling_form", "close": "close_form"}
 
     def post(self, request, pk, name):
         if name not in self.ACTIONS:
@@ -173,6 +178,8 @@ class RefundActionView(LoginRequiredMixin, View):
         view.object = view.get_queryset().get(pk=pk)
         form_key = "approve" if name == "decline" else name
         context = view.get_context_data(object=view.object, forms={form_key: form})
+        if context.get(self.FORM_IN_PAGE[name]) is not form:
+            messages.error(request, " ".join(message for errors in form.errors.values() for message in errors))
         return render(request, view.template_name, context, status=400)
 
     @staticmethod
@@ -207,7 +214,10 @@ class EvidenceFileView(LoginRequiredMixin, View):
     def get(self, request, pk, file_id):
         evidence = access(EvidenceFile.objects.filter(request_id=pk), request.user, "view", file_id)
         thumb = request.GET.get("thumb") == "1" and evidence.thumbnail
-        handle = (evidence.thumbnail if thumb else evidence.file).open("rb")
+        try:
+            handle = (evidence.thumbnail if thumb else evidence.file).open("rb")
+        except FileNotFoundError:  # the row outlived its file (a restore without the media folder)
+            raise Http404 from None
         response = FileResponse(handle, content_type="image/jpeg" if thumb else evidence.content_type)
         disposition = "inline" if evidence.is_image or evidence.content_type == "application/pdf" else "attachment"
         suffix = ".jpg" if thumb else PurePath(evidence.file.name).suffix

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from portal import pii
 from portal.formatting import person_name
 from portal.icons import icon
+from portal.inputs import whole_number
 from portal.models import Notification
 from tickets.escalation.recipients import ticket_url
 from tickets.models import Escalation, Ticket
@@ -34,10 +35,9 @@ class CappedCountPaginator(Paginator):
     cap = 1000
 
     def page(self, number):
-        try:
-            self._wanted = max(1, int(number))
-        except (TypeError, ValueError):
-            self._wanted = 1
+        # A page number of more than 9 digits (`?page=` + 30 nines) would make the LIMIT overflow the
+        # database integer: it is read as the first page, then Paginator answers with the last one.
+        self._wanted = max(1, whole_number(str(number), digits=9) or 1)
         return super().page(number)
 
     @property

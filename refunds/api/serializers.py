@@ -1,6 +1,7 @@
 """Refund desk API serializers: the marketplace's request (strictly typed, bounded), the request as
 the API answers it, decisions, evidence files and rulings."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -25,6 +26,9 @@ from refunds.models import (
 from tickets.api.serializers import OffsetDateTimeField
 
 MAX_AMOUNT = Decimal("10000000")
+# An amount as text: ASCII digits with an optional point (the schema's pattern); Decimal alone would
+# also read "١٢" (Arabic-Indic digits) as 12 and "1E+2" as 100.
+AMOUNT_TEXT = re.compile(r"-?[0-9]*\.?[0-9]*")
 
 
 def choice_input(choices_class, **kwargs):
@@ -63,7 +67,8 @@ class MoneyField(serializers.Field):
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, str | int | float) or (isinstance(data, str) and len(data) > 20):
+        if isinstance(data, bool) or not isinstance(data, str | int | float) or (
+                isinstance(data, str) and (len(data) > 20 or not AMOUNT_TEXT.fullmatch(data.strip()))):
             self.fail("invalid")
         try:
             value = Decimal(str(data).strip())
@@ -272,9 +277,10 @@ class RulingSerializer(serializers.Serializer):
     ruling = choice_input(RefundRequest.Ruling)
     amount = MoneyField(required=False, allow_zero=True)
     note = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
-    submitted_on = serializers.DateField(required=False)
+    # YYYY-MM-DD only (DRF's ISO reading also takes 20261128); the years are the service's rule.
+    submitted_on = serializers.DateField(input_formats=["%Y-%m-%d"], required=False)
 
 
 class DisputeSerializer(serializers.Serializer):
-    submitted_on = serializers.DateField(required=False)
+    submitted_on = serializers.DateField(input_formats=["%Y-%m-%d"], required=False)
     note = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
