@@ -5,6 +5,7 @@ A delete refused because other rows still refer to the object (`ProtectedError`,
 "tickets.queue", "count": 2, "examples": ["..."]}]}.
 """
 
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError, RestrictedError
 from django.utils.translation import gettext as _
@@ -36,6 +37,12 @@ def exception_handler(exc, context):
         referring = still_referring(exc)
         return Response({"detail": protected_message(referring), "protected": referring},
                         status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, RequestDataTooBig):
+        # Over DATA_UPLOAD_MAX_MEMORY_SIZE Django refuses to read the body at all: the same 413 as a
+        # body over API_MAX_JSON_BYTES (portal.api.parsers), not Django's bare 400.
+        from portal.api.parsers import PayloadTooLarge, max_bytes
+
+        exc = PayloadTooLarge(_("The body is larger than %(n)d bytes.") % {"n": max_bytes()})
     if isinstance(exc, DjangoValidationError):
         # A domain function refused: same shape as a serializer's field errors.
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}

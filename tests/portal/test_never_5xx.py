@@ -202,3 +202,12 @@ def test_a_nul_in_a_page_url_is_the_portals_400_page(world, root, client):
         response = client.get(url, HTTP_ACCEPT_LANGUAGE="en")
         assert response.status_code == 400
         assert "The address or the data sent cannot be read." in response.content.decode()
+
+
+def test_a_body_over_djangos_own_limit_is_413_too(world, root, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2000  # Django refuses to read it before the parser sees it
+    api = APIClient()
+    api.force_authenticate(root)
+    response = api.post("/api/v1/tickets/", {"description": "x" * 3000}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 413
+    assert response.json() == {"detail": f"The body is larger than {settings.API_MAX_JSON_BYTES} bytes."}
