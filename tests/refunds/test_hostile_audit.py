@@ -173,14 +173,14 @@ def test_the_evidence_pack_of_a_request_id_with_a_newline_or_quote_downloads(des
 
 
 def test_the_desk_list_answers_an_out_of_range_filter_and_a_30_digit_page(desk):
-    make_request(desk.stores["clouddry-tmall"])
+    refund = make_request(desk.stores["clouddry-tmall"])
     client = _client(desk["refund"])
     # Was a 500 (the time cannot be converted to UTC): the filter form says why.
     response = client.get("/refunds/all/", {"updated_since": "0001-01-01T00:00:00+14:00"})
     assert response.status_code == 200 and YEARS in response.content.decode()
     # Was a 500 (the capped count's LIMIT overflowed the database integer): the last page is shown.
     response = client.get("/refunds/all/", {"page": "9" * 30})
-    assert response.status_code == 200 and 'href="/refunds/1/"' in response.content.decode()
+    assert response.status_code == 200 and f'href="/refunds/{refund.pk}/"' in response.content.decode()
 
 
 @pytest.mark.parametrize("received_at, message", [
@@ -253,7 +253,7 @@ def test_desk_hours_that_would_overflow_every_deadline_are_refused(desk, root, f
     # Was saved: then every request of the store failed (timedelta overflow) on arrival or receipt.
     settings = RefundDeskSettings.objects.get(store__code="clouddry-tmall")
     before = getattr(settings, field)
-    response = _change(root, "refunddesksettings", settings.pk, **{field: str(10**12)})
+    response = _change(root, "refunddesksettings", settings.pk, **{field: str(10**9)})
     assert response.status_code == 200
     assert _admin_errors_at(response.content.decode(), field) == ["At most 8784 hours."]
     settings.refresh_from_db()
