@@ -843,9 +843,9 @@ def record_ruling(request: RefundRequest, *, ruling, actor, now, amount=None, no
     disputed is recorded as submitted on `submitted_on` (default today)."""
     with transaction.atomic():
         _lock(request)
+        if submitted_on is not None:  # checked in every state (a disputed request's was ignored unchecked)
+            _check_submitted_on(submitted_on, now=now)
         if request.status == Status.DECIDED and request.decision in CONTESTED:
-            if submitted_on is not None:
-                _check_submitted_on(submitted_on, now=now)
             request.dispute_submitted_on = submitted_on or timezone.localdate(now)
             _event(request, EventKind.DISPUTE, actor=actor, now=now,
                    data={"submitted_on": request.dispute_submitted_on.isoformat()})

@@ -3,6 +3,7 @@ checks are the services' (their ValidationErrors become 400 field errors)."""
 
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
+from rest_framework.validators import UniqueValidator
 
 from portal.api.fields import (
     RestrictedPrimaryKeyRelatedField,
@@ -227,7 +228,9 @@ class CertificationSerializer(ModelSerializer):
 
 class QueueGateSerializer(ModelSerializer):
     # Any queue: a trainer gates queues of teams they are not in (tests/portal/test_scoped_fields.py).
-    queue = serializers.PrimaryKeyRelatedField(queryset=Queue.objects.all(), pk_field=row_id())
+    # One gate per queue: a field declared here gets no unique check from the model (a 500 otherwise).
+    queue = serializers.PrimaryKeyRelatedField(queryset=Queue.objects.all(), pk_field=row_id(),
+                                               validators=[UniqueValidator(queryset=QueueGate.objects.all())])
     requirement = RestrictedPrimaryKeyRelatedField(queryset=CertificationRequirement.objects.all(),
                                                    pk_field=row_id())
     queue_name = serializers.CharField(source="queue.name", read_only=True)
