@@ -64,3 +64,17 @@ def make_job(store, *, product=None, partner=None, order="T1", actor=None, now=N
         at = at + step
         record_event(job, node=node, actor=actor, now=at, **DETAILS[node])
     return job
+
+
+def load_demo_world(settings, tmp_path, *, now):
+    """The portal, logistics and installation demo data at `now`, with uploaded files (photos,
+    evidence) going to private and public folders under `tmp_path` (the browser tests' world)."""
+    from installation.demo import load_demo as load_installation_demo
+    from logistics.demo import load_demo as load_logistics_demo
+    from portal.demo import load_portal_demo
+
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    settings.MEDIA_ROOT = tmp_path / "media"
+    load_portal_demo()
+    load_logistics_demo(now=now)
+    load_installation_demo(now=now)

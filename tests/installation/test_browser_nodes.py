@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 
 from tests.browser import log_in, page  # noqa: F401  (fixture)
+from tests.installation.factories import load_demo_world
 
 ORDER = "T20261116013"  # the demo job dispatched to 周师傅 (云晾自营安装队), waiting for him on site
 
@@ -38,17 +39,9 @@ def _noisy_jpeg(path, size=(2400, 1800)):
 @pytest.fixture
 def demo_job(settings, tmp_path):
     """The demo data at a pinned `now`; photos go to a private folder under tmp_path."""
-    from installation.demo import load_demo as load_installation_demo
     from installation.models import InstallationJob
-    from logistics.demo import load_demo as load_logistics_demo
-    from portal.demo import load_portal_demo
 
-    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
-    settings.MEDIA_ROOT = tmp_path / "media"
-    now = timezone.now()
-    load_portal_demo()
-    load_logistics_demo(now=now)
-    load_installation_demo(now=now)
+    load_demo_world(settings, tmp_path, now=timezone.now())
     job = InstallationJob.objects.get(order_number=ORDER)
     assert job.node == "dispatched"
     return job

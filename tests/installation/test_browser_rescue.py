@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from tests.browser import log_in, page  # noqa: F401  (fixture)
+from tests.installation.factories import load_demo_world
 
 
 def _png(path):
@@ -23,17 +24,10 @@ def _png(path):
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_dispatch_an_own_delivery_from_the_alert(page, settings, tmp_path):  # noqa: F811
-    from installation.demo import load_demo as load_installation_demo
-    from logistics.demo import load_demo as load_logistics_demo
     from logistics.models import Alert, Dispatch, EventSource, Shipment
-    from portal.demo import load_portal_demo
 
-    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
-    settings.MEDIA_ROOT = tmp_path / "media"
     now = timezone.now()
-    load_portal_demo()
-    load_logistics_demo(now=now)
-    load_installation_demo(now=now)
+    load_demo_world(settings, tmp_path, now=now)
     alert = Alert.objects.get(kind="appointment_at_risk", status="open")
 
     log_in(page, "installer")
