@@ -2,7 +2,7 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from portal.inputs import in_year_range, year_range_message
+from portal.forms import YearBounded
 from portal.models import Notification, Store, Team
 
 # --- Bounded filters: a query parameter out of range is a 400 at the parameter, never an overflow ---
@@ -57,12 +57,8 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = _StrictNullBooleanField
 
 
-class _BoundedIsoDateTimeField(django_filters.fields.IsoDateTimeField):
-    def to_python(self, value):
-        moment = super().to_python(value)
-        if moment is not None and not in_year_range(moment):
-            raise forms.ValidationError(year_range_message(), code="invalid")
-        return moment
+class _BoundedIsoDateTimeField(YearBounded, django_filters.fields.IsoDateTimeField):
+    pass
 
 
 class BoundedIsoDateTimeFilter(django_filters.IsoDateTimeFilter):

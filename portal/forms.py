@@ -5,16 +5,20 @@ from django import forms
 from portal.inputs import in_year_range, year_range_message
 
 
-class BoundedDateTimeField(forms.DateTimeField):
-    """A date and time between MIN_YEAR and MAX_YEAR, refused at the field otherwise: a year-1 time
-    cannot be converted to UTC (saving it was a 500), and no service record is that old or that far
-    ahead (the API's StrictDateTimeField holds to the same years)."""
+class YearBounded:
+    """For a date or time form field: a value outside MIN_YEAR-MAX_YEAR is refused at the field (a
+    year-1 time cannot be converted to UTC, and no service record is that old or that far ahead; the
+    API's StrictDateTimeField holds to the same years)."""
 
     def to_python(self, value):
         moment = super().to_python(value)
         if moment is not None and not in_year_range(moment):
             raise forms.ValidationError(year_range_message(), code="invalid")
         return moment
+
+
+class BoundedDateTimeField(YearBounded, forms.DateTimeField):
+    """A date and time between MIN_YEAR and MAX_YEAR (saving a year-1 time was a 500)."""
 
 
 class PiiRevealForm(forms.Form):

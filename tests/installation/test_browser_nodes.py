@@ -175,6 +175,14 @@ def test_a_file_that_is_not_a_photo_or_too_large_is_refused_at_the_field(page, d
     photo_errors = completed.locator("p:has([name=event-completed-photos]) .errors")
     note = completed.locator("[name=event-completed-note]")
 
+    def refused_keeping_the_note(error):
+        assert photo_errors.inner_text() == error
+        assert note.input_value() == "安装完成，客户在场"
+        assert InstallationEvent.objects.filter(job=job).count() == events  # nothing recorded
+        job.refresh_from_db()
+        assert job.node == "on_site"
+        assert _private_files(private) == []
+
     # A text file renamed .jpg.
     fake = tmp_path / "proof.jpg"
     fake.write_text("这不是照片，只是一段文字。\n", encoding="utf-8")
@@ -184,12 +192,7 @@ def test_a_file_that_is_not_a_photo_or_too_large_is_refused_at_the_field(page, d
     assert _submit(page, completed).status == 400
     assert completed.get_attribute("open") == ""  # the form with the error stays open
     assert completed.locator(".errors[role=alert]").inner_text() == "请修正以下错误。"
-    assert photo_errors.inner_text() == "proof.jpg: 该文件不是 JPEG、PNG 或 WebP 图片。"
-    assert note.input_value() == "安装完成，客户在场"
-    assert InstallationEvent.objects.filter(job=job).count() == events
-    job.refresh_from_db()
-    assert job.node == "on_site"
-    assert _private_files(private) == []
+    refused_keeping_the_note("proof.jpg: 该文件不是 JPEG、PNG 或 WebP 图片。")
     assert _step(page, "on_site").get_attribute("class") == "step current"
 
     # A real photo over the 5 MB limit, sent from the page with the error.
@@ -197,12 +200,7 @@ def test_a_file_that_is_not_a_photo_or_too_large_is_refused_at_the_field(page, d
     assert big.stat().st_size > 5 * 1024 * 1024
     photos.set_input_files(str(big))
     assert _submit(page, completed).status == 400
-    assert photo_errors.inner_text() == "big.jpg: 照片大于 5 MB。"
-    assert note.input_value() == "安装完成，客户在场"
-    assert InstallationEvent.objects.filter(job=job).count() == events
-    job.refresh_from_db()
-    assert job.node == "on_site"
-    assert _private_files(private) == []
+    refused_keeping_the_note("big.jpg: 照片大于 5 MB。")
 
     # With a good photo the same form records the completion, with the note that was kept.
     photos.set_input_files(str(_jpeg(tmp_path / "good.jpg")))
