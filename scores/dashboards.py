@@ -16,10 +16,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from functools import reduce
-from operator import or_
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -207,13 +205,11 @@ def deviation(user, store_ids, *, now, days=90) -> dict[int, dict]:
 
 
 def _latest(queryset, figure: str) -> dict[int, tuple]:
-    """{store_id: (date, figure)} of each store's latest row in `queryset`: two queries however long
-    the history (the latest day per store, then those rows)."""
-    days = dict(queryset.values("store_id").annotate(day=Max("date")).values_list("store_id", "day").order_by())
-    if not days:
-        return {}
-    rows = queryset.filter(reduce(or_, (Q(store_id=store_id, date=day) for store_id, day in days.items())))
-    return {store_id: (day, value) for store_id, day, value in rows.values_list("store_id", "date", figure)}
+    """{store_id: (date, figure)} of each store's latest row in `queryset`, in one query however long
+    the history."""
+    latest_day = queryset.filter(store_id=OuterRef("store_id")).order_by("-date").values("date")[:1]
+    rows = queryset.filter(date=Subquery(latest_day)).values_list("store_id", "date", figure)
+    return {store_id: (day, value) for store_id, day, value in rows}
 
 
 def executive_charts(user, *, now) -> list[Chart]:
