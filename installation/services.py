@@ -260,7 +260,7 @@ def record_event(job, *, node, actor, now, at=None, note="", technician_name="",
             errors["time"] = [_("The time is in the future.")]
         last = job.events.exclude(source=InstallationEvent.Source.LOGISTICS).order_by("-at", "-id").values_list("at", flat=True).first()
         if last is not None and at < last:
-            if at >= last.replace(second=0, microsecond=0):
+            if at.second == at.microsecond == 0 and at >= last.replace(second=0, microsecond=0):
                 at = last  # a time given to the minute (the forms) within the last event's minute is not earlier
             else:
                 errors["time"] = [_("The time is earlier than the job's last event (%(at)s).")

@@ -159,6 +159,11 @@ def _text(value, limit) -> str:
 CONSIGNEE_SIZES = (("consignee_name", 100), ("consignee_phone", 30), ("consignee_address", 300))
 
 
+# Column sizes of the event cells a report row may not exceed (a cut order number could join another
+# order's parcel); checked inline per row, explained by _refuse_cell only for a refused one.
+CODE_SIZE, DESCRIPTION_SIZE, ORDER_SIZE, OUTLET_SIZE, CITY_SIZE = 20, 300, 64, 100, 50
+
+
 def _refuse_cell(cells):
     """Raise Rejected for the first of `cells` ((field, text, column size)) holding a NUL or longer
     than its column."""
@@ -394,10 +399,12 @@ class Ingestor:
         # One constant check per row: a cell longer than its column is refused, never cut (a cut order
         # number could join another order's parcel), and a NUL cannot be stored as text (PostgreSQL
         # refuses it): a report cell holding one is damaged. The events API refuses both before.
-        if (len(code) > 20 or len(description) > 300 or len(order) > 64 or len(outlet) > 100 or len(city) > 50
-                or "\x00" in f"{waybill}{code}{description}{order}{outlet}{city}"):
-            _refuse_cell((("waybill", waybill, 40), ("code", code, 20), ("description", description, 300),
-                          ("order_number", order, 64), ("outlet", outlet, 100), ("city", city, 50)))
+        if (len(code) > CODE_SIZE or len(description) > DESCRIPTION_SIZE or len(order) > ORDER_SIZE
+                or len(outlet) > OUTLET_SIZE or len(city) > CITY_SIZE or "\x00" in waybill or "\x00" in code
+                or "\x00" in description or "\x00" in order or "\x00" in outlet or "\x00" in city):
+            _refuse_cell((("waybill", waybill, 40), ("code", code, CODE_SIZE),
+                          ("description", description, DESCRIPTION_SIZE), ("order_number", order, ORDER_SIZE),
+                          ("outlet", outlet, OUTLET_SIZE), ("city", city, CITY_SIZE)))
         status = get("status")
         if status:
             status = _text(status, 30)

@@ -162,7 +162,6 @@ def _request(store, n, *, kind, amount, reason, sku, hours_ago, now, actor, ship
     return request
 
 
-@transaction.atomic
 def _ensure_reason_codes():
     """The codes the data migration creates, again: a test database emptied between tests (a live
     server's) has lost them."""
@@ -173,6 +172,7 @@ def _ensure_reason_codes():
     import_module("refunds.migrations.0002_reason_codes").add_reasons(apps, None)
 
 
+@transaction.atomic
 def load_demo(*, now):
     load_configuration()
     stores = {store.code: store for store in Store.objects.filter(code__in=[DRY, BIKE])}

@@ -127,6 +127,10 @@ def test_a_time_given_to_the_minute_of_the_last_event_is_not_earlier(store):
     with pytest.raises(ValidationError):
         record_event(job, node="on_site", actor=None, now=last + timedelta(minutes=5),
                      at=last.replace(second=0) - timedelta(seconds=1))
+    # A time with seconds (a partner's API) earlier than the last event is refused, not moved.
+    with pytest.raises(ValidationError) as error:
+        record_event(job, node="on_site", actor=None, now=last + timedelta(minutes=5), at=last - timedelta(seconds=5))
+    assert "earlier" in error.value.message_dict["time"][0]
 
 
 def test_a_repeated_client_event_id_is_recorded_once(store):
