@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -733,17 +732,10 @@ def _approvers(store_id) -> list[int]:
 
     from portal.permissions import is_org_wide, visible_store_ids
 
-    holding = Permission.objects.filter(codename="approve_refundrequest", content_type__app_label="refunds")
-    candidates = (get_user_model().objects.filter(memberships__role__in=[Role.MANAGER, Role.DIRECTOR],
-                                                  is_active=True)
-                  .filter(Q(is_superuser=True) | Q(groups__permissions__in=holding)
-                          | Q(user_permissions__in=holding))
-                  .distinct().order_by("pk"))
-    result = []
-    for user in candidates:
-        if is_org_wide(user) or store_id in visible_store_ids(user):
-            result.append(user.pk)
-    return result
+    holders = get_user_model().objects.with_perm("refunds.approve_refundrequest", is_active=True,
+                                                 backend="django.contrib.auth.backends.ModelBackend")
+    candidates = holders.filter(memberships__role__in=[Role.MANAGER, Role.DIRECTOR]).distinct().order_by("pk")
+    return [user.pk for user in candidates if is_org_wide(user) or store_id in visible_store_ids(user)]
 
 
 def _notify_approvers(request, row, *, now):

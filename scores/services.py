@@ -99,9 +99,8 @@ def _figure(name, value, errors):
         return None
     try:
         number = float(value)
-    except (TypeError, ValueError, OverflowError):
-        errors[name] = [_("Give a number.")]
-        return None
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an integer of hundreds of digits
+        number = math.nan
     if not math.isfinite(number):
         errors[name] = [_("Give a number.")]
         return None

@@ -99,13 +99,15 @@ class ChartExportView(ScoresView):
     """`/scores/export/<view>/<chart>.<csv|xlsx>`: the chart's table with the page's parameters."""
 
     def get(self, request, view, chart, fmt):
+        if fmt not in ("csv", "xlsx"):
+            raise Http404
         user = request.user
         views = dashboards.views_for(user) or ["manager"]
         if view not in views:
             raise PermissionDenied(_("Your role does not allow this."))
         charts = dashboards.build(view, user, now=timezone.now(), store_code=request.GET.get("store") or None)
         found = next((c for c in charts if c.id == chart), None)
-        if found is None or fmt not in ("csv", "xlsx"):
+        if found is None:
             raise Http404
         filename = f"{view}-{chart}-{timezone.localdate().isoformat()}"
         if fmt == "xlsx":

@@ -134,9 +134,6 @@ def _check_length(body, field="body"):
             "n": MAX_REPLY_LENGTH, "len": len(body)}})
 
 
-def _label(user):
-    return person_name(user)
-
 
 def _status_entry(ticket, old, new, *, actor, now, body="", handling_seconds=None, **extra):
     return _entry(
@@ -180,7 +177,7 @@ def check_assignable(queue: Queue, user, *, now) -> None:
     reason = registry.assignment_refusals(queue, [user.pk], now=now).get(user.pk)
     if reason:
         raise AssignmentRefused({"assignee": ValidationError(
-            "%(user)s: %(reason)s", code="guarded", params={"user": _label(user), "reason": reason},
+            "%(user)s: %(reason)s", code="guarded", params={"user": person_name(user), "reason": reason},
         )})
 
 
@@ -333,7 +330,7 @@ def _assign_replier(ticket, actor, now):
         if guarded:
             _entry(ticket, Kind.NOTE, actor=None, now=now, data={"auto_assign_refused": actor.pk},
                    body=_("Not assigned to %(user)s on their reply: %(reason)s") % {
-                       "user": _label(actor), "reason": guarded[0].params["reason"]})
+                       "user": person_name(actor), "reason": guarded[0].params["reason"]})
 
 
 def apply_macro(ticket, *, macro: Macro, actor, now, handling_seconds=None, status=None) -> TimelineEntry:
@@ -387,7 +384,7 @@ def assign(ticket, *, actor, assignee, now, via="manual") -> Ticket:
             ticket, Kind.ASSIGN, actor=actor, now=now,
             data={
                 "from": previous.pk if previous else None, "to": assignee.pk if assignee else None,
-                "to_name": _label(assignee), "queue": ticket.queue_id, "via": via,
+                "to_name": person_name(assignee), "queue": ticket.queue_id, "via": via,
             },
         )
         if assignee is not None and ticket.status == Status.NEW:

@@ -37,7 +37,7 @@ class CappedCountPaginator(Paginator):
     def page(self, number):
         # A page number of more than 9 digits (`?page=` + 30 nines) would make the LIMIT overflow the
         # database integer: it is read as the first page, then Paginator answers with the last one.
-        self._wanted = max(1, whole_number(str(number), digits=9) or 1)
+        self._wanted = whole_number(str(number), digits=9) or 1
         return super().page(number)
 
     @property
@@ -303,9 +303,6 @@ def _local_datetime(value):
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else "—"
 
 
-def _person(user):
-    return person_name(user)
-
 
 def notified_html(escalation):
     """Who the escalation reached, over which channel, with the delivery status (see `attach_deliveries`)."""
@@ -314,7 +311,7 @@ def notified_html(escalation):
     return format_html_join(
         ", ", '<span class="notified">{} · {} <span class="status {}">{}</span></span>',
         (
-            (_person(n.recipient), n.get_channel_display(), NOTIFICATION_STATUS_CLASS.get(n.status, ""),
+            (person_name(n.recipient), n.get_channel_display(), NOTIFICATION_STATUS_CLASS.get(n.status, ""),
              n.get_status_display())
             for n in escalation.notified
         ),
@@ -372,14 +369,14 @@ class EscalationTable(tables.Table):
             text = format_html('<span class="muted">{}</span>', gettext("not acknowledged"))
         else:
             text = gettext("%(user)s at %(at)s") % {
-                "user": _person(record.acknowledged_by), "at": _local_datetime(record.acknowledged_at),
+                "user": person_name(record.acknowledged_by), "at": _local_datetime(record.acknowledged_at),
             }
             if getattr(record, "held", False):
                 text += " · " + gettext("ladder halted until %(until)s") % {
                     "until": _local_datetime(record.hold_until)}
         comments = format_html_join(
             "", '<li class="small"><strong>{}</strong> {}: {}</li>',
-            ((_person(entry.actor), _local_datetime(entry.at), entry.body) for entry in getattr(record, "comments", [])))
+            ((person_name(entry.actor), _local_datetime(entry.at), entry.body) for entry in getattr(record, "comments", [])))
         if comments:
             return format_html('{}<ul class="plain escalation-comments">{}</ul>', text, comments)
         return text

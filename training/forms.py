@@ -12,6 +12,7 @@ from portal.models import ProductLine, Team
 from portal.permissions import restrict
 from tickets.models import Category
 from training.models import CertificationRequirement, Rubric, Scale, Scenario
+from training.services import MAX_TEXT
 
 
 def _lines(value):
@@ -37,9 +38,9 @@ class ScenarioForm(forms.Form):
     difficulty = forms.ChoiceField(label=_("Difficulty"), choices=Scenario.Difficulty.choices)
     channel = forms.ChoiceField(label=_("Channel"), choices=Scenario.Channel.choices)
     persona_mood = forms.CharField(label=_("Customer's mood"), max_length=200, required=False)
-    persona_background = forms.CharField(label=_("Customer's background"), required=False, max_length=4000,
+    persona_background = forms.CharField(label=_("Customer's background"), required=False, max_length=MAX_TEXT,
                                          widget=forms.Textarea(attrs={"rows": 2}))
-    context = forms.CharField(label=_("Context (order and parcel)"), required=False, max_length=4000,
+    context = forms.CharField(label=_("Context (order and parcel)"), required=False, max_length=MAX_TEXT,
                               widget=forms.Textarea(attrs={"rows": 2}))
     pass_mark = forms.IntegerField(label=_("Pass mark"), min_value=0, max_value=100, initial=80)
     tags = forms.CharField(label=_("Tags (comma-separated)"), required=False, max_length=400)
@@ -54,13 +55,13 @@ class ScenarioForm(forms.Form):
 
 
 class TurnForm(forms.Form):
-    text = forms.CharField(label=_("Customer says"), widget=forms.Textarea(attrs={"rows": 2}), max_length=4000)
+    text = forms.CharField(label=_("Customer says"), widget=forms.Textarea(attrs={"rows": 2}), max_length=MAX_TEXT)
     points = forms.CharField(label=_("Points a good answer covers (one per line)"), required=False,
                              widget=forms.Textarea(attrs={"rows": 2}))
     forbidden = forms.CharField(label=_("Phrases that must not appear (one per line)"), required=False,
                                 widget=forms.Textarea(attrs={"rows": 2}))
     time_limit = forms.IntegerField(label=_("Time limit (seconds)"), min_value=0, max_value=3600, initial=120)
-    model_answer = forms.CharField(label=_("Model answer"), required=False, max_length=4000,
+    model_answer = forms.CharField(label=_("Model answer"), required=False, max_length=MAX_TEXT,
                                    widget=forms.Textarea(attrs={"rows": 2}))
 
     def turn(self):
@@ -121,13 +122,13 @@ class AssignForm(forms.Form):
 
 
 class AnswerForm(forms.Form):
-    text = forms.CharField(label=_("Your answer"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
+    text = forms.CharField(label=_("Your answer"), max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class GradeForm(forms.Form):
     """One choice and one comment per rubric category (built from the attempt's rubric)."""
 
-    feedback = forms.CharField(label=_("Feedback for the agent"), required=False, max_length=4000,
+    feedback = forms.CharField(label=_("Feedback for the agent"), required=False, max_length=MAX_TEXT,
                                widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, categories, suggestions=None, **kwargs):

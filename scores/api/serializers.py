@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from portal.api.fields import RestrictedSlugRelatedField
+from portal.api.fields import RestrictedSlugRelatedField, StrictDateField
 from portal.models import Store
 from scores.models import OFFICIAL_FIGURES, OfficialScore
 from scores.services import clean_figures, official_date_error
@@ -15,7 +15,7 @@ class OfficialFiguresInputSerializer(serializers.Serializer):
     """`{"store": code, "date": "YYYY-MM-DD", "figures": {name: number 0-5 or null, ...}}`."""
 
     store = RestrictedSlugRelatedField(slug_field="code", queryset=Store.objects.all())
-    date = serializers.DateField(input_formats=["%Y-%m-%d"])
+    date = StrictDateField()
     figures = serializers.JSONField()
 
     def validate_date(self, value):

@@ -155,7 +155,7 @@ def test_user_sets_their_language_and_phone(reader, client):
     assert response.status_code == 200 and "errorlist" in response.content.decode()
 
 
-def test_inbox_and_approvals_query_counts_do_not_grow_with_rows(reader, client):
+def test_inbox_query_count_does_not_grow_with_rows(reader, client):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 

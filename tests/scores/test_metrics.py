@@ -279,4 +279,6 @@ def test_day_figures_count_breaches_as_of_the_days_end():
         first_response_due=sh(2026, 11, 21, 9, 0), resolution_due=sh(2026, 11, 22, 9, 0))
     start, end = window_for(DAY, 1)
     assert day_figures([store.pk], start=start, end=end, now=NOW)[store.pk]["breached"] == 0
-    assert day_figures([store.pk], start=start, end=end, now=sh(2026, 11, 20, 12, 0))[store.pk]["breached"] == 0
+    # Due before the day's end: breached on that day, whenever the day is computed.
+    Ticket.objects.filter(pk=ticket.pk).update(first_response_due=sh(2026, 11, 20, 20, 0))
+    assert day_figures([store.pk], start=start, end=end, now=NOW)[store.pk]["breached"] == 1

@@ -108,7 +108,7 @@ def test_a_scenarios_source_ticket_only_to_those_who_see_it_in_queries_that_do_n
     assert Scenario.objects.exclude(source_ticket_id=None).count() == 4
 
 
-def test_assigning_checks_every_agent_is_in_scope_in_one_query(tw):
+def test_assigning_checks_every_agent_is_in_scope(tw):
     client = api(tw.manager)
     due = (NOW + timedelta(days=400)).isoformat()
     response = client.post("/api/v1/training/assignments/", {"scenario": tw.scenario.pk, "due_at": due,

@@ -51,9 +51,6 @@ from tickets.models.escalation import CHANNEL_VALUES
 User = get_user_model()
 
 
-def _label(user):
-    return person_name(user, None)
-
 
 class EscalationLevelSerializer(ModelSerializer):
     # Plain strings checked against the choices (enum components would duplicate the ticket's own).
@@ -178,7 +175,7 @@ class NotifiedSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_recipient_name(self, notification) -> str | None:
-        return _label(notification.recipient)
+        return person_name(notification.recipient, None)
 
 
 class EscalationSerializer(serializers.ModelSerializer):
@@ -203,7 +200,7 @@ class EscalationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_acknowledged_by_name(self, escalation) -> str | None:
-        return _label(escalation.acknowledged_by)
+        return person_name(escalation.acknowledged_by, None)
 
     def get_notified(self, escalation) -> list[dict]:
         if not hasattr(escalation, "notified"):

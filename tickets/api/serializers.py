@@ -37,9 +37,6 @@ def manual_status_choices():
 User = get_user_model()
 
 
-def _user_label(user):
-    return person_name(user, None)
-
 
 class TimelineEntrySerializer(serializers.ModelSerializer):
     actor_name = serializers.SerializerMethodField()
@@ -50,7 +47,7 @@ class TimelineEntrySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_actor_name(self, entry) -> str | None:
-        return _user_label(entry.actor)
+        return person_name(entry.actor, None)
 
 
 class TicketSerializer(PiiFieldsMixin, serializers.ModelSerializer):
@@ -76,7 +73,7 @@ class TicketSerializer(PiiFieldsMixin, serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_assignee_name(self, ticket) -> str | None:
-        return _user_label(ticket.assignee)
+        return person_name(ticket.assignee, None)
 
     def get_clock_paused(self, ticket) -> bool:
         return ticket.is_paused

@@ -30,7 +30,7 @@ def acknowledge(escalation: Escalation, *, actor, now) -> Escalation:
         ticket = escalation.ticket
         if escalation.acknowledged_at is not None:
             raise ValidationError({"escalation": _("Already acknowledged by %(user)s.") % {
-                "user": _name(escalation.acknowledged_by)}})
+                "user": person_name(escalation.acknowledged_by)}})
         if not ticket.is_open or escalation.cycle != ticket.sla_cycle:
             raise ValidationError({"escalation": _("The ticket is no longer open in this SLA cycle.")})
         hold = now + escalation.level.ack_window
@@ -70,9 +70,6 @@ def comment(escalation: Escalation, *, actor, now, text: str) -> TimelineEntry:
             body=text, data={"escalation_comment": escalation.pk, "level": escalation.level.position},
         )
 
-
-def _name(user):
-    return person_name(user)
 
 
 def _local(moment):

@@ -46,9 +46,14 @@ class TicketQuerySet(models.QuerySet):
         """Tickets still being worked (not resolved or closed)."""
         return self.filter(status__in=Ticket.OPEN_STATUSES)
 
+    @staticmethod
+    def running_q() -> Q:
+        """Open tickets whose SLA clocks run (not paused), as a Q."""
+        return Q(status__in=Ticket.OPEN_STATUSES, clock_paused_at__isnull=True)
+
     def clock_running(self):
         """Open tickets whose SLA clocks run (not paused)."""
-        return self.open().filter(clock_paused_at__isnull=True)
+        return self.filter(self.running_q())
 
     @staticmethod
     def _due_q(moment, lookup):
@@ -59,7 +64,7 @@ class TicketQuerySet(models.QuerySet):
     @classmethod
     def breached_q(cls, now) -> Q:
         """The `breached(now)` condition as a Q, for conditional aggregates."""
-        return Q(status__in=Ticket.OPEN_STATUSES, clock_paused_at__isnull=True) & cls._due_q(now, "lt")
+        return cls.running_q() & cls._due_q(now, "lt")
 
     def breached(self, now):
         """Open, running tickets past a due time that has not been met."""
@@ -70,8 +75,7 @@ class TicketQuerySet(models.QuerySet):
         """The `at_risk(now, within)` condition as a Q, for conditional aggregates."""
         # The lower bound changes nothing (breached rows are excluded anyway) but lets the due-time
         # indexes answer with a range scan instead of reading every open ticket.
-        return (Q(status__in=Ticket.OPEN_STATUSES, clock_paused_at__isnull=True)
-                & cls._due_q((now, now + within), "range") & ~cls._due_q(now, "lt"))
+        return cls.running_q() & cls._due_q((now, now + within), "range") & ~cls._due_q(now, "lt")
 
     def at_risk(self, now, within: timedelta):
         """Open, running tickets not yet breached that will be within `within`."""
