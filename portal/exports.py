@@ -35,6 +35,13 @@ class _SafeWriter:
             self._writer.writerow(safe_row(row))
 
 
+class Echo:
+    """A file-like object whose write returns the line, for streaming csv_writer output."""
+
+    def write(self, value):
+        return value
+
+
 def csv_writer(file, **kwargs):
     """`csv.writer(file, **kwargs)` whose rows are neutralised cell by cell (`safe_cell`)."""
     return _SafeWriter(csv.writer(file, **kwargs))

@@ -338,10 +338,17 @@ def dispatch_notifications(*, now, batch: int | None = None, mark_sent=_mark_sen
     """Deliver due outbox rows, one small batch after another, until none is left or `max_seconds`
     (NOTIFICATION_DISPATCH_SECONDS) have passed. Returns counts by outcome."""
     budget = settings.NOTIFICATION_DISPATCH_SECONDS if max_seconds is None else max_seconds
+    return run_batches(lambda: dispatch_batch(now=now, batch=batch, mark_sent=mark_sent), budget=budget)
+
+
+def run_batches(one_batch, *, budget: float) -> dict[str, int]:
+    """Call `one_batch()` (returning counts by outcome with `claimed`) until it claims nothing or
+    `budget` seconds have passed; the summed sent/retry/failed counts. The outbox and the outbound
+    feed both dispatch this way."""
     started = time.monotonic()
     totals = {"sent": 0, "retry": 0, "failed": 0}
     while True:
-        counts = dispatch_batch(now=now, batch=batch, mark_sent=mark_sent)
+        counts = one_batch()
         for key in totals:
             totals[key] += counts[key]
         if not counts["claimed"] or time.monotonic() - started >= budget:

@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import json
 import logging
-import time
 from datetime import datetime, timedelta
 
 import requests
@@ -19,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from portal.inputs import whole_number
 from portal.models import OutboundMessage, Store
+from portal.notifications import run_batches
 
 log = logging.getLogger(__name__)
 
@@ -169,14 +169,7 @@ def dispatch_outbound(*, now, batch: int = DISPATCH_BATCH, max_seconds: float | 
     back-off, or failed after MAX_ATTEMPTS (a person retries it from the ticket). A message retried
     in this run is due again only after its back-off, so the run ends. Returns counts by outcome."""
     budget = settings.OUTBOUND_DISPATCH_SECONDS if max_seconds is None else max_seconds
-    started = time.monotonic()
-    totals = {"sent": 0, "retry": 0, "failed": 0}
-    while True:
-        counts = dispatch_batch(now=now, batch=batch)
-        for key in totals:
-            totals[key] += counts[key]
-        if not counts["claimed"] or time.monotonic() - started >= budget:
-            return totals
+    return run_batches(lambda: dispatch_batch(now=now, batch=batch), budget=budget)
 
 
 def retry(message: OutboundMessage, *, now) -> OutboundMessage:

@@ -17,14 +17,13 @@ from django.views import View
 from django.views.generic import DetailView, TemplateView
 
 from portal import pii
-from portal.exports import csv_writer
+from portal.exports import Echo, csv_writer
 from portal.formatting import person_name
 from portal.inputs import whole_number
 from portal.models import Team
 from portal.permissions import access, has_action, restrict
 from portal.views import RestrictedListView, RestrictedViewMixin
 from tickets.models import Ticket
-from tickets.views.export import Echo
 from training import reports, services
 from training.filtersets import (
     AssignmentFilterSet,

@@ -13,20 +13,12 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 
 from portal import pii
-from portal.exports import csv_writer
+from portal.exports import Echo, csv_writer
 from portal.formatting import person_name
 from portal.permissions import has_action
 from tickets.filtersets import TicketFilterSet
 from tickets.models import Ticket
 from tickets.views.queues import queue_page, queue_queryset
-
-
-class Echo:
-    """A file-like object whose write returns the line, for streaming csv.writer output."""
-
-    def write(self, value):
-        return value
-
 
 EXPORT_COLUMNS = [
     ("id", gettext_lazy("ticket")), ("created_at", gettext_lazy("created at")), ("store", gettext_lazy("store")),
