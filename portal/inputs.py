@@ -1,6 +1,8 @@
 """Checks of single input values shared by forms, filters, API fields and imports (no Django REST
 framework here: every layer of the portal may import it)."""
 
+from datetime import date
+
 from django.utils.translation import gettext as _
 
 # Times and dates outside these years are refused everywhere: a year-1 time with a +14:00 offset
@@ -19,6 +21,17 @@ def year_range_message(*, dates: bool = False) -> str:
     if dates:
         return _("Give a date between the years %(min)d and %(max)d.") % years
     return _("Give a time between the years %(min)d and %(max)d.") % years
+
+
+def iso_date(value) -> date | None:
+    """`value` as a date when it is written exactly YYYY-MM-DD, else None (`date.fromisoformat` alone
+    also reads 20261128 and 2026-W48-1)."""
+    if not isinstance(value, str) or len(value) != 10:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
 
 
 def whole_number(value, *, digits: int = 18) -> int | None:

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal.inputs import in_year_range, year_range_message
+from portal.inputs import in_year_range, iso_date, year_range_message
 from portal.models import Store
 from scores.badges import evaluate_badges
 from scores.metrics import Configuration, combine, metric_scores, metric_values, window_days, window_for
@@ -165,11 +165,7 @@ def import_official_csv(data: bytes, *, stores, actor, now: datetime) -> dict:
             raise ValidationError({"file": [_("At most %(n)s rows per file.") % {"n": MAX_CSV_ROWS}]})
         row = {(k or "").strip(): (v or "").strip() for k, v in raw.items() if k}
         store = allowed.get(row.get("store", ""))
-        text = row.get("date", "")
-        try:
-            on = date.fromisoformat(text) if len(text) == 10 else None  # fromisoformat also reads 20261128
-        except ValueError:
-            on = None
+        on = iso_date(row.get("date", ""))
         figures = {k: v for k, v in row.items() if k in OFFICIAL_FIGURES and v != ""}
         problems = []
         if store is None:

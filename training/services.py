@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth import get_user_model
@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from portal.formatting import person_name
-from portal.inputs import in_year_range, year_range_message
+from portal.inputs import in_year_range, iso_date, year_range_message
 from portal.models import Membership, Notification
 from portal.notifications import queue_notification, queue_notifications
 from portal.roles import Role
@@ -638,12 +638,8 @@ def import_courses(data: bytes, *, actor, now, allowed_user_ids=None) -> tuple[i
             errors.append(_("Line %(n)d: no such agent in your scope: %(name)s") % {"n": line,
                                                                                   "name": row.get("username")})
             continue
-        try:
-            written = row.get("date", "")
-            if len(written) != 10:
-                raise ValueError(written)  # fromisoformat also reads 20261128
-            day = date.fromisoformat(written)
-        except ValueError:
+        day = iso_date(row.get("date", ""))
+        if day is None:
             errors.append(_("Line %(n)d: the date must be YYYY-MM-DD.") % {"n": line})
             continue
         if not in_year_range(day):

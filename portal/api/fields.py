@@ -7,11 +7,11 @@ destination), which that test lists.
 """
 
 from django.contrib.auth import get_user_model
-from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from portal.inputs import in_year_range, year_range_message
+from portal.inputs import in_year_range, iso_date, year_range_message
 from portal.permissions import restrict, users_in_scope
 
 
@@ -122,12 +122,9 @@ class StrictDateField(serializers.DateField):
     20261128 and stores year 1 or 9999)."""
 
     def to_internal_value(self, value):
-        if not isinstance(value, str) or len(value) != 10:
+        parsed = iso_date(value)
+        if parsed is None:
             self.fail("invalid", format="YYYY-MM-DD")
-        try:
-            parsed = parse_date(value)
-        except ValueError:
-            parsed = None
-        if parsed is not None and not in_year_range(parsed):
+        if not in_year_range(parsed):
             raise serializers.ValidationError(year_range_message(dates=True), code="range")
-        return super().to_internal_value(value)
+        return parsed

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal.inputs import in_year_range, year_range_message
+from portal.inputs import in_year_range, iso_date, year_range_message
 
 
 def date_range(params, errors: dict, *, days: int = 30) -> tuple[date, date]:
@@ -19,11 +19,8 @@ def date_range(params, errors: dict, *, days: int = 30) -> tuple[date, date]:
         value = params.get(name)
         if value is None:
             return default
-        try:
-            if len(value) != 10:
-                raise ValueError(value)  # fromisoformat also takes 20261128 and other forms
-            parsed = date.fromisoformat(value)
-        except ValueError:
+        parsed = iso_date(value)
+        if parsed is None:
             errors[name] = [_("Give a date as YYYY-MM-DD.")]
             return default
         if not in_year_range(parsed):
